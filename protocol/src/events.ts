@@ -1,0 +1,102 @@
+import type { Result } from './errors';
+import type {
+  ConversationAssignPayload,
+  ConversationIdPayload,
+  ConversationOpenPayload,
+  ConversationReadPayload,
+  ConversationSummary,
+  ConversationSyncPayload,
+  Message,
+  MessageSendPayload,
+  Side,
+  TypingPayload,
+  UserRef,
+} from './types';
+
+/** Client → server events: imperative `noun:verb`, each answered through an acknowledgement. */
+export const ClientEvent = {
+  conversationOpen: 'conversation:open',
+  messageSend: 'message:send',
+  conversationRead: 'conversation:read',
+  conversationSync: 'conversation:sync',
+  typing: 'typing',
+  conversationClaim: 'conversation:claim',
+  conversationAssign: 'conversation:assign',
+  conversationResolve: 'conversation:resolve',
+  conversationReopen: 'conversation:reopen',
+} as const;
+
+/** Server → client events: past tense `noun:verb`. */
+export const ServerEvent = {
+  messageCreated: 'message:created',
+  conversationUpdated: 'conversation:updated',
+  conversationRead: 'conversation:read',
+  typing: 'typing',
+  presence: 'presence',
+} as const;
+
+type Ack<T> = (result: Result<T>) => void;
+
+export interface ClientToServerEvents {
+  'conversation:open': (
+    payload: ConversationOpenPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  'message:send': (payload: MessageSendPayload, ack: Ack<{ message: Message }>) => void;
+  'conversation:read': (
+    payload: ConversationReadPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  'conversation:sync': (payload: ConversationSyncPayload, ack: Ack<{ messages: Message[] }>) => void;
+  typing: (payload: TypingPayload, ack: Ack<Record<string, never>>) => void;
+  'conversation:claim': (
+    payload: ConversationIdPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  'conversation:assign': (
+    payload: ConversationAssignPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  'conversation:resolve': (
+    payload: ConversationIdPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  'conversation:reopen': (
+    payload: ConversationIdPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+}
+
+export interface ConversationReadEvent {
+  conversationId: string;
+  by: Side;
+  seq: number;
+}
+
+export interface TypingEvent {
+  conversationId: string;
+  user: UserRef;
+  isTyping: boolean;
+}
+
+export interface PresenceEvent {
+  department: string;
+  agentsOnline: number;
+}
+
+export interface ServerToClientEvents {
+  'message:created': (payload: { message: Message }) => void;
+  'conversation:updated': (payload: { conversation: ConversationSummary }) => void;
+  'conversation:read': (payload: ConversationReadEvent) => void;
+  typing: (payload: TypingEvent) => void;
+  presence: (payload: PresenceEvent) => void;
+}
+
+/** Handshake `connect_error` message for a missing, bad or expired token. */
+export const UNAUTHORIZED = 'unauthorized' as const;
+
+/** Rooms the server joins sockets to (never the client). */
+export const rooms = {
+  user: (userId: string) => `user:${userId}`,
+  department: (departmentId: string) => `department:${departmentId}`,
+} as const;

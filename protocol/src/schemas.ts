@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { codePointLength, hasLoneSurrogate, hasNul, stripBidiControls } from './text';
+
+// Every schema is strict: unknown fields are refused, so `{role: 'agent'}` or `{$ne: ''}` never slip through.
+
+export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_PAGE_LIMIT = 200;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_SYNC_MESSAGES = 500;
+
+/** One id format for users, conversations and messages: a MongoDB ObjectId in lowercase hex. */
+export const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
+export const departmentId = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{1,31}$/,
+    'must be 2-32 lowercase letters, digits or dashes, starting with a letter',
+  );
+export const clientMsgId = z.uuid({ message: 'must be a UUID' });
+export const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Free text: refuses NUL and lone surrogates, then NFC-normalises and trims. */
+const cleanText = (maxRaw: number) =>
+  z
+    .string()
+    .max(maxRaw)
+    .refine((s) => !hasNul(s), 'must not contain NUL characters')
+    .refine((s) => !hasLoneSurrogate(s), 'must be valid Unicode (no lone surrogates)')
+    .transform((s) => s.normalize('NFC').trim());
+
+export const messageText = cleanText(MAX_MESSAGE_CHARS * 4).pipe(
+  z
+    .string()
+    .refine((s) => s.length > 0, 'must not be empty')
+    .refine(
+      (s) => codePointLength(s) <= MAX_MESSAGE_CHARS,
+      `must be at most ${MAX_MESSAGE_CHARS} characters`,
+    ),
+);
+
+export const username = cleanText(200)
+  .transform(stripBidiControls)
+  .pipe(
+    z
+      .string()
+      .min(3, 'must be at least 3 characters')
+      .max(32, 'must be at most 32 characters')
+      .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"'),
+  );
+export const email = cleanText(320).pipe(z.email({ message: 'must be an email address' }).max(254));
+export const password = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(256, 'must be at most 256 characters')
+  .refine((s) => !hasNul(s), 'must not contain NUL characters');
+export const departmentName = cleanText(200).pipe(z.string().min(1).max(64));
+
+// ---- HTTP bodies and queries ----
+
+export const RegisterBody = z.strictObject({ username, email, password });
+export const LoginBody = z.strictObject({
+  username: z.string().min(1).max(200),
+  password: z.string().min(1).max(256),
+});
+/** The refresh token may instead come from the HttpOnly cookie; then the body is `{}`. */
+export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512).optional() });
+export const LogoutBody = RefreshBody;
+export const MessagesQuery = z.strictObject({
+  before: z.coerce.number().pipe(seq.min(1)).optional(),
+  limit: z.coerce.number().pipe(z.int().min(1).max(MAX_PAGE_LIMIT)).default(DEFAULT_PAGE_LIMIT),
+});
+
+// ---- Socket payloads (client → server) ----
+
+export const ConversationOpenPayload = z.strictObject({ department: departmentId });
+export const MessageSendPayload = z.strictObject({
+  conversationId: objectId,
+  clientMsgId,
+  text: messageText,
+});
+export const ConversationReadPayload = z.strictObject({ conversationId: objectId, seq });
+export const ConversationSyncPayload = z.strictObject({ conversationId: objectId, afterSeq: seq });
+export const TypingPayload = z.strictObject({ conversationId: objectId, isTyping: z.boolean() });
+export const ConversationIdPayload = z.strictObject({ conversationId: objectId });
+export const ConversationAssignPayload = z.strictObject({
+  conversationId: objectId,
+  agentId: objectId.nullable(),
+});
+
+/** Turns zod issues into the `issues` list of an `invalid_input` error. */
+export const describeIssues = (error: z.ZodError): { path: string; message: string }[] =>
+  error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
