@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSocket, registerCustomer, startTestServer, type TestServer } from '../test/helpers';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('HTTP error shape', () => {
+  it('answers unknown API paths with a JSON 404', async () => {
+    const res = await fetch(`${t.url}/api/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('answers malformed JSON with 400 invalid_input, never a stack', async () => {
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username": ',
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_input');
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|Error:/);
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'x'.repeat(200_000), password: 'y' }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('answers a non-JSON body with 400', async () => {
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'username=a',
+    });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('socket handshake', () => {
+  it('refuses a socket without a token with "unauthorized"', async () => {
+    await expect(connectSocket(t.url, null)).rejects.toThrow('unauthorized');
+  });
+
+  it('refuses a bad token with "unauthorized"', async () => {
+    await expect(connectSocket(t.url, 'not.a.token')).rejects.toThrow('unauthorized');
+  });
+
+  it('accepts a customer with a valid access token', async () => {
+    const customer = await registerCustomer(t.url);
+    const socket = await connectSocket(t.url, customer.accessToken);
+    expect(socket.connected).toBe(true);
+    socket.close();
+  });
+});

@@ -1,0 +1,249 @@
+// Configuration: parsed and validated once at boot from the environment (and .env, loaded by main.ts).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface MessageKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  mongoUri: string | null;
+  dbName: string;
+  /** Signs access tokens (HS256). */
+  secretKey: Buffer;
+  /** Message encryption keys, newest first; the first one encrypts. */
+  messageKeys: MessageKey[];
+  /** Where dev secrets came from, for the boot log. */
+  secretsSource: 'env' | 'file' | 'generated';
+  redisUrl: string | null;
+  /** Extra origins allowed besides the server's own (browser pages, the desktop renderer). */
+  allowedOrigins: string[];
+  logLevel: string;
+  nodeEnv: string;
+  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy: boolean;
+  accessTokenTtlSec: number;
+  refreshTokenTtlSec: number;
+  messageRatePerSecond: number;
+  messageBurst: number;
+  typingRatePerSecond: number;
+  openRatePerMinute: number;
+  loginAccountPerMinute: number;
+  loginAccountBurst: number;
+  loginAddressPerMinute: number;
+  loginAddressBurst: number;
+  maxSocketPayloadBytes: number;
+  maxHttpBodyBytes: number;
+  /** How often open sockets are re-checked against their user record (disable, department change). */
+  userRecheckMs: number;
+  webDistDir: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root (server/src/config.ts -> ../..). */
+export const repoRoot = path.resolve(here, '..', '..');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const boolish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MONGO_URI: z.string().optional(),
+  DB_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
+    .optional(),
+  SECRET_KEY: z.string().optional(),
+  MESSAGE_KEYS: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  ALLOWED_ORIGINS: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  NODE_ENV: z.string().default('development'),
+  TRUST_PROXY: boolish.default(false),
+  ACCESS_TOKEN_TTL_SEC: int(1, 900).default(900),
+  REFRESH_TOKEN_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+  MESSAGE_RATE_PER_SECOND: z.coerce.number().positive().default(10),
+  MESSAGE_BURST: int(1, 1_000_000).default(20),
+  TYPING_RATE_PER_SECOND: z.coerce.number().positive().default(2),
+  OPEN_RATE_PER_MINUTE: z.coerce.number().positive().default(30),
+  LOGIN_ACCOUNT_PER_MINUTE: z.coerce.number().positive().default(10),
+  LOGIN_ACCOUNT_BURST: int(1, 1_000_000).default(10),
+  LOGIN_ADDRESS_PER_MINUTE: z.coerce.number().positive().default(60),
+  LOGIN_ADDRESS_BURST: int(1, 1_000_000).default(60),
+  MAX_SOCKET_PAYLOAD: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  MAX_HTTP_BODY: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  USER_RECHECK_MS: int(100, 60_000).default(2000),
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** `<keyId>:<base64 of 32 bytes>`, comma-separated, newest first. */
+export function parseMessageKeys(value: string): MessageKey[] {
+  const keys = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const colon = entry.indexOf(':');
+      const id = colon > 0 ? entry.slice(0, colon) : '';
+      if (!KEY_ID.test(id)) {
+        throw new ConfigError(
+          'MESSAGE_KEYS: each entry must be "<keyId>:<base64 32 bytes>" (keyId: A-Z a-z 0-9 _ -)',
+        );
+      }
+      const key = Buffer.from(entry.slice(colon + 1), 'base64');
+      if (key.length !== 32) throw new ConfigError(`MESSAGE_KEYS: key "${id}" must be 32 bytes in base64`);
+      return { id, key };
+    });
+  if (keys.length === 0) throw new ConfigError('MESSAGE_KEYS is empty');
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) {
+    throw new ConfigError('MESSAGE_KEYS: key ids must be unique');
+  }
+  return keys;
+}
+
+function parseSecretKey(value: string): Buffer {
+  if (value.length < 32)
+    throw new ConfigError('SECRET_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)');
+  return Buffer.from(value, 'utf8');
+}
+
+function parseOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((o) => {
+      if (o === 'null' || o === 'file://') return o;
+      try {
+        const url = new URL(o);
+        return url.origin;
+      } catch {
+        throw new ConfigError(`ALLOWED_ORIGINS: "${o}" is not an origin like https://chat.example.com`);
+      }
+    });
+}
+
+interface SecretsFile {
+  secretKey: string;
+  messageKeys: string;
+}
+
+export const secretsPath = (dataDir: string) => path.join(dataDir, 'secrets.json');
+
+/** Development only: generate the secrets once and keep them in DATA_DIR/secrets.json (mode 0600). */
+function devSecrets(dataDir: string): { secrets: SecretsFile; generated: boolean } {
+  const file = secretsPath(dataDir);
+  if (existsSync(file)) {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SecretsFile>;
+      if (typeof parsed.secretKey === 'string' && typeof parsed.messageKeys === 'string') {
+        return { secrets: parsed as SecretsFile, generated: false };
+      }
+    } catch {
+      // fall through to the clear error below
+    }
+    throw new ConfigError(
+      `${file} is unreadable or malformed; fix or delete it (deleting makes old messages unreadable)`,
+    );
+  }
+  const secrets: SecretsFile = {
+    secretKey: randomBytes(48).toString('base64url'),
+    messageKeys: `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}:${randomBytes(32).toString('base64')}`,
+  };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { secrets, generated: true };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const nodeEnv = e.NODE_ENV;
+  const production = nodeEnv === 'production';
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  let secretKeyRaw = e.SECRET_KEY?.trim() || undefined;
+  let messageKeysRaw = e.MESSAGE_KEYS?.trim() || undefined;
+  let secretsSource: Config['secretsSource'] = 'env';
+  if (!secretKeyRaw || !messageKeysRaw) {
+    if (production) {
+      const missing = [!secretKeyRaw && 'SECRET_KEY', !messageKeysRaw && 'MESSAGE_KEYS'].filter(Boolean);
+      throw new ConfigError(
+        `NODE_ENV=production needs ${missing.join(' and ')} to be set (see .env.example). ` +
+          'Generate with: SECRET_KEY=$(openssl rand -base64 48) MESSAGE_KEYS=k1:$(openssl rand -base64 32)',
+      );
+    }
+    const { secrets, generated } = devSecrets(dataDir);
+    secretKeyRaw ??= secrets.secretKey;
+    messageKeysRaw ??= secrets.messageKeys;
+    secretsSource = generated ? 'generated' : 'file';
+  }
+
+  let mongoUri = e.MONGO_URI?.trim() || null;
+  let dbName = e.DB_NAME;
+  if (mongoUri) {
+    try {
+      // The database name may come from the URI path (mongodb://host/name) as in the original system.
+      const fromPath = new URL(mongoUri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.replace(/^\//, '');
+      if (!dbName && fromPath) dbName = decodeURIComponent(fromPath);
+    } catch {
+      throw new ConfigError('MONGO_URI is not a valid mongodb:// or mongodb+srv:// URI');
+    }
+    if (!/^mongodb(\+srv)?:\/\//.test(mongoUri))
+      throw new ConfigError('MONGO_URI must start with mongodb:// or mongodb+srv://');
+  } else {
+    mongoUri = null;
+  }
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    mongoUri,
+    dbName: dbName || 'support_chat',
+    secretKey: parseSecretKey(secretKeyRaw),
+    messageKeys: parseMessageKeys(messageKeysRaw),
+    secretsSource,
+    redisUrl: e.REDIS_URL?.trim() || null,
+    allowedOrigins: parseOrigins(e.ALLOWED_ORIGINS),
+    logLevel: e.LOG_LEVEL ?? 'info',
+    nodeEnv,
+    trustProxy: e.TRUST_PROXY,
+    accessTokenTtlSec: e.ACCESS_TOKEN_TTL_SEC,
+    refreshTokenTtlSec: e.REFRESH_TOKEN_TTL_SEC,
+    messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
+    messageBurst: e.MESSAGE_BURST,
+    typingRatePerSecond: e.TYPING_RATE_PER_SECOND,
+    openRatePerMinute: e.OPEN_RATE_PER_MINUTE,
+    loginAccountPerMinute: e.LOGIN_ACCOUNT_PER_MINUTE,
+    loginAccountBurst: e.LOGIN_ACCOUNT_BURST,
+    loginAddressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
+    loginAddressBurst: e.LOGIN_ADDRESS_BURST,
+    maxSocketPayloadBytes: e.MAX_SOCKET_PAYLOAD,
+    maxHttpBodyBytes: e.MAX_HTTP_BODY,
+    userRecheckMs: e.USER_RECHECK_MS,
+    webDistDir: path.resolve(e.WEB_DIST_DIR ?? path.join(repoRoot, 'web', 'dist')),
+  };
+}

@@ -1,0 +1,203 @@
+// Socket.IO handshake security: Origin allow-list, token -> socket.data.user, server-side room joins, expiry
+// timer, and keeping open sockets in line with the user record (disable, department changes, revoked logins).
+import type { IncomingMessage } from 'node:http';
+import {
+  type ClientToServerEvents,
+  rooms,
+  type ServerToClientEvents,
+  UNAUTHORIZED,
+} from '@support-chat/protocol';
+import { ObjectId } from 'mongodb';
+import type { Server, Socket } from 'socket.io';
+import type { Config } from '../config';
+import { isHandshakeOriginAllowed } from '../http/origin';
+import { createLogger } from '../log';
+import { socketConnections } from '../metrics';
+import type { AuthService, AuthUser } from '../services/auth';
+import type { Store } from '../store/db';
+
+const log = createLogger('realtime-auth');
+
+export interface SocketData {
+  user: AuthUser;
+  /** Access token expiry (seconds since the epoch); the socket ends then. */
+  tokenExp: number;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: Socket.IO's own default for "no inter-server events"
+type InterServerEvents = {};
+export type ChatIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Room of one login, so that logout and token reuse end exactly that login's sockets (on every node). */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+
+export type DepartmentsChangedListener = (e: {
+  socket: ChatSocket;
+  added: string[];
+  removed: string[];
+}) => void;
+
+export interface RealtimeAuth {
+  /** Ends every socket of a login (logout, refresh-token reuse), on every node. */
+  disconnectSession(sessionId: string): void;
+  /** Re-checks one user's open sockets now (this node); every node also re-checks on an interval. */
+  refreshUserSockets(userId: string): Promise<void>;
+  /** Distinct agents with an open socket in each department (every node, through the adapter). */
+  agentsOnline(departmentIds: readonly string[]): Promise<Record<string, number>>;
+  /** Called after an open agent socket was moved to new department rooms. */
+  onDepartmentsChanged(listener: DepartmentsChangedListener): () => void;
+  stop(): void;
+}
+
+/** engine.io `allowRequest`: refuses polling and WebSocket handshakes from foreign browser origins. */
+export function createAllowRequest(config: Pick<Config, 'allowedOrigins'>) {
+  return (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
+    const allowed = isHandshakeOriginAllowed(req, config.allowedOrigins);
+    if (!allowed) log.warn({ origin: req.headers.origin }, 'handshake refused: origin not allowed');
+    callback(allowed ? null : 'origin not allowed', allowed);
+  };
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+export function installRealtimeAuth(
+  io: ChatIo,
+  deps: { config: Config; store: Store; auth: AuthService },
+): RealtimeAuth {
+  const { config, store, auth } = deps;
+  const expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
+  const departmentListeners = new Set<DepartmentsChangedListener>();
+
+  io.use(async (socket, next) => {
+    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    try {
+      const result = await auth.authenticate(token);
+      if (!result) return next(new Error(UNAUTHORIZED));
+      socket.data.user = result.user;
+      socket.data.tokenExp = result.claims.exp;
+      next();
+    } catch (err) {
+      log.error({ err }, 'handshake failed');
+      next(new Error('unavailable'));
+    }
+  });
+
+  io.on('connection', (socket) => {
+    const user = socket.data.user;
+    // The server alone decides rooms, from the verified token and the user record.
+    socket.join([rooms.user(user.id), sessionRoom(user.sessionId)]);
+    if (user.role !== 'customer') socket.join(user.departments.map(rooms.department));
+    const msLeft = socket.data.tokenExp * 1000 - Date.now();
+    const timer = setTimeout(
+      () => {
+        log.debug({ userId: user.id, socketId: socket.id }, 'access token expired; socket ended');
+        socket.disconnect(true);
+      },
+      Math.max(0, msLeft),
+    );
+    timer.unref();
+    expiryTimers.set(socket, timer);
+    socketConnections.inc({ role: user.role });
+    log.debug({ userId: user.id, socketId: socket.id, role: user.role }, 'socket connected');
+    socket.on('disconnect', (reason) => {
+      clearTimeout(timer);
+      socketConnections.dec({ role: user.role });
+      log.debug({ userId: user.id, socketId: socket.id, reason }, 'socket disconnected');
+    });
+  });
+
+  const applyDepartments = (socket: ChatSocket, next: string[]) => {
+    const current = socket.data.user.departments;
+    const added = next.filter((d) => !current.includes(d));
+    const removed = current.filter((d) => !next.includes(d));
+    for (const d of removed) socket.leave(rooms.department(d));
+    if (added.length) socket.join(added.map(rooms.department));
+    socket.data.user.departments = [...next];
+    log.info({ userId: socket.data.user.id, added, removed }, 'socket departments updated');
+    for (const listener of departmentListeners) {
+      try {
+        listener({ socket, added, removed });
+      } catch (err) {
+        log.error({ err }, 'departments listener failed');
+      }
+    }
+  };
+
+  /** One query for users and one for sessions, covering every open socket on this node (or one user's). */
+  const recheck = async (onlyUserId?: string) => {
+    const sockets = [...io.of('/').sockets.values()].filter(
+      (s) => s.data.user && (!onlyUserId || s.data.user.id === onlyUserId),
+    );
+    if (sockets.length === 0) return;
+    const userIds = [...new Set(sockets.map((s) => s.data.user.id))].map((id) => new ObjectId(id));
+    const sessionIds = [...new Set(sockets.map((s) => s.data.user.sessionId))];
+    const [users, sessions] = await Promise.all([
+      store.users
+        .find({ _id: { $in: userIds } }, { projection: { role: 1, departments: 1, disabled: 1 } })
+        .toArray(),
+      store.sessions.find({ _id: { $in: sessionIds } }, { projection: { revokedAt: 1 } }).toArray(),
+    ]);
+    const userById = new Map(users.map((u) => [u._id.toHexString(), u]));
+    const live = new Set(sessions.filter((s) => !s.revokedAt).map((s) => s._id));
+    for (const socket of sockets) {
+      const { id, role, sessionId } = socket.data.user;
+      const doc = userById.get(id);
+      if (!doc || doc.disabled || doc.role !== role || !live.has(sessionId)) {
+        log.info({ userId: id, socketId: socket.id }, 'socket ended: user disabled or login revoked');
+        socket.disconnect(true);
+        continue;
+      }
+      if (role !== 'customer' && !sameSet(doc.departments, socket.data.user.departments)) {
+        applyDepartments(socket, doc.departments);
+      }
+    }
+  };
+
+  let running = false;
+  const interval = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await recheck();
+    } catch (err) {
+      // Database outage: keep sockets as they are and try again on the next tick.
+      log.warn({ err: (err as Error).message }, 'socket re-check failed');
+    } finally {
+      running = false;
+    }
+  }, config.userRecheckMs);
+  interval.unref();
+
+  const onRevoked = auth.onSessionsRevoked((ids) => {
+    for (const id of ids) io.in(sessionRoom(id)).disconnectSockets(true);
+  });
+
+  return {
+    disconnectSession(sessionId) {
+      io.in(sessionRoom(sessionId)).disconnectSockets(true);
+    },
+    refreshUserSockets: (userId) => recheck(userId),
+    async agentsOnline(departmentIds) {
+      const result: Record<string, number> = {};
+      await Promise.all(
+        departmentIds.map(async (d) => {
+          const sockets = await io.in(rooms.department(d)).fetchSockets();
+          result[d] = new Set(
+            sockets.filter((s) => s.data.user?.role === 'agent').map((s) => s.data.user.id),
+          ).size;
+        }),
+      );
+      return result;
+    },
+    onDepartmentsChanged(listener) {
+      departmentListeners.add(listener);
+      return () => departmentListeners.delete(listener);
+    },
+    stop() {
+      clearInterval(interval);
+      onRevoked();
+    },
+  };
+}

@@ -1,0 +1,321 @@
+// Authentication: customer registration, login, refresh-token rotation with reuse detection, logout, and
+// turning an access token into the AuthUser every transport relies on.
+import { ErrorCode, fail, ok, type Result, type Role, type User } from '@support-chat/protocol';
+import argon2 from 'argon2';
+import { ObjectId } from 'mongodb';
+import type { Config } from '../config';
+import { createLogger } from '../log';
+import { isDuplicateKey, type Store } from '../store/db';
+import type { SessionDoc } from '../store/tokens';
+import { lowerKey, type UserDoc } from '../store/users';
+import {
+  type AccessClaims,
+  decodeAccessToken,
+  hashRefreshToken,
+  newRefreshToken,
+  newSessionId,
+  signAccessToken,
+} from './tokens';
+
+export type { AccessClaims } from './tokens';
+
+const log = createLogger('auth');
+
+/** Who is calling, as every transport sees it (ctx.state.user, socket.data.user). */
+export interface AuthUser {
+  id: string;
+  username: string;
+  role: Role;
+  departments: string[];
+  /** The login session (one per login); logout and token reuse end it. */
+  sessionId: string;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Access token expiry, seconds since the epoch. */
+  accessTokenExp: number;
+}
+
+export interface AuthResult extends Tokens {
+  user: User;
+}
+
+/** OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane. */
+export const ARGON2_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export const hashPassword = (password: string): Promise<string> => argon2.hash(password, ARGON2_OPTIONS);
+
+export const toUser = (doc: Pick<UserDoc, '_id' | 'username' | 'role' | 'departments'>): User => ({
+  id: doc._id.toHexString(),
+  username: doc.username,
+  role: doc.role,
+  departments: doc.role === 'customer' ? [] : [...doc.departments],
+});
+
+export type ThrottleResult = { ok: true } | { ok: false; retryAfterMs: number };
+
+/** A keyed token bucket; the in-memory one below can be swapped for a shared (Redis) implementation. */
+export interface Throttle {
+  take(key: string): Promise<ThrottleResult> | ThrottleResult;
+}
+
+/** In-process token bucket: `burst` tokens, refilled at `perMinute`. */
+export function memoryThrottle(perMinute: number, burst: number): Throttle {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const ratePerMs = perMinute / 60_000;
+  return {
+    take(key) {
+      const now = Date.now();
+      const b = buckets.get(key) ?? { tokens: burst, at: now };
+      b.tokens = Math.min(burst, b.tokens + (now - b.at) * ratePerMs);
+      b.at = now;
+      if (buckets.size > 50_000) buckets.clear(); // bounded memory under a flood of addresses
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        buckets.set(key, b);
+        return { ok: true };
+      }
+      buckets.set(key, b);
+      return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / ratePerMs) };
+    },
+  };
+}
+
+export type SessionRevokedListener = (
+  sessionIds: string[],
+  reason: NonNullable<SessionDoc['revokedReason']>,
+) => void;
+
+export interface AuthServiceOptions {
+  accountThrottle?: Throttle;
+  addressThrottle?: Throttle;
+}
+
+export class AuthService {
+  private readonly listeners = new Set<SessionRevokedListener>();
+  private readonly accountThrottle: Throttle;
+  private readonly addressThrottle: Throttle;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config,
+    opts: AuthServiceOptions = {},
+  ) {
+    this.accountThrottle =
+      opts.accountThrottle ?? memoryThrottle(config.loginAccountPerMinute, config.loginAccountBurst);
+    this.addressThrottle =
+      opts.addressThrottle ?? memoryThrottle(config.loginAddressPerMinute, config.loginAddressBurst);
+  }
+
+  /** Called after sessions are revoked here (logout, reuse, disable) so their sockets can be ended. */
+  onSessionsRevoked(listener: SessionRevokedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async register(input: { username: string; email: string; password: string }): Promise<Result<AuthResult>> {
+    const now = new Date();
+    const doc: UserDoc = {
+      _id: new ObjectId(),
+      username: input.username,
+      usernameLower: lowerKey(input.username),
+      email: input.email,
+      emailLower: lowerKey(input.email),
+      passwordHash: await hashPassword(input.password),
+      // Public registration only ever creates customers.
+      role: 'customer',
+      departments: [],
+      disabled: false,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.store.users.insertOne(doc);
+    } catch (err) {
+      if (isDuplicateKey(err)) {
+        const byName = await this.store.users.findOne(
+          { usernameLower: doc.usernameLower },
+          { projection: { _id: 1 } },
+        );
+        return byName
+          ? fail(ErrorCode.usernameTaken, 'That username is taken')
+          : fail(ErrorCode.emailTaken, 'An account with that email exists');
+      }
+      throw err;
+    }
+    log.info({ userId: doc._id.toHexString() }, 'customer registered');
+    return ok({ user: toUser(doc), ...(await this.startSession(doc)) });
+  }
+
+  async login(input: { username: string; password: string }, address: string): Promise<Result<AuthResult>> {
+    const key = lowerKey(input.username).slice(0, 64);
+    const [byAddress, byAccount] = await Promise.all([
+      this.addressThrottle.take(`login:addr:${address}`),
+      this.accountThrottle.take(`login:acct:${key}`),
+    ]);
+    if (!byAddress.ok || !byAccount.ok) {
+      const retryAfterMs = Math.max(
+        byAddress.ok ? 0 : byAddress.retryAfterMs,
+        byAccount.ok ? 0 : byAccount.retryAfterMs,
+      );
+      log.warn({ address }, 'login throttled');
+      return fail(ErrorCode.rateLimited, 'Too many login attempts; try again later', { retryAfterMs });
+    }
+    const doc = await this.store.users.findOne({ usernameLower: key });
+    // Unknown users cost one argon2 verification too, so both failures answer in about the same time.
+    const hash = doc?.passwordHash ?? (await this.getDummyHash());
+    let valid = false;
+    try {
+      valid = await argon2.verify(hash, input.password);
+    } catch {
+      valid = false;
+    }
+    if (!doc || !valid || doc.disabled) {
+      return fail(ErrorCode.invalidCredentials, 'Wrong username or password');
+    }
+    log.info({ userId: doc._id.toHexString(), role: doc.role }, 'logged in');
+    return ok({ user: toUser(doc), ...(await this.startSession(doc)) });
+  }
+
+  /** Exchanges a refresh token for new tokens. A spent token is reuse: the whole login is revoked. */
+  async refresh(refreshToken: string): Promise<Result<AuthResult>> {
+    const hash = hashRefreshToken(refreshToken);
+    const now = new Date();
+    const claimed = await this.store.refreshTokens.findOneAndUpdate(
+      { _id: hash, spent: false },
+      { $set: { spent: true } },
+      { returnDocument: 'before' },
+    );
+    if (!claimed) {
+      const known = await this.store.refreshTokens.findOne({ _id: hash });
+      if (known) {
+        log.warn(
+          { userId: known.userId.toHexString(), sessionId: known.sessionId },
+          'refresh token reuse; login revoked',
+        );
+        await this.revokeSessions({ _id: known.sessionId }, 'reuse');
+        return fail(ErrorCode.tokenReused, 'This session was ended for safety; please log in again');
+      }
+      return fail(ErrorCode.unauthorized, 'Invalid refresh token');
+    }
+    if (claimed.expiresAt <= now) return fail(ErrorCode.unauthorized, 'Refresh token expired');
+    const session = await this.store.sessions.findOne({ _id: claimed.sessionId });
+    if (!session || session.revokedAt || session.expiresAt <= now) {
+      return fail(ErrorCode.unauthorized, 'Session ended; please log in again');
+    }
+    const user = await this.store.users.findOne({ _id: claimed.userId });
+    if (!user || user.disabled) return fail(ErrorCode.unauthorized, 'Session ended; please log in again');
+    const tokens = await this.issueTokens(user, session);
+    return ok({ user: toUser(user), ...tokens });
+  }
+
+  /** Revokes the login the refresh token belongs to. Unknown tokens are a no-op (logout is idempotent). */
+  async logout(refreshToken: string): Promise<void> {
+    const known = await this.store.refreshTokens.findOne({ _id: hashRefreshToken(refreshToken) });
+    if (!known) return;
+    await this.revokeSessions({ _id: known.sessionId }, 'logout');
+    log.info({ userId: known.userId.toHexString(), sessionId: known.sessionId }, 'logged out');
+  }
+
+  /** Ends every login of a user (disable, password reset). */
+  async revokeUserSessions(userId: ObjectId, reason: 'disabled' | 'password'): Promise<void> {
+    await this.revokeSessions({ userId }, reason);
+  }
+
+  /** Signature, expiry and that the login was not revoked. */
+  async verifyAccessToken(token: unknown): Promise<AccessClaims | null> {
+    const claims = decodeAccessToken(this.config.secretKey, token);
+    if (!claims) return null;
+    const session = await this.store.sessions.findOne(
+      { _id: claims.sid },
+      { projection: { revokedAt: 1, userId: 1 } },
+    );
+    if (!session || session.revokedAt || session.userId.toHexString() !== claims.sub) return null;
+    return claims;
+  }
+
+  /** The caller behind an access token, or null for a missing, bad, expired or revoked one or a disabled user. */
+  async authenticate(token: unknown): Promise<{ user: AuthUser; claims: AccessClaims } | null> {
+    const claims = await this.verifyAccessToken(token);
+    if (!claims) return null;
+    const doc = await this.store.users.findOne({ _id: new ObjectId(claims.sub) });
+    if (!doc || doc.disabled || doc.role !== claims.role) return null;
+    return {
+      claims,
+      user: { ...toUser(doc), sessionId: claims.sid },
+    };
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= hashPassword(newRefreshToken());
+    return this.dummyHash;
+  }
+
+  private async startSession(user: UserDoc): Promise<Tokens> {
+    const now = new Date();
+    const session: SessionDoc = {
+      _id: newSessionId(),
+      userId: user._id,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlSec * 1000),
+      revokedAt: null,
+      revokedReason: null,
+    };
+    await this.store.sessions.insertOne(session);
+    // Housekeeping without TTL indexes (not available everywhere): drop this user's expired tokens.
+    await this.store.refreshTokens.deleteMany({ userId: user._id, expiresAt: { $lt: now } });
+    return this.issueTokens(user, session);
+  }
+
+  private async issueTokens(user: UserDoc, session: SessionDoc): Promise<Tokens> {
+    const refreshToken = newRefreshToken();
+    const now = new Date();
+    await this.store.refreshTokens.insertOne({
+      _id: hashRefreshToken(refreshToken),
+      sessionId: session._id,
+      userId: user._id,
+      spent: false,
+      createdAt: now,
+      // A refresh token never outlives its login.
+      expiresAt: session.expiresAt,
+    });
+    const { token, exp } = signAccessToken(
+      this.config.secretKey,
+      { sub: user._id.toHexString(), sid: session._id, role: user.role },
+      this.config.accessTokenTtlSec,
+    );
+    return { accessToken: token, refreshToken, accessTokenExp: exp };
+  }
+
+  private async revokeSessions(
+    filter: { _id: string } | { userId: ObjectId },
+    reason: NonNullable<SessionDoc['revokedReason']>,
+  ): Promise<void> {
+    const sessions = await this.store.sessions
+      .find({ ...filter, revokedAt: null }, { projection: { _id: 1 } })
+      .toArray();
+    if (sessions.length === 0) return;
+    const ids = sessions.map((s) => s._id);
+    await this.store.sessions.updateMany(
+      { _id: { $in: ids } },
+      { $set: { revokedAt: new Date(), revokedReason: reason } },
+    );
+    await this.store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+    for (const listener of this.listeners) {
+      try {
+        listener(ids, reason);
+      } catch (err) {
+        log.error({ err }, 'session revoked listener failed');
+      }
+    }
+  }
+}

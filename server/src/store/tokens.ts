@@ -1,0 +1,44 @@
+// Login sessions and their refresh tokens. Tokens are stored only as SHA-256 hashes (the _id).
+import type { Db, ObjectId } from 'mongodb';
+import { ensureCollection } from './db';
+
+/** One login (one device/browser). Revoking it ends every token and socket of that login. */
+export interface SessionDoc {
+  _id: string;
+  userId: ObjectId;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: 'logout' | 'reuse' | 'disabled' | 'password' | null;
+}
+
+export interface RefreshTokenDoc {
+  /** hex SHA-256 of the token */
+  _id: string;
+  sessionId: string;
+  userId: ObjectId;
+  /** Set once the token was exchanged; presenting it again is reuse. */
+  spent: boolean;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export async function ensureTokenCollections(db: Db): Promise<void> {
+  await ensureCollection(db, 'sessions', {
+    bsonType: 'object',
+    required: ['_id', 'userId', 'createdAt', 'expiresAt'],
+    properties: { _id: { bsonType: 'string' }, userId: { bsonType: 'objectId' } },
+  });
+  await ensureCollection(db, 'refreshTokens', {
+    bsonType: 'object',
+    required: ['_id', 'sessionId', 'userId', 'spent', 'expiresAt'],
+    properties: {
+      _id: { bsonType: 'string' },
+      sessionId: { bsonType: 'string' },
+      spent: { bsonType: 'bool' },
+    },
+  });
+  await db.collection('sessions').createIndex({ userId: 1 }, { name: 'userId' });
+  await db.collection('refreshTokens').createIndex({ sessionId: 1 }, { name: 'sessionId' });
+  await db.collection('refreshTokens').createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
+}

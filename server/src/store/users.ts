@@ -1,0 +1,60 @@
+// Users: customers, agents and owners. Usernames and emails are unique case-insensitively via lowercased copies.
+
+import type { Role } from '@support-chat/protocol';
+import { type Db, ObjectId } from 'mongodb';
+import { ensureCollection } from './db';
+
+export interface UserDoc {
+  _id: ObjectId;
+  username: string;
+  usernameLower: string;
+  email: string;
+  emailLower: string;
+  passwordHash: string;
+  role: Role;
+  departments: string[];
+  disabled: boolean;
+  /** Bumped on any change that open sockets must notice (disable, departments, password). */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const schema = {
+  bsonType: 'object',
+  required: [
+    'username',
+    'usernameLower',
+    'email',
+    'emailLower',
+    'passwordHash',
+    'role',
+    'departments',
+    'disabled',
+  ],
+  properties: {
+    username: { bsonType: 'string', maxLength: 64 },
+    usernameLower: { bsonType: 'string', maxLength: 64 },
+    email: { bsonType: 'string', maxLength: 254 },
+    emailLower: { bsonType: 'string', maxLength: 254 },
+    passwordHash: { bsonType: 'string' },
+    role: { enum: ['customer', 'agent', 'owner'] },
+    departments: { bsonType: 'array', items: { bsonType: 'string' } },
+    disabled: { bsonType: 'bool' },
+    version: { bsonType: ['int', 'long', 'double'] },
+  },
+};
+
+export async function ensureUserCollections(db: Db): Promise<void> {
+  await ensureCollection(db, 'users', schema);
+  const users = db.collection<UserDoc>('users');
+  await users.createIndex({ usernameLower: 1 }, { unique: true, name: 'usernameLower_unique' });
+  await users.createIndex({ emailLower: 1 }, { unique: true, name: 'emailLower_unique' });
+  await users.createIndex({ role: 1, departments: 1 }, { name: 'role_departments' });
+}
+
+/** Lowercase form used for uniqueness and lookups. */
+export const lowerKey = (s: string): string => s.normalize('NFC').toLowerCase();
+
+export const toObjectId = (id: string): ObjectId | null =>
+  ObjectId.isValid(id) && /^[a-f0-9]{24}$/.test(id) ? new ObjectId(id) : null;
