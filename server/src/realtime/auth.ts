@@ -7,7 +7,6 @@ import {
   type ServerToClientEvents,
   UNAUTHORIZED,
 } from '@support-chat/protocol';
-import { ObjectId } from 'mongodb';
 import type { Server, Socket } from 'socket.io';
 import type { Config } from '../config';
 import { isHandshakeOriginAllowed } from '../http/origin';
@@ -15,6 +14,8 @@ import { createLogger } from '../log';
 import { socketConnections } from '../metrics';
 import type { AuthService, AuthUser } from '../services/auth';
 import type { Store } from '../store/db';
+import { liveSessionIds } from '../store/tokens';
+import { findUserStates } from '../store/users';
 
 const log = createLogger('realtime-auth');
 
@@ -131,16 +132,10 @@ export function installRealtimeAuth(
       (s) => s.data.user && (!onlyUserId || s.data.user.id === onlyUserId),
     );
     if (sockets.length === 0) return;
-    const userIds = [...new Set(sockets.map((s) => s.data.user.id))].map((id) => new ObjectId(id));
-    const sessionIds = [...new Set(sockets.map((s) => s.data.user.sessionId))];
-    const [users, sessions] = await Promise.all([
-      store.users
-        .find({ _id: { $in: userIds } }, { projection: { role: 1, departments: 1, disabled: 1 } })
-        .toArray(),
-      store.sessions.find({ _id: { $in: sessionIds } }, { projection: { revokedAt: 1 } }).toArray(),
+    const [userById, live] = await Promise.all([
+      findUserStates(store.users, [...new Set(sockets.map((s) => s.data.user.id))]),
+      liveSessionIds(store.sessions, [...new Set(sockets.map((s) => s.data.user.sessionId))]),
     ]);
-    const userById = new Map(users.map((u) => [u._id.toHexString(), u]));
-    const live = new Set(sessions.filter((s) => !s.revokedAt).map((s) => s._id));
     for (const socket of sockets) {
       const { id, role, sessionId } = socket.data.user;
       const doc = userById.get(id);

@@ -1,9 +1,9 @@
 // Owner operations (admin CLI) and the public department list: departments, agent accounts, passwords.
 import { type Department, ErrorCode, fail, ok, type Result, type User } from '@support-chat/protocol';
-import { ObjectId } from 'mongodb';
 import { createLogger } from '../log';
 import { isDuplicateKey, type Store } from '../store/db';
-import { lowerKey, type UserDoc } from '../store/users';
+import { revokeSessions } from '../store/tokens';
+import { lowerKey, newUserId, type UserDoc } from '../store/users';
 import { type AuthService, hashPassword, toUser } from './auth';
 
 const log = createLogger('accounts');
@@ -69,7 +69,7 @@ export class AccountService {
     if (missing.length) return fail(ErrorCode.notFound, `Unknown department(s): ${missing.join(', ')}`);
     const now = new Date();
     const doc: UserDoc = {
-      _id: new ObjectId(),
+      _id: newUserId(),
       username: input.username,
       usernameLower: lowerKey(input.username),
       email: input.email,
@@ -116,7 +116,7 @@ export class AccountService {
       { _id: doc._id },
       { $set: { passwordHash, updatedAt: new Date() }, $inc: { version: 1 } },
     );
-    await this.revokeAll(doc._id, 'password');
+    await this.revokeAll(doc, 'password');
     log.info({ userId: doc._id.toHexString() }, 'password reset');
     return ok({ user: toUser(doc) });
   }
@@ -129,7 +129,7 @@ export class AccountService {
       { _id: doc._id },
       { $set: { disabled: true, updatedAt: new Date() }, $inc: { version: 1 } },
     );
-    await this.revokeAll(doc._id, 'disabled');
+    await this.revokeAll(doc, 'disabled');
     log.info({ userId: doc._id.toHexString() }, 'agent disabled');
     return ok({ user: toUser(doc) });
   }
@@ -160,20 +160,12 @@ export class AccountService {
     return ok({ user: toUser(doc) });
   }
 
-  private async revokeAll(userId: ObjectId, reason: 'disabled' | 'password') {
+  private async revokeAll(user: UserDoc, reason: 'disabled' | 'password') {
     if (this.auth) {
-      await this.auth.revokeUserSessions(userId, reason);
+      await this.auth.revokeUserSessions(user._id.toHexString(), reason);
       return;
     }
     // Without the auth service (the CLI), revoke in the database; the server's socket re-check notices.
-    const ids = (
-      await this.store.sessions.find({ userId, revokedAt: null }, { projection: { _id: 1 } }).toArray()
-    ).map((s) => s._id);
-    if (ids.length === 0) return;
-    await this.store.sessions.updateMany(
-      { _id: { $in: ids } },
-      { $set: { revokedAt: new Date(), revokedReason: reason } },
-    );
-    await this.store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+    await revokeSessions(this.store, { userId: user._id }, reason);
   }
 }

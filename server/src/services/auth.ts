@@ -2,12 +2,11 @@
 // turning an access token into the AuthUser every transport relies on.
 import { ErrorCode, fail, ok, type Result, type Role, type User } from '@support-chat/protocol';
 import argon2 from 'argon2';
-import { ObjectId } from 'mongodb';
 import type { Config } from '../config';
 import { createLogger } from '../log';
 import { isDuplicateKey, type Store } from '../store/db';
-import type { SessionDoc } from '../store/tokens';
-import { lowerKey, type UserDoc } from '../store/users';
+import { type RevokeReason, revokeSessions, type SessionDoc } from '../store/tokens';
+import { findUserById, lowerKey, newUserId, type UserDoc } from '../store/users';
 import {
   type AccessClaims,
   decodeAccessToken,
@@ -113,6 +112,8 @@ export class AuthService {
       opts.accountThrottle ?? memoryThrottle(config.loginAccountPerMinute, config.loginAccountBurst);
     this.addressThrottle =
       opts.addressThrottle ?? memoryThrottle(config.loginAddressPerMinute, config.loginAddressBurst);
+    // Ready before the first unknown-user login, so that one is not slower than the rest.
+    void this.getDummyHash();
   }
 
   /** Called after sessions are revoked here (logout, reuse, disable) so their sockets can be ended. */
@@ -124,7 +125,7 @@ export class AuthService {
   async register(input: { username: string; email: string; password: string }): Promise<Result<AuthResult>> {
     const now = new Date();
     const doc: UserDoc = {
-      _id: new ObjectId(),
+      _id: newUserId(),
       username: input.username,
       usernameLower: lowerKey(input.username),
       email: input.email,
@@ -197,14 +198,16 @@ export class AuthService {
     );
     if (!claimed) {
       const known = await this.store.refreshTokens.findOne({ _id: hash });
-      if (known) {
+      const session = known ? await this.store.sessions.findOne({ _id: known.sessionId }) : null;
+      if (known && session && !session.revokedAt) {
         log.warn(
           { userId: known.userId.toHexString(), sessionId: known.sessionId },
           'refresh token reuse; login revoked',
         );
-        await this.revokeSessions({ _id: known.sessionId }, 'reuse');
+        await this.revokeSessions({ sessionId: known.sessionId }, 'reuse');
         return fail(ErrorCode.tokenReused, 'This session was ended for safety; please log in again');
       }
+      // Unknown, or a login already ended (logout, earlier reuse): nothing more to revoke.
       return fail(ErrorCode.unauthorized, 'Invalid refresh token');
     }
     if (claimed.expiresAt <= now) return fail(ErrorCode.unauthorized, 'Refresh token expired');
@@ -222,13 +225,14 @@ export class AuthService {
   async logout(refreshToken: string): Promise<void> {
     const known = await this.store.refreshTokens.findOne({ _id: hashRefreshToken(refreshToken) });
     if (!known) return;
-    await this.revokeSessions({ _id: known.sessionId }, 'logout');
+    await this.revokeSessions({ sessionId: known.sessionId }, 'logout');
     log.info({ userId: known.userId.toHexString(), sessionId: known.sessionId }, 'logged out');
   }
 
   /** Ends every login of a user (disable, password reset). */
-  async revokeUserSessions(userId: ObjectId, reason: 'disabled' | 'password'): Promise<void> {
-    await this.revokeSessions({ userId }, reason);
+  async revokeUserSessions(userId: string, reason: 'disabled' | 'password'): Promise<void> {
+    const doc = await findUserById(this.store.users, userId);
+    if (doc) await this.revokeSessions({ userId: doc._id }, reason);
   }
 
   /** Signature, expiry and that the login was not revoked. */
@@ -247,7 +251,7 @@ export class AuthService {
   async authenticate(token: unknown): Promise<{ user: AuthUser; claims: AccessClaims } | null> {
     const claims = await this.verifyAccessToken(token);
     if (!claims) return null;
-    const doc = await this.store.users.findOne({ _id: new ObjectId(claims.sub) });
+    const doc = await findUserById(this.store.users, claims.sub);
     if (!doc || doc.disabled || doc.role !== claims.role) return null;
     return {
       claims,
@@ -297,19 +301,11 @@ export class AuthService {
   }
 
   private async revokeSessions(
-    filter: { _id: string } | { userId: ObjectId },
-    reason: NonNullable<SessionDoc['revokedReason']>,
+    filter: Parameters<typeof revokeSessions>[1],
+    reason: RevokeReason,
   ): Promise<void> {
-    const sessions = await this.store.sessions
-      .find({ ...filter, revokedAt: null }, { projection: { _id: 1 } })
-      .toArray();
-    if (sessions.length === 0) return;
-    const ids = sessions.map((s) => s._id);
-    await this.store.sessions.updateMany(
-      { _id: { $in: ids } },
-      { $set: { revokedAt: new Date(), revokedReason: reason } },
-    );
-    await this.store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+    const ids = await revokeSessions(this.store, filter, reason);
+    if (ids.length === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(ids, reason);

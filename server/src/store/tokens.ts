@@ -1,5 +1,5 @@
 // Login sessions and their refresh tokens. Tokens are stored only as SHA-256 hashes (the _id).
-import type { Db, ObjectId } from 'mongodb';
+import type { Collection, Db, ObjectId } from 'mongodb';
 import { ensureCollection } from './db';
 
 /** One login (one device/browser). Revoking it ends every token and socket of that login. */
@@ -41,4 +41,33 @@ export async function ensureTokenCollections(db: Db): Promise<void> {
   await db.collection('sessions').createIndex({ userId: 1 }, { name: 'userId' });
   await db.collection('refreshTokens').createIndex({ sessionId: 1 }, { name: 'sessionId' });
   await db.collection('refreshTokens').createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
+}
+
+export type RevokeReason = NonNullable<SessionDoc['revokedReason']>;
+
+/** Revokes the matching live sessions and spends their refresh tokens; returns the revoked session ids. */
+export async function revokeSessions(
+  store: { sessions: Collection<SessionDoc>; refreshTokens: Collection<RefreshTokenDoc> },
+  filter: { sessionId: string } | { userId: ObjectId },
+  reason: RevokeReason,
+): Promise<string[]> {
+  const query = 'sessionId' in filter ? { _id: filter.sessionId } : { userId: filter.userId };
+  const live = await store.sessions.find({ ...query, revokedAt: null }, { projection: { _id: 1 } }).toArray();
+  const ids = live.map((s) => s._id);
+  if (ids.length === 0) return [];
+  await store.sessions.updateMany(
+    { _id: { $in: ids } },
+    { $set: { revokedAt: new Date(), revokedReason: reason } },
+  );
+  await store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+  return ids;
+}
+
+/** Which of these sessions are still live (not revoked), in one query. */
+export async function liveSessionIds(
+  sessions: Collection<SessionDoc>,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const docs = await sessions.find({ _id: { $in: [...ids] } }, { projection: { revokedAt: 1 } }).toArray();
+  return new Set(docs.filter((s) => !s.revokedAt).map((s) => s._id));
 }

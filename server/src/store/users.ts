@@ -1,7 +1,7 @@
 // Users: customers, agents and owners. Usernames and emails are unique case-insensitively via lowercased copies.
 
 import type { Role } from '@support-chat/protocol';
-import { type Db, ObjectId } from 'mongodb';
+import { type Collection, type Db, ObjectId } from 'mongodb';
 import { ensureCollection } from './db';
 
 export interface UserDoc {
@@ -58,3 +58,33 @@ export const lowerKey = (s: string): string => s.normalize('NFC').toLowerCase();
 
 export const toObjectId = (id: string): ObjectId | null =>
   ObjectId.isValid(id) && /^[a-f0-9]{24}$/.test(id) ? new ObjectId(id) : null;
+
+export const newUserId = (): ObjectId => new ObjectId();
+
+export interface UserState {
+  role: Role;
+  departments: string[];
+  disabled: boolean;
+}
+
+/** Role, departments and disabled flag of many users in one query (socket re-checks). */
+export async function findUserStates(
+  users: Collection<UserDoc>,
+  ids: readonly string[],
+): Promise<Map<string, UserState>> {
+  const oids = ids.map(toObjectId).filter((x): x is ObjectId => x !== null);
+  const docs = await users
+    .find({ _id: { $in: oids } }, { projection: { role: 1, departments: 1, disabled: 1 } })
+    .toArray();
+  return new Map(
+    docs.map((d) => [
+      d._id.toHexString(),
+      { role: d.role, departments: d.departments, disabled: d.disabled },
+    ]),
+  );
+}
+
+export const findUserById = (users: Collection<UserDoc>, id: string): Promise<UserDoc | null> => {
+  const oid = toObjectId(id);
+  return oid ? users.findOne({ _id: oid }) : Promise.resolve(null);
+};
