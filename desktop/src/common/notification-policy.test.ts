@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { notificationTitle, shouldNotify, toNotificationText } from './notification-policy';
+
+const A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const B = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+
+describe('notification policy', () => {
+  it('notifies for a customer message when the window is not focused, whatever is open', () => {
+    expect(
+      shouldNotify(
+        { conversationId: A, senderRole: 'customer' },
+        { windowFocused: false, openConversationId: A },
+      ),
+    ).toBe(true);
+    expect(
+      shouldNotify(
+        { conversationId: A, senderRole: 'customer' },
+        { windowFocused: false, openConversationId: null },
+      ),
+    ).toBe(true);
+  });
+
+  it('notifies when focused but another conversation (or none) is open', () => {
+    expect(
+      shouldNotify(
+        { conversationId: A, senderRole: 'customer' },
+        { windowFocused: true, openConversationId: B },
+      ),
+    ).toBe(true);
+    expect(
+      shouldNotify(
+        { conversationId: A, senderRole: 'customer' },
+        { windowFocused: true, openConversationId: null },
+      ),
+    ).toBe(true);
+  });
+
+  it('does not notify when that conversation is open and the window focused', () => {
+    expect(
+      shouldNotify(
+        { conversationId: A, senderRole: 'customer' },
+        { windowFocused: true, openConversationId: A },
+      ),
+    ).toBe(false);
+  });
+
+  it("never notifies for agents' messages, the agent's own included", () => {
+    for (const senderRole of ['agent', 'owner'] as const) {
+      expect(
+        shouldNotify({ conversationId: A, senderRole }, { windowFocused: false, openConversationId: B }),
+      ).toBe(false);
+    }
+  });
+
+  it('truncates the body to 120 characters with an ellipsis, counting code points', () => {
+    const long = '😀'.repeat(200);
+    const body = toNotificationText(long);
+    expect(Array.from(body)).toHaveLength(120);
+    expect(body.endsWith('…')).toBe(true);
+    expect(toNotificationText('short text')).toBe('short text');
+    expect(toNotificationText('x'.repeat(120))).toBe('x'.repeat(120));
+  });
+
+  it('keeps the body plain text on one line, without control or bidi characters', () => {
+    expect(toNotificationText('<b>hi</b>\n\nthere\u202Egnp.exe\u0007')).toBe('<b>hi</b> theregnp.exe');
+  });
+
+  it('titles with customer and department', () => {
+    expect(notificationTitle('alice', 'Billing Support')).toBe('alice — Billing Support');
+  });
+});

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createAppProtocolHandler, resolveAppFile } from './app-protocol';
+
+const ROOT = path.resolve('/app/dist/renderer');
+
+describe('app:// protocol', () => {
+  it('maps app://support-chat/ paths into the renderer folder only', () => {
+    expect(resolveAppFile(ROOT, 'app://support-chat/')).toBe(path.join(ROOT, 'index.html'));
+    expect(resolveAppFile(ROOT, 'app://support-chat/assets/index.js')).toBe(
+      path.join(ROOT, 'assets/index.js'),
+    );
+    // The URL parser already folds plain dot segments, so these stay inside the folder.
+    expect(resolveAppFile(ROOT, 'app://support-chat/../../etc/passwd')).toBe(path.join(ROOT, 'etc/passwd'));
+    expect(resolveAppFile(ROOT, 'app://support-chat/%2e%2e/%2e%2e/etc/passwd')).toBe(
+      path.join(ROOT, 'etc/passwd'),
+    );
+    for (const url of [
+      'app://support-chat/..%2f..%2fetc%2fpasswd',
+      'app://support-chat/assets%2f..%2f..%2f..%2fsecret',
+      'app://support-chat/a%00.js',
+      'app://other-host/index.html',
+      'app://support-chat/%E0%A4%A',
+    ]) {
+      expect(resolveAppFile(ROOT, url), url).toBeNull();
+    }
+  });
+
+  it('answers with the CSP header and the right content type', async () => {
+    const handler = createAppProtocolHandler(
+      ROOT,
+      async () => Buffer.from('<!doctype html>'),
+      () => 'https://chat.example.com',
+    );
+    const response = await handler({ url: 'app://support-chat/index.html' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await response.text()).toBe('<!doctype html>');
+    expect((await handler({ url: 'app://support-chat/..%2f..%2fsecret' })).status).toBe(404);
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, SettingsStore } from './settings';
+
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'desktop-settings-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('SettingsStore', () => {
+  it('starts from defaults and persists changes to a private JSON file', async () => {
+    const store = SettingsStore.inDirectory(dir);
+    expect(await store.load()).toEqual(DEFAULT_SETTINGS);
+    await store.update({ serverUrl: 'https://chat.example.com', startAtLogin: true, lastUsername: 'ann' });
+    const file = path.join(dir, 'settings.json');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      serverUrl: 'https://chat.example.com',
+      startAtLogin: true,
+      lastUsername: 'ann',
+    });
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o077).toBe(0);
+    expect(await SettingsStore.inDirectory(dir).load()).toMatchObject({
+      startAtLogin: true,
+      lastUsername: 'ann',
+    });
+  });
+
+  it('falls back to defaults field by field for a damaged file, and drops unknown fields', async () => {
+    writeFileSync(
+      path.join(dir, 'settings.json'),
+      JSON.stringify({
+        serverUrl: 'javascript:alert(1)',
+        startAtLogin: 'yes',
+        lastUsername: 'ann',
+        password: 'x',
+      }),
+    );
+    expect(await SettingsStore.inDirectory(dir).load()).toEqual({ ...DEFAULT_SETTINGS, lastUsername: 'ann' });
+    writeFileSync(path.join(dir, 'settings.json'), '{not json');
+    expect(await SettingsStore.inDirectory(dir).load()).toEqual(DEFAULT_SETTINGS);
+  });
+});

@@ -1,0 +1,61 @@
+// Settings in a small JSON file in userData: server URL, start at login, last username. Never a secret.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Settings, SettingsPatch } from '../common/ipc';
+import { serverUrl } from './ipc-schemas';
+import { createLogger } from './logger';
+
+const log = createLogger('settings');
+
+export const DEFAULT_SETTINGS: Settings = {
+  serverUrl: 'http://127.0.0.1:3000',
+  startAtLogin: false,
+  lastUsername: null,
+};
+
+const SettingsFile = z.object({
+  serverUrl: serverUrl.catch(DEFAULT_SETTINGS.serverUrl),
+  startAtLogin: z.boolean().catch(false),
+  lastUsername: z.string().min(1).max(200).nullable().catch(null),
+});
+
+export class SettingsStore {
+  private current: Settings = { ...DEFAULT_SETTINGS };
+
+  constructor(private readonly file: string) {}
+
+  static inDirectory(userData: string): SettingsStore {
+    return new SettingsStore(path.join(userData, 'settings.json'));
+  }
+
+  async load(): Promise<Settings> {
+    try {
+      const parsed = SettingsFile.safeParse(JSON.parse(await readFile(this.file, 'utf8')));
+      this.current = parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        log.warn({}, 'settings file unreadable, using defaults');
+      this.current = { ...DEFAULT_SETTINGS };
+    }
+    return this.get();
+  }
+
+  get(): Settings {
+    return { ...this.current };
+  }
+
+  async update(patch: SettingsPatch & { lastUsername?: string | null }): Promise<Settings> {
+    const next: Settings = { ...this.current };
+    if (patch.serverUrl !== undefined) next.serverUrl = patch.serverUrl;
+    if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin;
+    if (patch.lastUsername !== undefined) next.lastUsername = patch.lastUsername;
+    this.current = next;
+    await mkdir(path.dirname(this.file), { recursive: true });
+    // Write then rename, so a crash never leaves half a file.
+    const temp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, this.file);
+    return this.get();
+  }
+}

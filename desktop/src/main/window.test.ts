@@ -1,0 +1,184 @@
+import type { BrowserWindowConstructorOptions } from 'electron';
+import { describe, expect, it } from 'vitest';
+import { FakeEmitter, FakeEvent, FakeShell } from './test/fakes';
+import {
+  contentSecurityPolicy,
+  createSecureWindow,
+  hardenSession,
+  isAppUrl,
+  openExternalSafely,
+  safeExternalUrl,
+  secureWebPreferences,
+} from './window';
+
+class FakeWebContents extends FakeEmitter {
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }) {
+    this.windowOpenHandler = handler;
+  }
+}
+
+class FakeBrowserWindow {
+  static made: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  constructor(readonly options: BrowserWindowConstructorOptions) {
+    FakeBrowserWindow.made.push(this);
+  }
+}
+
+const makeWindow = () => {
+  const shell = new FakeShell();
+  const window = createSecureWindow(
+    { BrowserWindow: FakeBrowserWindow as never, shell, preloadPath: '/app/dist/preload/preload.cjs' },
+    { width: 800, height: 600 },
+  ) as unknown as FakeBrowserWindow;
+  return { window, shell };
+};
+
+describe('createSecureWindow', () => {
+  it('creates windows with exactly the hardened web preferences', () => {
+    const { window } = makeWindow();
+    expect(window.options.webPreferences).toEqual({
+      preload: '/app/dist/preload/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+    });
+    expect(window.options.show).toBe(false);
+    expect(secureWebPreferences('x')).toEqual({ ...window.options.webPreferences, preload: 'x' });
+  });
+
+  it('prevents navigation away from the app, and opens https links in the OS browser instead', () => {
+    const { window, shell } = makeWindow();
+    const away = new FakeEvent();
+    window.webContents.emit('will-navigate', away, 'https://evil.example/phish');
+    expect(away.defaultPrevented).toBe(true);
+    expect(shell.opened).toEqual(['https://evil.example/phish']);
+
+    for (const url of ['file:///etc/passwd', 'http://example.com/', 'javascript:alert(1)']) {
+      const event = new FakeEvent();
+      window.webContents.emit('will-navigate', event, url);
+      expect(event.defaultPrevented).toBe(true);
+    }
+    expect(shell.opened).toHaveLength(1);
+
+    const inside = new FakeEvent();
+    window.webContents.emit('will-navigate', inside, 'app://support-chat/index.html');
+    expect(inside.defaultPrevented).toBe(false);
+  });
+
+  it('prevents redirects, frame navigations and webviews', () => {
+    const { window } = makeWindow();
+    const redirect = new FakeEvent();
+    window.webContents.emit('will-redirect', redirect, 'https://evil.example/');
+    const frame = new FakeEvent('https://evil.example/');
+    window.webContents.emit('will-frame-navigate', frame);
+    const webview = new FakeEvent();
+    window.webContents.emit('will-attach-webview', webview);
+    expect([redirect, frame, webview].map((e) => e.defaultPrevented)).toEqual([true, true, true]);
+  });
+
+  it('denies window.open; https targets go to the OS browser, others nowhere', () => {
+    const { window, shell } = makeWindow();
+    const open = window.webContents.windowOpenHandler!;
+    expect(open({ url: 'https://docs.example/help' })).toEqual({ action: 'deny' });
+    expect(open({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
+    expect(open({ url: 'app://support-chat/index.html' })).toEqual({ action: 'deny' });
+    expect(shell.opened).toEqual(['https://docs.example/help']);
+  });
+});
+
+describe('opening external links', () => {
+  it('opens only parsed https: URLs', () => {
+    const shell = new FakeShell();
+    const refused = [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://example.com/',
+      'smb://host/share',
+      'data:text/html,<script>alert(1)</script>',
+      'https://user:pass@example.com/',
+      'not a url',
+      '',
+      42,
+      null,
+    ];
+    for (const url of refused) expect(openExternalSafely(shell, url)).toBe(false);
+    expect(shell.opened).toEqual([]);
+    expect(openExternalSafely(shell, 'HTTPS://Example.com/a b')).toBe(true);
+    expect(shell.opened).toEqual(['https://example.com/a%20b']);
+    expect(safeExternalUrl(' javascript:alert(1)')).toBeNull();
+  });
+
+  it('knows its own pages', () => {
+    expect(isAppUrl('app://support-chat/index.html')).toBe(true);
+    expect(isAppUrl('app://other/index.html')).toBe(false);
+    expect(isAppUrl('file:///app/index.html')).toBe(false);
+    expect(isAppUrl('https://support-chat/')).toBe(false);
+    expect(isAppUrl(null)).toBe(false);
+  });
+});
+
+describe('content security policy', () => {
+  it('allows only our scripts and the configured server', () => {
+    const csp = contentSecurityPolicy('https://chat.example.com');
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(csp).toContain("connect-src 'self' https://chat.example.com wss://chat.example.com");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(contentSecurityPolicy('http://127.0.0.1:3000')).toContain(
+      "connect-src 'self' http://127.0.0.1:3000 ws://127.0.0.1:3000",
+    );
+    expect(contentSecurityPolicy(null)).toContain("connect-src 'self';");
+  });
+
+  it('is added to our pages through the session and every permission is refused', () => {
+    type HeadersListener = (
+      details: { url: string; resourceType: string; responseHeaders?: Record<string, string[]> },
+      callback: (response: { responseHeaders?: Record<string, string[]> }) => void,
+    ) => void;
+    let onHeaders: HeadersListener | null = null;
+    let permissionHandler: ((c: unknown, p: string, cb: (granted: boolean) => void) => void) | null = null;
+    let checkHandler: (() => boolean) | null = null;
+    hardenSession(
+      {
+        webRequest: { onHeadersReceived: ((listener: HeadersListener) => (onHeaders = listener)) as never },
+        setPermissionRequestHandler: ((h: typeof permissionHandler) => (permissionHandler = h)) as never,
+        setPermissionCheckHandler: ((h: typeof checkHandler) => (checkHandler = h)) as never,
+      },
+      () => 'https://chat.example.com',
+    );
+    let headers: Record<string, string[]> | undefined;
+    onHeaders!(
+      { url: 'app://support-chat/index.html', resourceType: 'mainFrame', responseHeaders: {} },
+      (r) => {
+        headers = r.responseHeaders;
+      },
+    );
+    expect(headers?.['Content-Security-Policy']?.[0]).toBe(contentSecurityPolicy('https://chat.example.com'));
+    onHeaders!(
+      { url: 'https://chat.example.com/api/me', resourceType: 'xhr', responseHeaders: { A: ['1'] } },
+      (r) => {
+        headers = r.responseHeaders;
+      },
+    );
+    expect(headers).toEqual({ A: ['1'] });
+    const answers: boolean[] = [];
+    for (const permission of ['notifications', 'media', 'geolocation', 'openExternal']) {
+      permissionHandler!(null, permission, (granted) => answers.push(granted));
+    }
+    expect(answers).toEqual([false, false, false, false]);
+    expect(checkHandler!()).toBe(false);
+  });
+});

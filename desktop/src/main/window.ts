@@ -1,0 +1,161 @@
+// One function creates every window, and one hardens every web contents: no Node, no navigation, no popups.
+import type {
+  BrowserWindow,
+  BrowserWindowConstructorOptions,
+  Session,
+  WebContents,
+  WebPreferences,
+} from 'electron';
+import { APP_HOST, APP_SCHEME } from '../common/ipc';
+import { createLogger } from './logger';
+
+const log = createLogger('window');
+
+/** True only for pages of the app itself (app://support-chat/...). */
+export const isAppUrl = (url: string | undefined | null): boolean => {
+  if (!url) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST;
+  } catch {
+    return false;
+  }
+};
+
+/** Parses the URL and accepts only `https:` without embedded credentials; everything else is refused. */
+export const safeExternalUrl = (url: unknown): string | null => {
+  if (typeof url !== 'string' || url.length > 8192) return null;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' || parsed.username || parsed.password || !parsed.hostname) return null;
+    return parsed.href;
+  } catch {
+    return null;
+  }
+};
+
+export interface ShellLike {
+  openExternal(url: string): Promise<void>;
+}
+
+/** Opens `url` in the OS browser when it is a parsed https: URL; returns whether it did. */
+export const openExternalSafely = (shell: ShellLike, url: unknown): boolean => {
+  const safe = safeExternalUrl(url);
+  if (!safe) {
+    log.warn(
+      { scheme: typeof url === 'string' ? url.split(':', 1)[0]?.slice(0, 16) : typeof url },
+      'external URL refused',
+    );
+    return false;
+  }
+  shell
+    .openExternal(safe)
+    .catch((error: unknown) => log.warn({ error: String(error) }, 'openExternal failed'));
+  return true;
+};
+
+/** The exact web preferences of every window. */
+export const secureWebPreferences = (preloadPath: string): WebPreferences => ({
+  preload: preloadPath,
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  webviewTag: false,
+  experimentalFeatures: false,
+  navigateOnDragDrop: false,
+  safeDialogs: true,
+});
+
+/** Strict CSP: only the app's own scripts and styles, and network only to the configured server. */
+export const contentSecurityPolicy = (serverUrl: string | null): string => {
+  const connect = ["'self'"];
+  if (serverUrl) {
+    try {
+      const server = new URL(serverUrl);
+      const ws = server.protocol === 'https:' ? 'wss:' : 'ws:';
+      connect.push(server.origin, `${ws}//${server.host}`);
+    } catch {
+      // An unparsable server URL adds nothing: the page can then reach only itself.
+    }
+  }
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src ${connect.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "worker-src 'none'",
+  ].join('; ');
+};
+
+type WebContentsLike = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;
+
+/** Denies navigation, redirects, webviews and new windows; https: links go to the OS browser instead. */
+export const hardenWebContents = (contents: WebContentsLike, shell: ShellLike): void => {
+  const refuseNavigation = (event: { preventDefault(): void }, url: string) => {
+    if (isAppUrl(url)) return;
+    event.preventDefault();
+    openExternalSafely(shell, url);
+  };
+  contents.on('will-navigate', (event, url) => refuseNavigation(event, url));
+  contents.on('will-frame-navigate', (event) => {
+    if (!isAppUrl(event.url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    openExternalSafely(shell, url);
+    return { action: 'deny' };
+  });
+};
+
+type SessionLike = {
+  webRequest: Pick<Session['webRequest'], 'onHeadersReceived'>;
+} & Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+
+/** Adds the CSP header to every response of the app's session and refuses every permission request. */
+export const hardenSession = (session: SessionLike, getServerUrl: () => string | null): void => {
+  session.webRequest.onHeadersReceived((details, callback) => {
+    const headers = { ...details.responseHeaders };
+    // Only our own pages get our CSP; responses of the chat server keep their own headers.
+    if (isAppUrl(details.url) || details.resourceType === 'mainFrame') {
+      headers['Content-Security-Policy'] = [contentSecurityPolicy(getServerUrl())];
+    }
+    callback({ responseHeaders: headers });
+  });
+  // Notifications are shown by main, so the page itself needs no permission at all.
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+};
+
+export interface SecureWindowDeps {
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
+  shell: ShellLike;
+  preloadPath: string;
+}
+
+/** The only way a window is made. */
+export const createSecureWindow = (
+  deps: SecureWindowDeps,
+  options: Omit<BrowserWindowConstructorOptions, 'webPreferences'> = {},
+): BrowserWindow => {
+  const window = new deps.BrowserWindow({
+    ...options,
+    show: false,
+    webPreferences: secureWebPreferences(deps.preloadPath),
+  });
+  hardenWebContents(window.webContents, deps.shell);
+  return window;
+};
