@@ -10,7 +10,9 @@ import { jsonBody } from './http/body';
 import { conversationsRouter } from './http/conversations/router';
 import { departmentsRouter } from './http/departments/router';
 import { errorMiddleware } from './http/errors';
+import { healthRouter } from './http/health/router';
 import { meRouter } from './http/me/router';
+import { securityHeaders, webPage } from './http/web/static';
 import { createLogger } from './log';
 import { errorsTotal, httpRequestDuration } from './metrics';
 import { type ChatIo, createAllowRequest, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
@@ -134,8 +136,6 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
     // CORS only for configured extra origins (e.g. the desktop renderer); the own origin needs none.
     const origin = ctx.get('origin');
     if (origin && config.allowedOrigins.includes(origin) && ctx.path.startsWith('/api/')) {
@@ -162,11 +162,13 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       );
     }
   });
+  app.use(securityHeaders);
   app.use(errorMiddleware);
   app.on('apiError', (err: { code: string }) => errorsTotal.inc({ source: 'http', code: err.code }));
   app.use(jsonBody(config.maxHttpBodyBytes));
 
   const routers: Router[] = [
+    healthRouter(deps),
     authRouter(deps),
     meRouter(deps),
     departmentsRouter(deps),
@@ -176,7 +178,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
-  // PLATFORM step 4: health/ready/metrics and the web page are mounted here.
+  app.use(webPage(config.webDistDir));
 
   registerRealtime(io, deps);
   httpServer.on('request', app.callback());

@@ -48,6 +48,8 @@ export interface Config {
   /** How often open sockets are re-checked against their user record (disable, department change). */
   userRecheckMs: number;
   webDistDir: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -89,6 +91,7 @@ const EnvSchema = z.object({
   MAX_HTTP_BODY: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   USER_RECHECK_MS: int(100, 60_000).default(2000),
   WEB_DIST_DIR: z.string().optional(),
+  METRICS_TOKEN: z.string().optional(),
 });
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -245,5 +248,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHttpBodyBytes: e.MAX_HTTP_BODY,
     userRecheckMs: e.USER_RECHECK_MS,
     webDistDir: path.resolve(e.WEB_DIST_DIR ?? path.join(repoRoot, 'web', 'dist')),
+    metricsToken: e.METRICS_TOKEN?.trim() || null,
   };
 }

@@ -45,9 +45,16 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   return parsed.data;
 }
 
+const DB_UNAVAILABLE =
+  /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed)Error$/;
+
 /** Maps anything thrown (ours, Koa's http-errors, body parsing) to an HttpError. */
 export function toApiError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  // A database outage is a temporary condition for the client, not a bug: 503 so clients retry.
+  if (err instanceof Error && DB_UNAVAILABLE.test(err.name)) {
+    return new HttpError('unavailable', 'The service is temporarily unavailable; try again');
+  }
   const e = err as {
     status?: unknown;
     statusCode?: unknown;

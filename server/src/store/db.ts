@@ -58,7 +58,7 @@ export interface ConnectOptions {
 
 export async function connectStore(uri: string, dbName: string, opts: ConnectOptions = {}): Promise<Store> {
   const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 10_000,
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 5_000,
     retryWrites: false,
     appName: 'support-chat',
   });

@@ -1,0 +1,33 @@
+// GET /api/health (process up), GET /api/ready (database answers), GET /metrics (Prometheus).
+import { Router } from '@koa/router';
+import type { AppDeps } from '../../app';
+import { registry } from '../../metrics';
+import { bearerToken } from '../authenticate';
+import { HttpError } from '../errors';
+
+export function healthRouter(deps: AppDeps): Router {
+  const router = new Router();
+
+  router.get('/api/health', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/api/ready', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    if (deps.closing) throw new HttpError('unavailable', 'Shutting down');
+    if (!(await deps.store.ping(1000))) throw new HttpError('unavailable', 'The database does not answer');
+    ctx.body = { status: 'ready' };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    const token = deps.config.metricsToken;
+    if (token && bearerToken(ctx) !== token)
+      throw new HttpError('unauthorized', 'Metrics need the METRICS_TOKEN');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+
+  return router;
+}
