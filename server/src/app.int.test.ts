@@ -64,3 +64,31 @@ describe('socket handshake', () => {
     socket.close();
   });
 });
+
+describe('graceful close', () => {
+  it('stops accepting, waits for in-flight writes, then closes sockets and the database', async () => {
+    const s = await startTestServer();
+    const customer = await registerCustomer(s.url);
+    const socket = await connectSocket(s.url, customer.accessToken);
+    let finishWrite!: () => void;
+    const write = s.server.deps.trackWrite(
+      new Promise<void>((resolve) => {
+        finishWrite = resolve;
+      }),
+    );
+    const events: string[] = [];
+    socket.on('disconnect', () => events.push('socket closed'));
+    const closing = s.server.close().then(() => events.push('closed'));
+    // New connections are refused while the write is still running.
+    await expect(fetch(`${s.url}/api/health`)).rejects.toThrow();
+    expect(s.server.deps.closing).toBe(true);
+    expect(events).toEqual([]);
+    events.push('write finished');
+    finishWrite();
+    await write;
+    await closing;
+    expect(events.slice(0, 1)).toEqual(['write finished']);
+    expect(events).toContain('closed');
+    await s.close();
+  });
+});

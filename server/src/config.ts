@@ -185,7 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const nodeEnv = e.NODE_ENV;
   const production = nodeEnv === 'production';
-  const dataDir = path.resolve(e.DATA_DIR);
+  // Relative paths are relative to where the command was typed (npm sets INIT_CWD; workspace scripts run in server/).
+  const baseDir = env.INIT_CWD || process.cwd();
+  const dataDir = path.resolve(baseDir, e.DATA_DIR);
 
   let secretKeyRaw = e.SECRET_KEY?.trim() || undefined;
   let messageKeysRaw = e.MESSAGE_KEYS?.trim() || undefined;
@@ -247,7 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSocketPayloadBytes: e.MAX_SOCKET_PAYLOAD,
     maxHttpBodyBytes: e.MAX_HTTP_BODY,
     userRecheckMs: e.USER_RECHECK_MS,
-    webDistDir: path.resolve(e.WEB_DIST_DIR ?? path.join(repoRoot, 'web', 'dist')),
+    webDistDir: e.WEB_DIST_DIR ? path.resolve(baseDir, e.WEB_DIST_DIR) : path.join(repoRoot, 'web', 'dist'),
     metricsToken: e.METRICS_TOKEN?.trim() || null,
   };
 }
