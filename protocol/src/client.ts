@@ -43,6 +43,12 @@ export interface ChatClientOptions {
   refreshToken?: string;
   /** Body mode: called on every rotation, and with null on logout or expiry, so the token can be persisted. */
   onRefreshToken?: (token: string | null) => void;
+  /**
+   * Tokens managed elsewhere (the desktop app's main process keeps the refresh token): asked for an access token
+   * instead of refreshing here. `forceRefresh` when the one held is refused or expiring; null = the login is over;
+   * a throw = transient (try again later).
+   */
+  getAccessToken?: (forceRefresh: boolean) => Promise<string | null>;
   /** Default ['websocket', 'polling']: WebSocket first, long-polling as the fallback. */
   transports?: ('websocket' | 'polling')[];
   /** Acknowledgement timeout of one attempt (default 5000); sends are retried with backoff until acknowledged. */
@@ -416,6 +422,7 @@ export class ChatClient {
 
   private async runRefresh(announce: boolean): Promise<Result<null>> {
     const gen = this.sessionGen;
+    if (this.opts.getAccessToken) return this.refreshFromProvider(this.opts.getAccessToken, gen, announce);
     if (!this.cookieMode && !this.refreshToken) return { ok: false, error: notLoggedIn() };
     const res = await withRefreshLock(() =>
       this.request<{ accessToken?: unknown; refreshToken?: unknown }>('POST', '/api/auth/refresh', {
@@ -431,6 +438,27 @@ export class ChatClient {
     if (typeof res.data?.accessToken !== 'string') return { ok: false, error: badAnswer() };
     if (typeof res.data.refreshToken === 'string') this.setRefreshToken(res.data.refreshToken);
     this.setAccessToken(res.data.accessToken);
+    this.needFreshToken = false;
+    return { ok: true, data: null };
+  }
+
+  private async refreshFromProvider(
+    provider: (forceRefresh: boolean) => Promise<string | null>,
+    gen: number,
+    announce: boolean,
+  ): Promise<Result<null>> {
+    let token: string | null;
+    try {
+      token = await provider(this._accessToken !== null);
+    } catch {
+      return { ok: false, error: unavailable() };
+    }
+    if (gen !== this.sessionGen) return { ok: false, error: notLoggedIn() };
+    if (token === null) {
+      this.expireSession(announce);
+      return { ok: false, error: notLoggedIn() };
+    }
+    this.setAccessToken(token);
     this.needFreshToken = false;
     return { ok: true, data: null };
   }

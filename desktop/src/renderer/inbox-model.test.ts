@@ -1,0 +1,75 @@
+import type { ConversationSummary } from '@support-chat/protocol';
+import { describe, expect, it } from 'vitest';
+import { filterCounts, inboxRows, mergeSummary, neighbourId, unreadTotal } from './inbox-model';
+
+const ME = 'a00000000000000000000001';
+const OTHER = 'a00000000000000000000002';
+
+let n = 0;
+const conversation = (over: Partial<ConversationSummary> = {}): ConversationSummary => {
+  n++;
+  const id = `c${String(n).padStart(23, '0')}`;
+  return {
+    id,
+    department: 'billing',
+    customer: { id: `u${String(n).padStart(23, '0')}`, username: `customer${n}` },
+    status: 'open',
+    assigneeId: null,
+    lastSeq: 1,
+    lastMessage: {
+      seq: 1,
+      text: 'hi',
+      senderRole: 'customer',
+      createdAt: `2026-01-01T10:0${n % 10}:00.000Z`,
+    },
+    unread: 1,
+    readSeq: { customer: 1, agents: 0 },
+    createdAt: '2026-01-01T09:00:00.000Z',
+    updatedAt: '2026-01-01T09:00:00.000Z',
+    ...over,
+  };
+};
+
+describe('inbox model', () => {
+  const waiting = conversation({ lastMessage: null, updatedAt: '2026-01-01T12:00:00.000Z' });
+  const mine = conversation({ assigneeId: ME, department: 'technical' });
+  const theirs = conversation({ assigneeId: OTHER });
+  const resolved = conversation({ status: 'resolved', unread: 0 });
+  const all = [mine, theirs, resolved, waiting];
+
+  it('filters mine / waiting / all and by department', () => {
+    expect(inboxRows(all, { filter: 'mine', department: null }, ME)).toEqual([mine]);
+    expect(inboxRows(all, { filter: 'waiting', department: null }, ME)).toEqual([waiting]);
+    expect(inboxRows(all, { filter: 'all', department: 'technical' }, ME)).toEqual([mine]);
+    expect(filterCounts(all, 'billing', ME)).toEqual({ mine: 0, waiting: 1, all: 3 });
+  });
+
+  it('sorts by last activity, newest first', () => {
+    expect(inboxRows(all, { filter: 'all', department: null }, ME).map((c) => c.id)).toEqual([
+      waiting.id,
+      resolved.id,
+      theirs.id,
+      mine.id,
+    ]);
+  });
+
+  it('sums unread for the badge', () => {
+    expect(unreadTotal(all)).toBe(3);
+    expect(unreadTotal([])).toBe(0);
+  });
+
+  it('moves between rows with wrap-around', () => {
+    const rows = [mine, theirs, resolved];
+    expect(neighbourId(rows, mine.id, 1)).toBe(theirs.id);
+    expect(neighbourId(rows, mine.id, -1)).toBe(resolved.id);
+    expect(neighbourId(rows, null, 1)).toBe(mine.id);
+    expect(neighbourId([], null, 1)).toBeNull();
+  });
+
+  it('never lets an older summary overwrite a newer one', () => {
+    const newer = { ...mine, lastSeq: 5, updatedAt: '2026-01-02T00:00:00.000Z' };
+    expect(mergeSummary(newer, { ...mine, lastSeq: 4 })).toBe(newer);
+    const update = { ...newer, unread: 0, updatedAt: '2026-01-02T00:00:01.000Z' };
+    expect(mergeSummary(newer, update)).toBe(update);
+  });
+});
