@@ -2,35 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accountName, CredentialStore, KEYCHAIN_SERVICE, type Keychain } from './credentials';
+import { accountName, CredentialStore, KEYCHAIN_SERVICE } from './credentials';
 import { SettingsStore } from './settings';
-
-/** An in-memory stand-in of the OS keychain, optionally failing like a locked or absent Secret Service. */
-class FakeKeychain implements Keychain {
-  readonly entries = new Map<string, string>();
-  constructor(private readonly failing = false) {}
-  private check() {
-    if (this.failing) throw new Error('Cannot autolaunch D-Bus without X11 $DISPLAY');
-  }
-  async getPassword(service: string, account: string) {
-    this.check();
-    return this.entries.get(`${service}/${account}`) ?? null;
-  }
-  async setPassword(service: string, account: string, password: string) {
-    this.check();
-    this.entries.set(`${service}/${account}`, password);
-  }
-  async deletePassword(service: string, account: string) {
-    this.check();
-    return this.entries.delete(`${service}/${account}`);
-  }
-  async findCredentials(service: string) {
-    this.check();
-    return [...this.entries]
-      .filter(([k]) => k.startsWith(`${service}/`))
-      .map(([k, password]) => ({ account: k.slice(service.length + 1), password }));
-  }
-}
+import { FakeKeychain } from './test/fakes';
 
 const SERVER = 'https://chat.example.com';
 const TOKEN = 'refresh-token-that-must-never-hit-the-disk';

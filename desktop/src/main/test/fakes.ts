@@ -1,5 +1,6 @@
 // Fakes of the Electron objects the services take; they record what was done to them.
 import type { IpcMainInvokeEvent } from 'electron';
+import type { Keychain } from '../credentials';
 
 type Listener = (...args: never[]) => unknown;
 
@@ -47,5 +48,32 @@ export class FakeIpcMain {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`no handler for ${channel}`);
     return Promise.resolve(handler({ senderFrame: frame } as unknown as IpcMainInvokeEvent, ...args));
+  }
+}
+
+/** An in-memory stand-in of the OS keychain, optionally failing like a locked or absent Secret Service. */
+export class FakeKeychain implements Keychain {
+  readonly entries = new Map<string, string>();
+  constructor(private readonly failing = false) {}
+  private check() {
+    if (this.failing) throw new Error('Cannot autolaunch D-Bus without X11 $DISPLAY');
+  }
+  async getPassword(service: string, account: string) {
+    this.check();
+    return this.entries.get(`${service}/${account}`) ?? null;
+  }
+  async setPassword(service: string, account: string, password: string) {
+    this.check();
+    this.entries.set(`${service}/${account}`, password);
+  }
+  async deletePassword(service: string, account: string) {
+    this.check();
+    return this.entries.delete(`${service}/${account}`);
+  }
+  async findCredentials(service: string) {
+    this.check();
+    return [...this.entries]
+      .filter(([k]) => k.startsWith(`${service}/`))
+      .map(([k, password]) => ({ account: k.slice(service.length + 1), password }));
   }
 }
