@@ -66,10 +66,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   MONGO_URI: z.string().optional(),
-  DB_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
-    .optional(),
+  DB_NAME: z.string().optional(),
   SECRET_KEY: z.string().optional(),
   MESSAGE_KEYS: z.string().optional(),
   REDIS_URL: z.string().optional(),
@@ -136,7 +133,8 @@ function parseOrigins(value: string): string[] {
       if (o === 'null' || o === 'file://') return o;
       try {
         const url = new URL(o);
-        return url.origin;
+        // Custom schemes (the desktop app's app://support-chat) have an opaque URL.origin: keep scheme://host.
+        return url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin;
       } catch {
         throw new ConfigError(`ALLOWED_ORIGINS: "${o}" is not an origin like https://chat.example.com`);
       }
@@ -176,6 +174,47 @@ function devSecrets(dataDir: string): { secrets: SecretsFile; generated: boolean
   return { secrets, generated: true };
 }
 
+/** MONGO_URI (optional) and the database name: DB_NAME, else the URI's path, else support_chat. */
+function parseMongo(
+  uriRaw: string | undefined,
+  dbNameRaw: string | undefined,
+): { mongoUri: string | null; dbName: string } {
+  const mongoUri = uriRaw?.trim() || null;
+  let dbName = dbNameRaw;
+  if (mongoUri) {
+    const m = /^mongodb(?:\+srv)?:\/\/[^/?]+(?:\/([^?]*))?/.exec(mongoUri);
+    if (!m)
+      throw new ConfigError('MONGO_URI must look like mongodb://host[:port][,host2...]/[database][?options]');
+    // The database name may come from the URI path (mongodb://host/name), as in the original system.
+    if (!dbName && m[1]) dbName = decodeURIComponent(m[1]);
+  }
+  if (dbName !== undefined && !/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) {
+    throw new ConfigError(
+      'the database name (DB_NAME or the MONGO_URI path) must be 1-63 letters, digits, "_" or "-"',
+    );
+  }
+  return { mongoUri, dbName: dbName || 'support_chat' };
+}
+
+export interface StorageConfig {
+  dataDir: string;
+  mongoUri: string | null;
+  dbName: string;
+  logLevel: string | null;
+}
+
+/** Only what the admin CLI needs: where the database is. No secrets required. */
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const dataDirRaw = env.DATA_DIR?.trim() || './data';
+  const { mongoUri, dbName } = parseMongo(env.MONGO_URI, env.DB_NAME?.trim() || undefined);
+  return {
+    dataDir: path.resolve(env.INIT_CWD || process.cwd(), dataDirRaw),
+    mongoUri,
+    dbName,
+    logLevel: env.LOG_LEVEL?.trim() || null,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -206,28 +245,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsSource = generated ? 'generated' : 'file';
   }
 
-  let mongoUri = e.MONGO_URI?.trim() || null;
-  let dbName = e.DB_NAME;
-  if (mongoUri) {
-    try {
-      // The database name may come from the URI path (mongodb://host/name) as in the original system.
-      const fromPath = new URL(mongoUri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.replace(/^\//, '');
-      if (!dbName && fromPath) dbName = decodeURIComponent(fromPath);
-    } catch {
-      throw new ConfigError('MONGO_URI is not a valid mongodb:// or mongodb+srv:// URI');
-    }
-    if (!/^mongodb(\+srv)?:\/\//.test(mongoUri))
-      throw new ConfigError('MONGO_URI must start with mongodb:// or mongodb+srv://');
-  } else {
-    mongoUri = null;
-  }
+  const { mongoUri, dbName } = parseMongo(e.MONGO_URI, e.DB_NAME?.trim() || undefined);
 
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir,
     mongoUri,
-    dbName: dbName || 'support_chat',
+    dbName,
     secretKey: parseSecretKey(secretKeyRaw),
     messageKeys: parseMessageKeys(messageKeysRaw),
     secretsSource,

@@ -1,0 +1,410 @@
+// The admin CLI as a real process against a real database, alongside a real server.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  connectSocket,
+  postJson,
+  randomName,
+  startTestServer,
+  type TestServer,
+  waitForDisconnect,
+} from '../../test/helpers';
+
+const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const baseEnv = (): Record<string, string> => {
+  const env: Record<string, string> = { INIT_CWD: serverDir };
+  for (const k of ['PATH', 'HOME', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+};
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: serverDir,
+      env: { ...baseEnv(), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+let t: TestServer;
+let env: Record<string, string>;
+beforeAll(async () => {
+  t = await startTestServer({ env: { USER_RECHECK_MS: '500' } });
+  env = { MONGO_URI: inject('mongoUri'), DB_NAME: t.dbName };
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const login = (username: string, password: string) =>
+  postJson(`${t.url}/api/auth/login`, { username, password });
+
+describe('admin CLI with MONGO_URI while the server runs', () => {
+  it('create-department, then create-agent in it; the agent logs in on the running server', async () => {
+    const dep = await runCli(['create-department', '--id', 'returns', '--name', 'Returns'], env);
+    expect(dep.code, dep.stderr).toBe(0);
+    expect(dep.stdout).toContain('Department created: returns');
+    const deps = (await (await fetch(`${t.url}/api/departments`)).json()) as {
+      departments: { id: string }[];
+    };
+    expect(deps.departments.map((d) => d.id)).toContain('returns');
+
+    const username = randomName('ann');
+    const created = await runCli(
+      [
+        'create-agent',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.test`,
+        '--departments',
+        'returns,billing',
+        '--password-stdin',
+      ],
+      env,
+      'agent password 1\n',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain(`Agent created: ${username}`);
+    expect(created.stdout + created.stderr).not.toContain('agent password 1');
+    const res = await login(username, 'agent password 1');
+    expect(res.status).toBe(200);
+    expect((res.body as { user: { role: string; departments: string[] } }).user).toMatchObject({
+      role: 'agent',
+      departments: ['returns', 'billing'],
+    });
+  });
+
+  it('set-departments moves the open socket; disable-agent ends it within seconds', async () => {
+    const username = randomName('bob');
+    const created = await runCli(
+      [
+        'create-agent',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.test`,
+        '--departments',
+        'billing',
+        '--password-stdin',
+      ],
+      env,
+      'agent password 2',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const session = (await login(username, 'agent password 2')).body as {
+      accessToken: string;
+      user: { id: string };
+    };
+    const socket = await connectSocket(t.url, session.accessToken);
+
+    const moved = await runCli(['set-departments', '--username', username, '--departments', 'sales'], env);
+    expect(moved.code, moved.stderr).toBe(0);
+    // Within seconds the server moves the socket to department:sales.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const inSales = await t.server.io.in('department:sales').fetchSockets();
+      if (inSales.some((s) => s.id === socket.id)) break;
+      if (Date.now() > deadline) throw new Error('socket never moved to department:sales');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const inBilling = await t.server.io.in('department:billing').fetchSockets();
+    expect(inBilling.some((s) => s.id === socket.id)).toBe(false);
+
+    const listed = await runCli(['list-agents', '--json'], env);
+    expect(listed.code).toBe(0);
+    const agents = JSON.parse(listed.stdout) as {
+      username: string;
+      departments: string[];
+      disabled: boolean;
+    }[];
+    expect(agents.find((a) => a.username === username)).toMatchObject({
+      departments: ['sales'],
+      disabled: false,
+    });
+    expect(listed.stdout).not.toContain('passwordHash');
+
+    const disconnected = waitForDisconnect(socket, 10_000);
+    const started = Date.now();
+    const disabled = await runCli(['disable-agent', '--username', username], env);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(await disconnected).toBe('io server disconnect');
+    console.log(
+      `CLI disable-agent ended the open socket ${Date.now() - started} ms after the command started`,
+    );
+    expect((await login(username, 'agent password 2')).status).toBe(401);
+  });
+
+  it('reset-password: the old password stops working, the new one works, open logins end', async () => {
+    const username = randomName('cy');
+    await runCli(
+      [
+        'create-agent',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.test`,
+        '--departments',
+        'hr',
+        '--password-stdin',
+      ],
+      env,
+      'old password 3',
+    );
+    const session = (await login(username, 'old password 3')).body as {
+      accessToken: string;
+      refreshToken: string;
+    };
+    const socket = await connectSocket(t.url, session.accessToken);
+    const disconnected = waitForDisconnect(socket, 10_000);
+    const reset = await runCli(
+      ['reset-password', '--username', username, '--password-stdin'],
+      env,
+      'new password 3\n',
+    );
+    expect(reset.code, reset.stderr).toBe(0);
+    expect((await login(username, 'old password 3')).status).toBe(401);
+    expect((await login(username, 'new password 3')).status).toBe(200);
+    expect((await postJson(`${t.url}/api/auth/refresh`, { refreshToken: session.refreshToken })).status).toBe(
+      401,
+    );
+    expect(await disconnected).toBe('io server disconnect');
+  });
+
+  it('fails clearly with the right exit codes', async () => {
+    const username = randomName('dup');
+    const ok = await runCli(
+      [
+        'create-agent',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.test`,
+        '--departments',
+        'billing',
+        '--password-stdin',
+      ],
+      env,
+      'agent password 4',
+    );
+    expect(ok.code).toBe(0);
+    const cases: [string[], string, number, RegExp][] = [
+      [
+        [
+          'create-agent',
+          '--username',
+          username,
+          '--email',
+          `x${username}@example.test`,
+          '--departments',
+          'billing',
+          '--password-stdin',
+        ],
+        'agent password 4',
+        1,
+        /taken/,
+      ],
+      [
+        [
+          'create-agent',
+          '--username',
+          randomName('n'),
+          '--email',
+          'n@example.test',
+          '--departments',
+          'nope',
+          '--password-stdin',
+        ],
+        'agent password 4',
+        1,
+        /Unknown department/,
+      ],
+      [
+        [
+          'create-agent',
+          '--username',
+          randomName('n'),
+          '--email',
+          'n2@example.test',
+          '--departments',
+          'billing',
+        ],
+        '',
+        2,
+        /password-stdin/,
+      ],
+      [
+        [
+          'create-agent',
+          '--username',
+          randomName('n'),
+          '--email',
+          'n3@example.test',
+          '--departments',
+          'billing',
+          '--password',
+          'x',
+        ],
+        '',
+        2,
+        /never taken from arguments/,
+      ],
+      [
+        [
+          'create-agent',
+          '--username',
+          randomName('n'),
+          '--email',
+          'n4@example.test',
+          '--departments',
+          'billing',
+          '--password-stdin',
+        ],
+        'short',
+        2,
+        /at least 8/,
+      ],
+      [
+        [
+          'create-agent',
+          '--username',
+          '{"$ne":""}',
+          '--email',
+          'n5@example.test',
+          '--departments',
+          'billing',
+          '--password-stdin',
+        ],
+        'agent password 4',
+        2,
+        /username/,
+      ],
+      [['create-department', '--id', 'billing', '--name', 'Again'], '', 1, /already exists/],
+      [['create-department', '--id', 'Bad Id', '--name', 'X'], '', 2, /--id/],
+      [['disable-agent', '--username', randomName('ghost')], '', 1, /No agent/],
+      [['frobnicate'], '', 2, /unknown command/],
+      [['disable-agent'], '', 2, /--username/],
+    ];
+    for (const [args, stdin, code, message] of cases) {
+      const res = await runCli(args, env, stdin);
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(code);
+      expect(res.stderr, args.join(' ')).toMatch(message);
+      expect(res.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+    const help = await runCli(['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toContain('create-agent');
+  });
+});
+
+describe('admin CLI with the embedded database (no MONGO_URI)', () => {
+  let dataDir: string;
+  let server: ChildProcess | null = null;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-cli-'));
+  });
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server?.once('exit', r));
+      server.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reuses the running server’s database through DATA_DIR, and starts its own when none runs', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: serverDir,
+      env: { ...baseEnv(), DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server = child;
+    let out = '';
+    child.stdout?.on('data', (b) => {
+      out += b;
+    });
+    child.stderr?.on('data', (b) => {
+      out += b;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+      const check = () => {
+        const m = /Support chat listening on (http:\/\/[\d.:]+)/.exec(out);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          child.stdout?.off('data', check);
+          resolve(m[1]);
+        }
+      };
+      child.stdout?.on('data', check);
+    });
+    const lock = JSON.parse(readFileSync(path.join(dataDir, 'embedded-db.json'), 'utf8')) as {
+      pid: number;
+      uri: string;
+    };
+
+    const username = randomName('emb');
+    const created = await runCli(
+      [
+        'create-agent',
+        '--username',
+        username,
+        '--email',
+        `${username}@example.test`,
+        '--departments',
+        'billing',
+        '--password-stdin',
+      ],
+      { DATA_DIR: dataDir },
+      'embedded password',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    // Same database: the running server sees the new agent at once.
+    const res = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: 'embedded password' }),
+    });
+    expect(res.status).toBe(200);
+    // The CLI left the server's database running and its lock in place.
+    expect(() => process.kill(lock.pid, 0)).not.toThrow();
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'embedded-db.json'), 'utf8'))).toEqual(lock);
+
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    expect(existsSync(path.join(dataDir, 'embedded-db.json'))).toBe(false);
+
+    // No server now: the CLI starts the database for the command and stops it afterwards.
+    const listed = await runCli(['list-agents'], { DATA_DIR: dataDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(username);
+    expect(existsSync(path.join(dataDir, 'embedded-db.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,282 @@
+// Owner command line: `npm run admin -- <command> [options]`. Works with the server running or not: with the
+// embedded database it reuses the server's (found through DATA_DIR) or starts one for the command's duration.
+import '../env';
+import { parseArgs } from 'node:util';
+import { type Result, schemas } from '@support-chat/protocol';
+import { z } from 'zod';
+import { ConfigError, loadStorageConfig } from '../config';
+import { setLogLevel } from '../log';
+import { AccountService } from '../services/accounts';
+import { connectStore, type Store } from '../store/db';
+import { seedDepartments } from '../store/departments';
+import { acquireEmbeddedDb } from '../store/embedded';
+
+/** Exit codes: 0 done, 1 the command failed (not found, conflict, database), 2 wrong usage or input. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+class CommandError extends Error {}
+
+const USAGE = `Support chat owner commands
+
+Usage: npm run admin -- <command> [options]
+
+  create-department --id <id> --name <name>
+  list-departments
+  create-agent --username <u> --email <e> --departments <id,id> --password-stdin
+  list-agents [--json]
+  set-departments --username <u> --departments <id,id>
+  reset-password --username <u> --password-stdin
+  disable-agent --username <u>
+  enable-agent --username <u>
+
+Passwords are read from standard input only (never from arguments), e.g.
+  printf '%s' "$PASSWORD" | npm run admin -- create-agent --username ann --email ann@example.com --departments billing --password-stdin
+On a terminal you are prompted instead (nothing is echoed).
+
+The database: MONGO_URI (and DB_NAME) when set; otherwise the embedded database of DATA_DIR (default ./data),
+shared with a running server or started just for this command.
+Exit codes: 0 done, 1 the command failed, 2 wrong usage.`;
+
+const departmentList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(schemas.departmentId).min(1, 'give at least one department id'));
+
+const ArgSchemas = {
+  'create-department': z.strictObject({ id: schemas.departmentId, name: schemas.departmentName }),
+  'list-departments': z.strictObject({}),
+  'create-agent': z.strictObject({
+    username: schemas.username,
+    email: schemas.email,
+    departments: departmentList,
+    'password-stdin': z.literal(true, { message: 'the password must come from --password-stdin' }),
+  }),
+  'list-agents': z.strictObject({ json: z.boolean().optional() }),
+  'set-departments': z.strictObject({ username: z.string().min(1), departments: departmentList }),
+  'reset-password': z.strictObject({
+    username: z.string().min(1),
+    'password-stdin': z.literal(true, { message: 'the password must come from --password-stdin' }),
+  }),
+  'disable-agent': z.strictObject({ username: z.string().min(1) }),
+  'enable-agent': z.strictObject({ username: z.string().min(1) }),
+} as const;
+type Command = keyof typeof ArgSchemas;
+
+function parseCommandLine(argv: string[]): { command: Command; args: Record<string, unknown> } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        username: { type: 'string' },
+        email: { type: 'string' },
+        departments: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        password: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command, ...extra] = parsed.positionals;
+  if (!command || parsed.values.help || command === 'help') throw new UsageError('');
+  if (!(command in ArgSchemas)) throw new UsageError(`unknown command "${command}"`);
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const { help: _help, ...values } = parsed.values;
+  if ('password' in values) {
+    throw new UsageError(
+      'passwords are never taken from arguments (they end up in shell history); use --password-stdin',
+    );
+  }
+  const result = ArgSchemas[command as Command].safeParse(values);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `  --${i.path.join('.') || '(options)'}: ${i.message}`);
+    throw new UsageError(`${command}: invalid options\n${issues.join('\n')}`);
+  }
+  return { command: command as Command, args: result.data as Record<string, unknown> };
+}
+
+/** Reads the password: all of piped stdin (one trailing newline dropped), or a silent prompt on a terminal. */
+async function readPassword(): Promise<string> {
+  const stdin = process.stdin;
+  let raw: string;
+  if (stdin.isTTY) {
+    raw = await new Promise<string>((resolve, reject) => {
+      process.stderr.write('Password: ');
+      let value = '';
+      stdin.setRawMode(true);
+      stdin.resume();
+      stdin.setEncoding('utf8');
+      const onData = (chunk: string) => {
+        for (const ch of chunk) {
+          if (ch === '\r' || ch === '\n') {
+            done();
+            return resolve(value);
+          }
+          if (ch === '\u0003') {
+            done();
+            return reject(new UsageError('cancelled'));
+          }
+          if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+          else value += ch;
+        }
+      };
+      const done = () => {
+        stdin.off('data', onData);
+        stdin.setRawMode(false);
+        stdin.pause();
+        process.stderr.write('\n');
+      };
+      stdin.on('data', onData);
+    });
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(chunk as Buffer);
+    raw = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  }
+  const parsed = schemas.password.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`password ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  return parsed.data;
+}
+
+const unwrap = <T>(result: Result<T>): T => {
+  if (!result.ok) throw new CommandError(result.error.message);
+  return result.data;
+};
+
+async function run(
+  command: Command,
+  args: Record<string, unknown>,
+  accounts: AccountService,
+): Promise<string> {
+  switch (command) {
+    case 'create-department': {
+      const d = unwrap(await accounts.createDepartment({ id: args.id as string, name: args.name as string }));
+      return `Department created: ${d.id} (${d.name})`;
+    }
+    case 'list-departments': {
+      const list = await accounts.listDepartments(null);
+      return list.map((d) => `${d.id}\t${d.name}`).join('\n') || '(no departments)';
+    }
+    case 'create-agent': {
+      const password = args.password as string;
+      const { user } = unwrap(
+        await accounts.createAgent({
+          username: args.username as string,
+          email: args.email as string,
+          departments: args.departments as string[],
+          password,
+        }),
+      );
+      return `Agent created: ${user.username} (id ${user.id}) in ${user.departments.join(', ')}`;
+    }
+    case 'list-agents': {
+      const agents = await accounts.listAgents();
+      if (args.json) return JSON.stringify(agents, null, 2);
+      if (agents.length === 0) return '(no agents)';
+      return agents
+        .map(
+          (a) =>
+            `${a.username}\t${a.email}\t${a.departments.join(',')}\t${a.disabled ? 'disabled' : 'active'}`,
+        )
+        .join('\n');
+    }
+    case 'set-departments': {
+      const { user } = unwrap(
+        await accounts.setDepartments({
+          username: args.username as string,
+          departments: args.departments as string[],
+        }),
+      );
+      return `Departments of ${user.username}: ${user.departments.join(', ')} (open sessions follow within seconds)`;
+    }
+    case 'reset-password': {
+      const password = args.password as string;
+      const { user } = unwrap(await accounts.resetPassword({ username: args.username as string, password }));
+      return `Password reset for ${user.username}; their sessions were ended`;
+    }
+    case 'disable-agent': {
+      const { user } = unwrap(await accounts.disableAgent({ username: args.username as string }));
+      return `Agent disabled: ${user.username}; their sessions end within seconds`;
+    }
+    case 'enable-agent': {
+      const { user } = unwrap(await accounts.enableAgent({ username: args.username as string }));
+      return `Agent enabled: ${user.username}`;
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsedCommand: ReturnType<typeof parseCommandLine>;
+  try {
+    parsedCommand = parseCommandLine(argv);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message) process.stderr.write(`Error: ${message}\n\n`);
+    process.stderr.write(`${USAGE}\n`);
+    return message ? ExitCode.usage : ExitCode.ok;
+  }
+
+  let storage: ReturnType<typeof loadStorageConfig>;
+  try {
+    storage = loadStorageConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return ExitCode.usage;
+    }
+    throw err;
+  }
+  // Quiet JSON logs unless asked: this is a tool for people.
+  setLogLevel(storage.logLevel ?? 'warn');
+
+  let release: () => Promise<void> = async () => {};
+  let store: Store | null = null;
+  try {
+    // The password first, before any database progress output mixes with a prompt.
+    if (parsedCommand.args['password-stdin']) parsedCommand.args.password = await readPassword();
+    let uri = storage.mongoUri;
+    if (!uri) {
+      const embedded = await acquireEmbeddedDb(storage.dataDir, (line) => process.stderr.write(`${line}\n`));
+      uri = embedded.uri;
+      release = embedded.release;
+    }
+    store = await connectStore(uri, storage.dbName, { serverSelectionTimeoutMS: 5000 });
+    // A fresh install may see the CLI before the server: the default departments exist either way.
+    await seedDepartments(store.db);
+    const output = await run(parsedCommand.command, parsedCommand.args, new AccountService(store));
+    process.stdout.write(`${output}\n`);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return ExitCode.usage;
+    }
+    if (err instanceof CommandError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return ExitCode.failed;
+    }
+    process.stderr.write(`Error: ${(err as Error).message}\n`);
+    return ExitCode.failed;
+  } finally {
+    await store?.close().catch(() => {});
+    await release().catch(() => {});
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exit(code);
