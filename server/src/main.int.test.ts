@@ -127,6 +127,16 @@ describe('npm start (server/src/main.ts)', () => {
       body: JSON.stringify({ username: 'late_user', email: 'late@example.test', password: 'correct horse' }),
     });
     expect(registered.status).toBe(201);
+    const tokens = (await registered.json()) as { accessToken: string; refreshToken: string };
+    await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'late_user', password: 'wrong horse' }),
+    });
+    // The logs (info level) carry neither passwords nor tokens.
+    for (const secret of ['correct horse', 'wrong horse', tokens.accessToken, tokens.refreshToken]) {
+      expect(s.output()).not.toContain(secret);
+    }
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');
