@@ -1,5 +1,58 @@
-// owned by chat helper — placeholder so the platform skeleton type-checks; the chat helper replaces this file.
+// The chat over Socket.IO: event handlers for every connected socket, agent presence, and the department
+// queue handed out when agents come online. The handshake (token, origin, rooms) is realtime/auth.ts.
 import type { AppDeps } from '../app';
-import type { ChatIo } from './auth';
+import { createLogger } from '../log';
+import type { ChatIo, ChatSocket } from './auth';
+import { type Chat, chatFor, presenceRoom } from './chat';
+import { registerHandlers } from './handlers';
 
-export function registerRealtime(_io: ChatIo, _deps: AppDeps): void {}
+const log = createLogger('realtime-chat');
+
+/** Tells the department's agents and the customers following it how many agents are online now. */
+async function announcePresence(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {
+  if (departments.length === 0) return;
+  const counts = await chat.presence.agentsOnline(departments);
+  for (const department of departments) {
+    io.to([`department:${department}`, presenceRoom(department)]).emit('presence', {
+      department,
+      agentsOnline: counts[department] ?? 0,
+    });
+  }
+}
+
+/** An agent is (more) online in these departments: announce it, then hand them the waiting queue. */
+async function agentArrived(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {
+  await announcePresence(io, chat, departments);
+  for (const department of departments) await chat.assignment.drain(department);
+}
+
+const background = (what: string, task: Promise<unknown>) =>
+  task.catch((err) => log.warn({ err: (err as Error).message }, `${what} failed`));
+
+export function registerRealtime(io: ChatIo, deps: AppDeps): void {
+  const chat = chatFor(deps);
+
+  io.on('connection', (socket: ChatSocket) => {
+    const user = socket.data.user;
+    registerHandlers(socket, chat, deps);
+    if (user.role !== 'agent') return;
+    // Departments can change while connected (realtime/auth.ts moves the socket), so read them at each step.
+    const departments = [...user.departments];
+    chat.presence.connect?.(user.id, departments);
+    void background('agent arrival', agentArrived(io, chat, departments));
+    socket.on('disconnect', () => {
+      const current = [...socket.data.user.departments];
+      chat.presence.disconnect?.(user.id, current);
+      void background('presence', announcePresence(io, chat, current));
+    });
+  });
+
+  deps.realtime.onDepartmentsChanged(({ socket, added, removed }) => {
+    const user = socket.data.user;
+    if (user.role !== 'agent') return;
+    if (removed.length) chat.presence.disconnect?.(user.id, removed);
+    if (added.length) chat.presence.connect?.(user.id, added);
+    void background('presence', announcePresence(io, chat, removed));
+    void background('agent arrival', agentArrived(io, chat, added));
+  });
+}
