@@ -1,6 +1,7 @@
 // The one MongoDB connection: typed collections, indexes, validators where the server supports them.
 import { type Collection, type Db, type Document, MongoClient, MongoServerError } from 'mongodb';
 import { createLogger } from '../log';
+import { ensureConversationCollections } from './conversations';
 import { type DepartmentDoc, ensureDepartmentCollections } from './departments';
 import { ensureTokenCollections, type RefreshTokenDoc, type SessionDoc } from './tokens';
 import { ensureUserCollections, type UserDoc } from './users';
@@ -67,9 +68,7 @@ export async function connectStore(uri: string, dbName: string, opts: ConnectOpt
   await ensureUserCollections(db);
   await ensureDepartmentCollections(db);
   await ensureTokenCollections(db);
-  // CHAT: conversations + messages collections. The chat helper wires this call:
-  //   import { ensureConversationCollections } from './conversations';
-  //   await ensureConversationCollections(db);
+  await ensureConversationCollections(db);
   log.info({ dbName }, 'database connected');
 
   return {
