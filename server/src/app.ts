@@ -18,7 +18,7 @@ import { errorsTotal, httpRequestDuration } from './metrics';
 import { type ChatIo, createAllowRequest, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
 import { registerRealtime } from './realtime/index';
 import { AccountService, type PresenceSource } from './services/accounts';
-import { AuthService } from './services/auth';
+import { AuthService, type AuthServiceOptions } from './services/auth';
 import { connectStore, type Store } from './store/db';
 import { seedDepartments } from './store/departments';
 
@@ -62,6 +62,8 @@ export interface CreateServerOptions {
   store?: Store;
   /** How long close() waits for in-flight writes. */
   drainTimeoutMs?: number;
+  /** Shared (e.g. Redis) login throttles for several processes; default: in-memory token buckets. */
+  loginThrottles?: AuthServiceOptions;
 }
 
 /** Tracks in-flight writes so shutdown can wait for them. */
@@ -101,7 +103,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   const seeded = await seedDepartments(store.db);
   if (seeded > 0) log.info({ count: seeded }, 'default departments seeded');
 
-  const auth = new AuthService(store, config);
+  const auth = new AuthService(store, config, opts.loginThrottles);
   const accounts = new AccountService(store, auth);
   const services: Services = { auth, accounts };
   const writes = createWriteTracker();

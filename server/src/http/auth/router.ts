@@ -72,7 +72,7 @@ export function authRouter(deps: AppDeps): Router {
 
   router.post('/login', async (ctx) => {
     const body = parseInput(schemas.LoginBody, ctx.request.body);
-    const result = await auth.login(body, ctx.ip);
+    const result = await deps.trackWrite(auth.login(body, ctx.ip));
     if (!result.ok) throw fromApiError(result.error);
     setRefreshCookie(ctx, result.data.refreshToken, config.refreshTokenTtlSec);
     ctx.set('Cache-Control', 'no-store');
