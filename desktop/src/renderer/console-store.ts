@@ -88,8 +88,7 @@ export class ConsoleStore {
       this.client.on('read', (read) => {
         const c = this.snapshot.conversations.get(read.conversationId);
         if (!c) return;
-        const readSeq = { ...c.readSeq, [read.by]: Math.max(c.readSeq[read.by], read.seq) };
-        this.upsert({ ...c, readSeq }, true);
+        this.upsert({ ...c, readSeq: { ...c.readSeq, [read.by]: read.seq } }, true);
       }),
       this.client.on('typing', (event) => {
         if (event.user.role !== 'customer') return;
@@ -162,7 +161,7 @@ export class ConsoleStore {
 
   private upsert(summary: ConversationSummary, force = false): void {
     const previous = this.snapshot.conversations.get(summary.id);
-    const next = force ? summary : mergeSummary(previous, summary);
+    const next = mergeSummary(previous, summary, force);
     if (next === previous) return;
     const conversations = new Map(this.snapshot.conversations);
     conversations.set(summary.id, next);

@@ -70,6 +70,21 @@ describe('inbox model', () => {
     const newer = { ...mine, lastSeq: 5, updatedAt: '2026-01-02T00:00:00.000Z' };
     expect(mergeSummary(newer, { ...mine, lastSeq: 4 })).toBe(newer);
     const update = { ...newer, unread: 0, updatedAt: '2026-01-02T00:00:01.000Z' };
-    expect(mergeSummary(newer, update)).toBe(update);
+    expect(mergeSummary(newer, update)).toEqual(update);
+    expect(mergeSummary(newer, { ...mine, lastSeq: 4, status: 'resolved' }, true).status).toBe('resolved');
+  });
+
+  it('keeps read cursors moving forward, so a raced broadcast does not bring unread back', () => {
+    const read = { ...mine, lastSeq: 2, unread: 0, readSeq: { customer: 1, agents: 2 } };
+    const stale = {
+      ...mine,
+      lastSeq: 2,
+      unread: 1,
+      readSeq: { customer: 1, agents: 1 },
+      updatedAt: '2026-01-03T00:00:00.000Z',
+    };
+    expect(mergeSummary(read, stale)).toMatchObject({ unread: 0, readSeq: { customer: 1, agents: 2 } });
+    const newMessage = { ...stale, lastSeq: 3, unread: 1 };
+    expect(mergeSummary(read, newMessage)).toMatchObject({ unread: 1, lastSeq: 3 });
   });
 });
