@@ -3,7 +3,11 @@ import { type ApiError, ErrorCode } from './errors';
 
 /** A UUIDv4: crypto.randomUUID where it exists (secure contexts), else built from getRandomValues. */
 export function newClientMsgId(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
+  const c = (
+    globalThis as {
+      crypto?: { randomUUID?: () => string; getRandomValues?: <T extends Uint8Array>(b: T) => T };
+    }
+  ).crypto;
   if (typeof c?.randomUUID === 'function') {
     try {
       return c.randomUUID();
