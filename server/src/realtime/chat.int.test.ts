@@ -14,6 +14,7 @@ import {
   type TestServer,
   waitForEvent,
 } from '../../test/helpers';
+import { data, openConversation, record, sendMessage, settle, waitFor } from './chat-test-helpers';
 
 let srv: TestServer;
 const sockets: Socket[] = [];
@@ -24,56 +25,8 @@ const connect = async (s: Session) => {
   return socket;
 };
 
-const data = <T>(r: Result<T>): T => {
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.data;
-};
-
-/** Collects every `event` on the socket from now on. */
-const record = <T>(socket: Socket, event: string) => {
-  const seen: T[] = [];
-  socket.on(event, (p: T) => seen.push(p));
-  return seen;
-};
-
-/** Waits for the first `event` payload that satisfies `match`. */
-const waitFor = <T>(
-  socket: Socket,
-  event: string,
-  match: (p: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.off(event, on);
-      reject(new Error(`timed out waiting for a matching "${event}"`));
-    }, timeoutMs);
-    const on = (p: T) => {
-      if (!match(p)) return;
-      clearTimeout(timer);
-      socket.off(event, on);
-      resolve(p);
-    };
-    socket.on(event, on);
-  });
-
-/** A round trip through the server: every event emitted before it has reached this socket. */
-const settle = async (...socks: Socket[]) => {
-  for (const s of socks) await emitAck(s, 'typing', { conversationId: '0'.repeat(24), isTyping: false });
-};
-
-const open = async (socket: Socket, department: string) =>
-  data(await emitAck<{ conversation: ConversationSummary }>(socket, 'conversation:open', { department }))
-    .conversation;
-
-const send = async (
-  socket: Socket,
-  conversationId: string,
-  text: string,
-  clientMsgId: string = randomUUID(),
-) =>
-  data(await emitAck<{ message: Message }>(socket, 'message:send', { conversationId, clientMsgId, text }))
-    .message;
+const open = openConversation;
+const send = sendMessage;
 
 beforeAll(async () => {
   // Message limits raised: several tests send quickly on purpose (the limit itself is in security.int.test.ts).

@@ -32,13 +32,30 @@ interface HandlerOptions<S extends z.ZodType> {
   limit?: (chat: Chat) => RateLimiter;
   /** Changes data: shutdown waits for it. */
   writes?: boolean;
+  /** Handled one after another per socket, in arrival order (a client's messages keep their order). */
+  inOrder?: boolean;
   run: (input: z.output<S>, actor: Actor, socket: ChatSocket) => Promise<Result<unknown>>;
 }
 
 const rateLimitedError = (retryAfterMs: number): Result<never> =>
   fail(ErrorCode.rateLimited, 'Too many requests, slow down', { retryAfterMs });
 
+/** Beyond this many events waiting in a socket's ordered queue, new ones are refused at once. */
+const MAX_QUEUED = 200;
+
 export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps): void {
+  let orderedTail: Promise<unknown> = Promise.resolve();
+  let queued = 0;
+  const inOrder = (work: () => Promise<Result<unknown>>): Promise<Result<unknown>> => {
+    if (queued >= MAX_QUEUED) return Promise.resolve(rateLimitedError(1000));
+    queued++;
+    const run = orderedTail.then(work).finally(() => {
+      queued--;
+    });
+    orderedTail = run.catch(() => {});
+    return run;
+  };
+
   const on = <S extends z.ZodType>(event: string, opts: HandlerOptions<S>) => {
     // Untyped on purpose: a client may send anything (no payload, no ack, extra arguments).
     (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(event, (...args) => {
@@ -46,7 +63,7 @@ export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps):
       const ack: Ack = typeof last === 'function' ? (last as Ack) : () => {};
       const payload = typeof args[0] === 'function' ? undefined : args[0];
       const started = process.hrtime.bigint();
-      const work = handle(event, opts, payload);
+      const work = opts.inOrder ? inOrder(() => handle(event, opts, payload)) : handle(event, opts, payload);
       const tracked = opts.writes ? deps.trackWrite(work) : work;
       void tracked.then((result) => {
         ackLatency.observe({ event, ok: String(result.ok) }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -109,6 +126,7 @@ export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps):
     schema: schemas.MessageSendPayload,
     limit: (c) => c.limits.message,
     writes: true,
+    inOrder: true,
     run: async (input, actor) => {
       const result = await chat.messages.send(actor, input);
       return result.ok ? ok({ message: result.data.message }) : result;
