@@ -15,6 +15,7 @@ import { meRouter } from './http/me/router';
 import { securityHeaders, webPage } from './http/web/static';
 import { createLogger } from './log';
 import { errorsTotal, httpRequestDuration } from './metrics';
+import { connectScaleOut } from './realtime/adapter';
 import { type ChatIo, createAllowRequest, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
 import { registerRealtime } from './realtime/index';
 import { AccountService, type PresenceSource } from './services/accounts';
@@ -103,7 +104,9 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   const seeded = await seedDepartments(store.db);
   if (seeded > 0) log.info({ count: seeded }, 'default departments seeded');
 
-  const auth = new AuthService(store, config, opts.loginThrottles);
+  // REDIS_URL: Streams adapter, shared rate limits and presence (realtime/adapter.ts); null without it.
+  const scaleOut = await connectScaleOut(config);
+  const auth = new AuthService(store, config, opts.loginThrottles ?? scaleOut?.auth);
   const accounts = new AccountService(store, auth);
   const services: Services = { auth, accounts };
   const writes = createWriteTracker();
@@ -121,6 +124,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     pingInterval: 20_000,
     pingTimeout: 20_000,
   });
+  scaleOut?.attach(io);
   const realtime = installRealtimeAuth(io, { config, store, auth });
 
   const deps: AppDeps = {
@@ -129,12 +133,13 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     services,
     io,
     realtime,
-    presence: realtime,
+    presence: scaleOut?.presence ?? realtime,
     trackWrite: (w) => writes.track(w),
     get closing() {
       return closing;
     },
   };
+  if (scaleOut) Object.assign(deps, { chat: scaleOut.chat });
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
@@ -219,6 +224,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await writes.drain(drainMs);
+      await scaleOut?.close();
       httpServer.closeAllConnections();
       await stopped;
       // 4. close the database

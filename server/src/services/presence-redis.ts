@@ -4,7 +4,7 @@
 // lapses, and a Redis that restarts empty is refilled by every node on reconnect. While Redis is down, counts
 // are this node's own (an undercount, never an error).
 import { createLogger } from '../log';
-import type { RedisClient } from '../realtime/adapter';
+import type { RedisClient } from './connection-redis';
 import type { Presence } from './presence';
 
 const log = createLogger('presence-redis');

@@ -4,7 +4,7 @@
 // and no request waits for Redis.
 
 import { createLogger } from '../log';
-import type { RedisClient } from '../realtime/adapter';
+import type { RedisClient } from './connection-redis';
 import { type BucketOptions, MemoryRateLimiter, type RateLimiter, type TakeResult } from './ratelimit';
 
 const log = createLogger('ratelimit-redis');

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Server } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisClient, type RedisClient, setupScaleOut } from '../../src/realtime/adapter';
+import { connectScaleOut } from '../../src/realtime/adapter';
+import { createRedisClient, type RedisClient } from '../../src/services/connection-redis';
 import { RedisPresence } from '../../src/services/presence-redis';
 import { RedisRateLimiter } from '../../src/services/ratelimit-redis';
 import { startRedis, type TestRedis, waitUntil } from './redis';
@@ -125,9 +126,16 @@ describe('RedisPresence', () => {
   });
 });
 
-describe('setupScaleOut', () => {
+const limits = {
+  loginAccountPerMinute: 10,
+  loginAccountBurst: 10,
+  loginAddressPerMinute: 60,
+  loginAddressBurst: 60,
+};
+
+describe('connectScaleOut', () => {
   it('returns null without REDIS_URL', async () => {
-    expect(await setupScaleOut(new Server(), null)).toBeNull();
+    expect(await connectScaleOut({ redisUrl: null, ...limits })).toBeNull();
   });
 
   it('carries a room emit from one server to a socket on another', async () => {
@@ -135,7 +143,8 @@ describe('setupScaleOut', () => {
     const start = async () => {
       const httpServer = http.createServer();
       const io = new Server(httpServer);
-      const scale = await setupScaleOut(io, redis.url, { prefix });
+      const scale = await connectScaleOut({ redisUrl: redis.url, ...limits }, { prefix });
+      scale?.attach(io);
       await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
       io.on('connection', (s) => s.join('department:billing'));
       const { port } = httpServer.address() as AddressInfo;
