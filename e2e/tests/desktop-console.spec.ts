@@ -101,7 +101,9 @@ test.beforeAll(async ({ browser }) => {
   renderer = await serveRenderer(path.join(repoRoot, 'desktop/dist/renderer'), () =>
     contentSecurityPolicy(chat?.url ?? null),
   );
-  chat = await startServer({ env: { ALLOWED_ORIGINS: renderer.origin } });
+  chat = await startServer({
+    env: { ALLOWED_ORIGINS: renderer.origin, MESSAGE_RATE_PER_SECOND: '500', MESSAGE_BURST: '500' },
+  });
   agent = await createAgent(chat, { departments: ['billing', 'technical'] });
   // Both conversations exist and wait in the queue before the agent comes online.
   alice = await newCustomer('billing', 'Hello from Alice: my invoice is wrong');
@@ -291,7 +293,37 @@ test('Alt+Up / Alt+Down move between conversations; links go to the OS browser',
   expect(page.url()).toBe(`${renderer.origin}/index.html`);
 });
 
-test('logout returns to the login view and revokes the login', async () => {
+test('a new conversation appears live, and its history pages back to the first message', async () => {
+  const carol = await newCustomer('billing', 'Message 1');
+  const sends = Array.from(
+    { length: 59 },
+    (_, i) => carol.client.send(carol.conversation.id, `Message ${i + 2}`).done,
+  );
+  expect((await Promise.all(sends)).every((r) => r.ok)).toBe(true);
+  await expect(row(carol)).toContainText('Message 60');
+  await row(carol).click();
+  const log = page.getByRole('log', { name: 'Messages' });
+  await expect(log).toContainText('Message 60');
+  await expect(log.locator('.message')).toHaveCount(50);
+  await expect(log.getByText('Message 1', { exact: true })).toHaveCount(0);
+  await log.getByRole('button', { name: 'Load older messages' }).click();
+  await expect(log.getByText('Message 1', { exact: true })).toBeVisible();
+  await expect(log.locator('.message')).toHaveCount(60);
+  await expect(log.getByRole('button', { name: 'Load older messages' })).toHaveCount(0);
+  await carol.client.logout();
+});
+
+test('a server outage shows as reconnecting, and the console catches up afterwards', async () => {
+  await chat.kill('SIGKILL');
+  await expect(page.getByRole('status').filter({ hasText: /Reconnecting|Offline/ })).toBeVisible();
+  await chat.restart();
+  await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible({ timeout: 30_000 });
+  await expect.poll(() => alice.client.whenConnected(1000), { timeout: 30_000 }).toBe(true);
+  await customerSends(alice, 'Back after the outage');
+  await expect(row(alice)).toContainText('Back after the outage');
+});
+
+test('logout asks main to log out (revoke + keychain delete) and returns to the login view', async () => {
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
   expect((await standIn(page)).calls).toContain('logout');
