@@ -26,6 +26,22 @@ async function agentArrived(io: ChatIo, chat: Chat, departments: readonly string
   for (const department of departments) await chat.assignment.drain(department);
 }
 
+/**
+ * A customer (re)connecting follows the presence of every department they have a conversation with, as if they
+ * had opened them again on this socket, and hears the current counts.
+ */
+async function followPresence(socket: ChatSocket, chat: Chat): Promise<void> {
+  const departments = [
+    ...new Set((await chat.conversations.list(socket.data.user)).map((c) => c.department)),
+  ];
+  if (departments.length === 0 || socket.disconnected) return;
+  socket.join(departments.map(presenceRoom));
+  const counts = await chat.presence.agentsOnline(departments);
+  for (const department of departments) {
+    socket.emit('presence', { department, agentsOnline: counts[department] ?? 0 });
+  }
+}
+
 const background = (what: string, task: Promise<unknown>) =>
   task.catch((err) => log.warn({ err: (err as Error).message }, `${what} failed`));
 
@@ -35,6 +51,10 @@ export function registerRealtime(io: ChatIo, deps: AppDeps): void {
   io.on('connection', (socket: ChatSocket) => {
     const user = socket.data.user;
     registerHandlers(socket, chat, deps);
+    if (user.role === 'customer') {
+      void background('customer presence', followPresence(socket, chat));
+      return;
+    }
     if (user.role !== 'agent') return;
     // Departments can change while connected (realtime/auth.ts moves the socket), so read them at each step.
     const departments = [...user.departments];

@@ -164,6 +164,11 @@ export class ConversationService {
     if (actor.role !== 'customer') return fail(ErrorCode.forbidden, 'Only customers open conversations');
     const id = conversationIdFor(actor.id, department);
     const existing = await this.store.findById(id);
+    if (existing && (existing.customerId !== actor.id || existing.department !== department)) {
+      // A 96-bit id collision: never hand someone else's conversation over.
+      log.error({ conversationId: id }, 'conversation id collision');
+      return fail(ErrorCode.internal, 'Cannot open this conversation');
+    }
     if (existing) return ok({ conversation: existing, created: false });
     if (!(await this.store.departmentExists(department)))
       return fail(ErrorCode.notFound, 'No such department');
@@ -189,6 +194,7 @@ export class ConversationService {
     if (!inserted) {
       const winner = await this.store.findById(id);
       if (!winner) return fail(ErrorCode.unavailable, 'Conversation not readable yet, try again');
+      if (winner.customerId !== actor.id) return fail(ErrorCode.internal, 'Cannot open this conversation');
       return ok({ conversation: winner, created: false });
     }
     log.info({ conversationId: id, customerId: actor.id, department }, 'conversation created');

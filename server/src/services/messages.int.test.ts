@@ -415,6 +415,28 @@ describe('assignment', () => {
     expect(n4.assigneeId).toBe([a1.id, a2.id].sort()[0]);
   });
 
+  it('serves the queue oldest first when an agent frees up; a released conversation goes to the back', async () => {
+    await db.collection('conversations').deleteMany({ department: 'sales' });
+    const { conversations, assignment, directory } = build();
+    const queued: ConversationDoc[] = [];
+    for (let i = 0; i < 3; i++) queued.push(must(await conversations.open(customer(), 'sales')).conversation);
+    const a = await agent(['sales']);
+    directory.connect('fifo', a, a.departments);
+    const ids = queued.map((d) => d._id);
+    expect((await assignment.freedUp(a.id, ['sales']))?._id).toBe(ids[0]);
+    // Released: it waits again, behind the two that were already waiting.
+    must(await assignment.assign(a, ids[0] as string, null));
+    expect((await assignment.freedUp(a.id, ['sales']))?._id).toBe(ids[1]);
+    expect((await assignment.freedUp(a.id, ['sales']))?._id).toBe(ids[2]);
+    expect((await assignment.freedUp(a.id, ['sales']))?._id).toBe(ids[0]);
+    expect(await assignment.freedUp(a.id, ['sales'])).toBeNull();
+    // An agent who is not online gets nothing handed out.
+    const offline = await agent(['sales']);
+    must(await conversations.open(customer(), 'sales'));
+    directory.disconnect('fifo');
+    expect(await assignment.freedUp(offline.id, ['sales'])).toBeNull();
+  });
+
   it('claim, conflict, assign within the department, release, resolve frees up, reopen; customer reopens by writing', async () => {
     await db.collection('conversations').deleteMany({ department: 'billing' });
     const { conversations, assignment, messages, directory } = build();
