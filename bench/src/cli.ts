@@ -5,9 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedDb } from '../../server/src/store/embedded';
+import type { LoadResult } from './lib/generators';
 import { loadAverage, machineInfo } from './lib/procs';
+import { profileMarkdown } from './lib/profile';
 import { cpuLine, lat, loadHeader, loadRow, machineBlock, save } from './lib/report';
-import { dbBaseline, type LoadOptions, relayBaseline } from './scenarios/baselines';
+import { dbBaseline, type LoadOptions, relayBaseline, type ThroughputRun } from './scenarios/baselines';
+import { chatThroughput } from './scenarios/chat';
+import { type MemoryRun, memoryRun } from './scenarios/memory';
+import { stormRun } from './scenarios/storm';
 
 const SCENARIOS = ['relay', 'db', 'throughput', 'memory', 'storm', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -26,6 +31,8 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string', default: '1000,5000,10000' },
     'max-connections': { type: 'string', default: '19000' },
     'storm-clients': { type: 'string', default: '5000' },
+    'storm-writers': { type: 'string', default: '100' },
+    users: { type: 'string', default: '500' },
     rates: { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -62,46 +69,80 @@ const fractions = (max: number) =>
         { rate: Math.max(1, Math.round(max * 0.9)), label: '90%' },
       ];
 
-async function runRelay(): Promise<string> {
-  const run = await relayBaseline(load, fractions);
-  const lines = [
-    `### Bare Socket.IO relay (${load.customers} customers, window ${load.window}, ${load.generators} generator process(es))`,
+const trafficTable = (title: string, run: ThroughputRun) =>
+  [
+    `### ${title}`,
     '',
     loadHeader,
     loadRow('max (closed loop)', run.max),
     ...run.atRates.map((r) => loadRow(`${r.label} = ${r.rate} msgs/s (open loop)`, r.result)),
     '',
     `CPU at max (cores): ${cpuLine(run.maxCpu)}`,
-  ];
-  return lines.join('\n');
+    ...run.atRates.map((r) => `CPU at ${r.label}: ${cpuLine(r.cpu)}`),
+  ].join('\n');
+
+const numbers: Record<string, unknown> = {};
+
+async function runRelay(rates = fractions): Promise<ThroughputRun> {
+  const run = await relayBaseline(load, rates);
+  numbers.relay = strip(run);
+  return run;
 }
 
-async function runDb(): Promise<string> {
+async function runDb(uri: string, pid: number, kind: string): Promise<string> {
+  const result = await dbBaseline(uri, pid, {
+    levels: values['db-levels'].split(',').map(Number),
+    writers: Number(values['db-writers']),
+    durationMs: load.durationMs,
+    warmupMs: load.warmupMs,
+    logDir: runDir,
+  });
+  numbers.db = result;
+  dbBest = result.best.messagesPerSecond;
+  return [
+    `### Database capacity: one findOneAndUpdate + one insertOne per message (${kind})`,
+    '',
+    '| concurrent writers | processes | msgs/s | pair latency p50/p95/p99 ms | errors | CPU (cores) |',
+    '|---|---|---|---|---|---|',
+    ...result.levels.map(
+      (l) =>
+        `| ${l.concurrency} | ${l.writers} | ${l.messagesPerSecond} | ${lat(l.latency)} | ${l.errors} | ${cpuLine(l.cpu)} |`,
+    ),
+    '',
+    `Best: ${result.best.messagesPerSecond} msgs/s at ${result.best.concurrency} concurrent writers.`,
+  ].join('\n');
+}
+
+let dbBest = 0;
+
+/** Results without raw samples, for the JSON file. */
+const strip = (v: unknown): unknown =>
+  JSON.parse(JSON.stringify(v, (k, x) => (k.endsWith('Latencies') ? undefined : x)));
+
+async function withDb<T>(fn: (uri: string, pid: number, kind: string) => Promise<T>): Promise<T> {
   const db = await startEmbeddedDb({ dir: path.join(runDir, 'db') });
   try {
-    const result = await dbBaseline(db.uri, db.pid, {
-      levels: values['db-levels'].split(',').map(Number),
-      writers: Number(values['db-writers']),
-      durationMs: load.durationMs,
-      warmupMs: load.warmupMs,
-      logDir: runDir,
-    });
-    return [
-      `### Database capacity: one findOneAndUpdate + one insertOne per message (${db.kind})`,
-      '',
-      '| concurrent writers | processes | msgs/s | pair latency p50/p95/p99 ms | errors | CPU (cores) |',
-      '|---|---|---|---|---|---|',
-      ...result.levels.map(
-        (l) =>
-          `| ${l.concurrency} | ${l.writers} | ${l.messagesPerSecond} | ${lat(l.latency)} | ${l.errors} | ${cpuLine(l.cpu)} |`,
-      ),
-      '',
-      `Best: ${result.best.messagesPerSecond} msgs/s at ${result.best.concurrency} concurrent writers.`,
-    ].join('\n');
+    return await fn(db.uri, db.pid, db.kind);
   } finally {
     await db.stop();
   }
 }
+
+const memoryTable = (m: MemoryRun) =>
+  [
+    `### Memory per idle authenticated connection: ${m.target === 'chat' ? 'our server' : 'bare Socket.IO relay'}`,
+    '',
+    `Baseline after GC (no connections): heap ${m.baseline.heapUsedMB} MB, RSS ${m.baseline.rssMB} MB; ${m.users} distinct users.`,
+    '',
+    '| connections | heap used MB | RSS MB | heap per connection KB | RSS per connection KB | time to connect s |',
+    '|---|---|---|---|---|---|',
+    ...m.points.map(
+      (p) =>
+        `| ${p.connections} | ${p.heapUsedMB} | ${p.rssMB} | ${p.heapPerConnectionKB} | ${p.rssPerConnectionKB} | ${p.connectSeconds} |`,
+    ),
+    '',
+    `Most connections held by one process: ${m.maxHeld} (${m.maxReason}).`,
+  ].join('\n');
 
 async function main() {
   const machine = machineInfo();
@@ -109,12 +150,110 @@ async function main() {
   const command = `npm run bench -w bench -- ${process.argv.slice(2).join(' ')}`;
   parts.push(`Command: \`${command}\``, '');
   const want = (s: Scenario) => scenario === s || scenario === 'all';
-  if (want('db') || scenario === 'throughput') parts.push(await runDb(), '');
-  if (want('relay') || scenario === 'throughput') parts.push(await runRelay(), '');
+
+  if (want('db') || want('relay') || want('throughput')) {
+    await withDb(async (uri, pid, kind) => {
+      if (want('db') || want('throughput')) parts.push(await runDb(uri, pid, kind), '');
+      if (want('throughput')) {
+        const chat = await chatThroughput(
+          { ...load, mongoUri: uri, dbPid: pid, profile: values.profile },
+          fractions,
+        );
+        numbers.chat = strip(chat);
+        // The relay carries the same pattern at the same absolute rates, for a like-for-like latency.
+        const relay = await runRelay(() =>
+          chat.atRates.map((r) => ({ rate: r.rate, label: `chat ${r.label}` })),
+        );
+        parts.push(trafficTable(`Our server (${load.customers} customers, window ${load.window})`, chat), '');
+        parts.push(`Setup (server start, accounts, connections): ${Math.round(chat.setupSeconds)} s.`, '');
+        if (chat.profile)
+          parts.push(
+            profileMarkdown(chat.profile.summary, `CPU profile of the server at max (${chat.profile.file})`),
+            '',
+          );
+        parts.push(
+          trafficTable(`Bare Socket.IO relay (${load.customers} customers, window ${load.window})`, relay),
+          '',
+        );
+        const lower = Math.min(dbBest, relay.max.throughput);
+        parts.push(
+          '### Against the baselines',
+          '',
+          `- persisted throughput ${chat.max.throughput} msgs/s = ${(chat.max.throughput / lower).toFixed(2)} of the lower baseline (${lower} msgs/s; database ${dbBest}, relay ${relay.max.throughput}); target >= 0.8`,
+          `- customer → agent p99 at 50%: ${(chat.atRates[0]?.result as LoadResult | undefined)?.delivery.p99.toFixed(1)} ms (target < 50 ms)`,
+          '',
+        );
+      } else if (want('relay')) {
+        const relay = await runRelay();
+        parts.push(
+          trafficTable(
+            `Bare Socket.IO relay (${load.customers} customers, window ${load.window}, ${load.generators} generator process(es))`,
+            relay,
+          ),
+          '',
+        );
+      }
+    });
+  }
+
+  if (want('memory')) {
+    await withDb(async (uri) => {
+      const counts = values.connections.split(',').map(Number);
+      const max = Number(values['max-connections']);
+      const chat = await memoryRun({
+        target: 'chat',
+        logDir: runDir,
+        mongoUri: uri,
+        counts,
+        max,
+        users: Number(values.users),
+      });
+      numbers.memoryChat = chat;
+      parts.push(memoryTable(chat), '');
+      const relay = await memoryRun({
+        target: 'relay',
+        logDir: runDir,
+        mongoUri: uri,
+        counts,
+        max: Math.max(...counts),
+        users: Number(values.users),
+      });
+      numbers.memoryRelay = relay;
+      parts.push(memoryTable(relay), '');
+    });
+  }
+
+  if (want('storm')) {
+    await withDb(async (uri) => {
+      const storm = await stormRun({
+        logDir: runDir,
+        mongoUri: uri,
+        clients: Number(values['storm-clients']),
+        writers: Number(values['storm-writers']),
+        users: Number(values.users),
+        generators: 2,
+        sendIntervalMs: 1000,
+      });
+      numbers.storm = storm;
+      parts.push(
+        `### Reconnect storm: ${storm.clients} clients (${storm.writers} writing), server SIGKILLed at ${storm.killedAt} and restarted`,
+        '',
+        `- server down (SIGKILL until the restarted process answered /api/health): ${storm.downSeconds} s`,
+        `- 99% of clients back: ${storm.to99Seconds} s after the kill (${storm.to99AfterReadySeconds} s after the restart was up)`,
+        `- 100% back: ${storm.to100Seconds} s after the kill (${storm.to100AfterReadySeconds} s after the restart was up)`,
+        `- messages acknowledged: ${storm.acked}; lost (acked but not seen by the agent after sync): ${storm.lost}; in the wrong slot: ${storm.misplaced}; conversations with gaps: ${storm.gaps}; never acked: ${storm.unacked}`,
+        `- database: ${storm.db.stored} stored, acked-but-missing ${storm.db.missingAcked}, duplicate clientMsgIds ${storm.db.duplicateClientMsgIds}, seq gaps ${storm.db.seqGaps}`,
+        `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}`,
+        `- connected clients over time (ms after the kill → count): ${storm.timeline.map((p) => `${p.t}→${p.connected}`).join(', ')}`,
+        '',
+      );
+    });
+  }
+
   parts.push(`Load average at the end (1/5/15 min): ${loadAverage()}`);
   const markdown = parts.join('\n');
   console.log(markdown);
-  const file = save(scenario as string, { machine, command }, markdown);
+  const file = save(scenario as string, { machine, command, numbers }, markdown);
   console.log(`\nsaved ${file}.md`);
 }
 

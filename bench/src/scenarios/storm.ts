@@ -1,0 +1,189 @@
+// Reconnect storm: N connected clients (agents, writing customers, idle customers), the server SIGKILLed while
+// messages flow and started again on the same port. Measured: time until 99 % and 100 % of the clients are back,
+// and whether every acknowledged message is stored exactly once and seen by the agents (after their sync).
+import type { ChildProcess } from 'node:child_process';
+import { MongoClient } from 'mongodb';
+import { createAgents, customersOf, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { partition, request, startGenerators } from '../lib/generators';
+
+export interface StormRun {
+  clients: number;
+  writers: number;
+  killedAt: string;
+  downSeconds: number;
+  /** from the SIGKILL */
+  to99Seconds: number | null;
+  to100Seconds: number | null;
+  /** from the moment the restarted server answered /api/health */
+  to99AfterReadySeconds: number | null;
+  to100AfterReadySeconds: number | null;
+  timeline: { t: number; connected: number }[];
+  acked: number;
+  lost: number;
+  misplaced: number;
+  gaps: number;
+  unacked: number;
+  retries: number;
+  duplicatesDelivered: number;
+  db: { stored: number; duplicateClientMsgIds: number; missingAcked: number; seqGaps: number };
+}
+
+interface FinishAnswer {
+  acked: number;
+  lost: number;
+  misplaced: number;
+  gaps: number;
+  unacked: number;
+  retries: number;
+  duplicatesDelivered: number;
+  ackedIds: { conversationId: string; id: string; seq: number }[];
+}
+
+export async function stormRun(opts: {
+  logDir: string;
+  mongoUri: string;
+  clients: number;
+  writers: number;
+  users: number;
+  generators: number;
+  sendIntervalMs: number;
+}): Promise<StormRun> {
+  const tag = Date.now().toString(36);
+  const dbName = `bench_storm_${tag}`;
+  const server = await startChatServer({
+    name: 'storm',
+    runDir: opts.logDir,
+    mongoUri: opts.mongoUri,
+    dbName,
+    secrets: newSecrets(),
+  });
+  const gens = startGenerators(opts.generators, opts.logDir);
+  const count = async () =>
+    (await Promise.all(gens.procs.map((p) => request<{ connected: number }>(p, { probe: 'count' })))).reduce(
+      (s, a) => s + a.connected,
+      0,
+    );
+  try {
+    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);
+    const tokens = await registerCustomers(server.url, Math.max(opts.users, opts.writers), tag);
+    const writers = customersOf(tokens.slice(0, opts.writers));
+    const idleCount = opts.clients - agents.length - writers.length;
+    const idle = Array.from({ length: idleCount }, (_, i) => tokens[i % tokens.length] as string);
+    const parts = partition(opts.generators, writers, agents);
+    const setups = await Promise.all(
+      gens.procs.map((p, g) =>
+        request<{ clients: number; failed: number; writers: number }>(p, {
+          probe: 'storm-setup',
+          url: server.url,
+          customers: parts[g]?.customers ?? [],
+          agents: parts[g]?.agents ?? [],
+          idle: idle.filter((_, i) => i % opts.generators === g),
+        }),
+      ),
+    );
+    const failed = setups.reduce((s, a) => s + a.failed, 0);
+    if (failed > 0) throw new Error(`storm setup: ${failed} clients did not connect`);
+    const total = setups.reduce((s, a) => s + a.clients, 0);
+    await Promise.all(
+      gens.procs.map((p) => request(p, { probe: 'storm-send', intervalMs: opts.sendIntervalMs })),
+    );
+    // Let messages flow for a while, then kill the server in the middle of it.
+    await new Promise((r) => setTimeout(r, 5000));
+    const killedAt = new Date().toISOString();
+    const tKill = performance.now();
+    await server.kill();
+    await server.restart();
+    const tReady = performance.now();
+    const timeline: { t: number; connected: number }[] = [];
+    let t99: number | null = null;
+    let t100: number | null = null;
+    const deadline = tKill + 180_000;
+    while (performance.now() < deadline) {
+      const n = await count();
+      const t = performance.now();
+      timeline.push({ t: Math.round(t - tKill), connected: n });
+      if (t99 === null && n >= Math.ceil(total * 0.99)) t99 = t;
+      if (n >= total) {
+        t100 = t;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Keep writing a little after everyone is back, then stop and let every writer finish its last message.
+    await new Promise((r) => setTimeout(r, 3000));
+    const finishes = await Promise.all(
+      gens.procs.map((p) => request<FinishAnswer>(p, { probe: 'storm-finish', timeoutMs: 60_000 })),
+    );
+    const sum = (k: keyof Omit<FinishAnswer, 'ackedIds'>) => finishes.reduce((s, f) => s + f[k], 0);
+    const db = await checkDatabase(
+      opts.mongoUri,
+      dbName,
+      finishes.flatMap((f) => f.ackedIds),
+    );
+    const secs = (v: number | null, from: number) => (v === null ? null : Math.round((v - from) / 100) / 10);
+    return {
+      clients: total,
+      writers: setups.reduce((s, a) => s + a.writers, 0),
+      killedAt,
+      downSeconds: Math.round((tReady - tKill) / 100) / 10,
+      to99Seconds: secs(t99, tKill),
+      to100Seconds: secs(t100, tKill),
+      to99AfterReadySeconds: secs(t99, tReady),
+      to100AfterReadySeconds: secs(t100, tReady),
+      timeline: timeline.filter((_, i) => i % 10 === 0 || i === timeline.length - 1),
+      acked: sum('acked'),
+      lost: sum('lost'),
+      misplaced: sum('misplaced'),
+      gaps: sum('gaps'),
+      unacked: sum('unacked'),
+      retries: sum('retries'),
+      duplicatesDelivered: sum('duplicatesDelivered'),
+      db,
+    };
+  } finally {
+    await Promise.all(gens.procs.map((p: ChildProcess) => request(p, { probe: 'close' }).catch(() => {})));
+    await gens.stop();
+    await server.stop();
+  }
+}
+
+/** Straight from the database: every acknowledged message stored once at its seq, no seq gaps. */
+async function checkDatabase(
+  uri: string,
+  dbName: string,
+  acked: { conversationId: string; id: string; seq: number }[],
+): Promise<StormRun['db']> {
+  const client = new MongoClient(uri);
+  await client.connect();
+  try {
+    const messages = client
+      .db(dbName)
+      .collection<{ conversationId: string; seq: number; clientMsgId: string }>('messages');
+    const conversationIds = [...new Set(acked.map((a) => a.conversationId))];
+    let stored = 0;
+    let duplicateClientMsgIds = 0;
+    let missingAcked = 0;
+    let seqGaps = 0;
+    for (const conversationId of conversationIds) {
+      const docs = await messages
+        .find({ conversationId }, { projection: { seq: 1, clientMsgId: 1 } })
+        .sort({ seq: 1 })
+        .toArray();
+      stored += docs.length;
+      const ids = new Set<string>();
+      const bySeq = new Map<number, string>();
+      docs.forEach((d, i) => {
+        if (ids.has(d.clientMsgId)) duplicateClientMsgIds++;
+        ids.add(d.clientMsgId);
+        bySeq.set(d.seq, d.clientMsgId);
+        if (d.seq !== i + 1) seqGaps++;
+      });
+      for (const a of acked) {
+        if (a.conversationId === conversationId && bySeq.get(a.seq) !== a.id) missingAcked++;
+      }
+    }
+    return { stored, duplicateClientMsgIds, missingAcked, seqGaps };
+  } finally {
+    await client.close();
+  }
+}
