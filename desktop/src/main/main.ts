@@ -15,7 +15,7 @@ import {
   shell,
   Tray,
 } from 'electron';
-import { APP_ENTRY_URL, APP_SCHEME, MainEvent } from '../common/ipc';
+import { APP_ENTRY_URL, APP_SCHEME } from '../common/ipc';
 import { createAppProtocolHandler } from './app-protocol';
 import { AuthService } from './auth';
 import { AutoStartService, HIDDEN_ARG } from './autostart';
@@ -27,7 +27,14 @@ import { createLogger } from './logger';
 import { NotificationService } from './notifications';
 import { SettingsStore } from './settings';
 import { TrayService } from './tray';
-import { createSecureWindow, hardenSession, hardenWebContents, openExternalSafely } from './window';
+import {
+  createSecureWindow,
+  hardenSession,
+  hardenWebContents,
+  hideOnClose,
+  openExternalSafely,
+  showConversation,
+} from './window';
 
 const log = createLogger('main');
 
@@ -85,12 +92,7 @@ async function start(): Promise<void> {
       { BrowserWindow, shell, preloadPath: path.join(__dirname, '../preload/preload.cjs') },
       { width: 1200, height: 800, minWidth: 720, minHeight: 480, title: 'Support Chat', icon },
     );
-    // Closing hides to the tray; only Quit (tray menu, Cmd+Q, OS shutdown) really quits.
-    win.on('close', (event) => {
-      if (quitting) return;
-      event.preventDefault();
-      win.hide();
-    });
+    hideOnClose(win, () => quitting);
     win.once('ready-to-show', () => {
       if (!process.argv.includes(HIDDEN_ARG)) win.show();
     });
@@ -118,8 +120,8 @@ async function start(): Promise<void> {
     create: (options) => new Notification({ ...options, icon }),
     getWindow: () => (window && !window.isDestroyed() ? window : null),
     openConversation: (conversationId) => {
-      showWindow();
-      window?.webContents.send(MainEvent.conversationOpen, conversationId);
+      if (!window || window.isDestroyed()) window = makeWindow();
+      showConversation(window, conversationId);
     },
   });
 

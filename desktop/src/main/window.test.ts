@@ -5,10 +5,13 @@ import {
   contentSecurityPolicy,
   createSecureWindow,
   hardenSession,
+  hardenWebContents,
+  hideOnClose,
   isAppUrl,
   openExternalSafely,
   safeExternalUrl,
   secureWebPreferences,
+  showConversation,
 } from './window';
 
 class FakeWebContents extends FakeEmitter {
@@ -180,5 +183,46 @@ describe('content security policy', () => {
     }
     expect(answers).toEqual([false, false, false, false]);
     expect(checkHandler!()).toBe(false);
+  });
+});
+
+describe('window behaviour', () => {
+  it('hardens a web contents once, however often it is asked', () => {
+    const { window, shell } = makeWindow();
+    hardenWebContents(window.webContents as never, shell);
+    window.webContents.emit('will-navigate', new FakeEvent(), 'https://docs.example/');
+    expect(shell.opened).toEqual(['https://docs.example/']);
+    expect(window.webContents.listeners.get('will-navigate')).toHaveLength(1);
+  });
+
+  it('hides to the tray on close, and really closes when quitting', () => {
+    let quitting = false;
+    const events = new FakeEmitter();
+    const hidden: string[] = [];
+    hideOnClose({ on: events.on.bind(events), hide: () => hidden.push('hide') } as never, () => quitting);
+    const close = new FakeEvent();
+    events.emit('close', close);
+    expect(close.defaultPrevented).toBe(true);
+    expect(hidden).toEqual(['hide']);
+    quitting = true;
+    const quit = new FakeEvent();
+    events.emit('close', quit);
+    expect(quit.defaultPrevented).toBe(false);
+    expect(hidden).toEqual(['hide']);
+  });
+
+  it('brings the window back and opens the conversation of a clicked notification', () => {
+    const calls: string[] = [];
+    showConversation(
+      {
+        isMinimized: () => true,
+        restore: () => calls.push('restore'),
+        show: () => calls.push('show'),
+        focus: () => calls.push('focus'),
+        webContents: { send: (channel: string, id: string) => calls.push(`${channel} ${id}`) },
+      } as never,
+      'aaaaaaaaaaaaaaaaaaaaaaaa',
+    );
+    expect(calls).toEqual(['restore', 'show', 'focus', 'conversation:open aaaaaaaaaaaaaaaaaaaaaaaa']);
   });
 });

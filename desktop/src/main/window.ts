@@ -6,7 +6,7 @@ import type {
   WebContents,
   WebPreferences,
 } from 'electron';
-import { APP_HOST, APP_SCHEME } from '../common/ipc';
+import { APP_HOST, APP_SCHEME, MainEvent } from '../common/ipc';
 import { createLogger } from './logger';
 
 const log = createLogger('window');
@@ -100,8 +100,13 @@ export const contentSecurityPolicy = (serverUrl: string | null): string => {
 
 type WebContentsLike = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;
 
+const hardened = new WeakSet<object>();
+
 /** Denies navigation, redirects, webviews and new windows; https: links go to the OS browser instead. */
 export const hardenWebContents = (contents: WebContentsLike, shell: ShellLike): void => {
+  // Called by createSecureWindow and again for every `web-contents-created`: one set of listeners only.
+  if (hardened.has(contents)) return;
+  hardened.add(contents);
   const refuseNavigation = (event: { preventDefault(): void }, url: string) => {
     if (isAppUrl(url)) return;
     event.preventDefault();
@@ -158,4 +163,27 @@ export const createSecureWindow = (
   });
   hardenWebContents(window.webContents, deps.shell);
   return window;
+};
+
+type ClosableWindow = Pick<BrowserWindow, 'on' | 'hide'>;
+
+/** Closing the window hides it to the tray; only a real quit (tray menu, Cmd+Q, shutdown) closes it. */
+export const hideOnClose = (window: ClosableWindow, isQuitting: () => boolean): void => {
+  window.on('close', (event) => {
+    if (isQuitting()) return;
+    event.preventDefault();
+    window.hide();
+  });
+};
+
+type FocusableWindow = Pick<BrowserWindow, 'isMinimized' | 'restore' | 'show' | 'focus'> & {
+  webContents: Pick<WebContents, 'send'>;
+};
+
+/** A notification click: bring the window back and tell the renderer which conversation to open. */
+export const showConversation = (window: FocusableWindow, conversationId: string): void => {
+  if (window.isMinimized()) window.restore();
+  window.show();
+  window.focus();
+  window.webContents.send(MainEvent.conversationOpen, conversationId);
 };
