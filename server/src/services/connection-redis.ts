@@ -28,6 +28,9 @@ export function createRedisClient(url: string, name: string) {
     socket: { reconnectStrategy, connectTimeout: 2000 },
     // Detects a half-open connection (Redis host gone without a FIN) within seconds.
     pingInterval: 5000,
+    // Bounds what waits for Redis during a long outage (cross-node emits); beyond it they fail fast, and the
+    // clients' conversation:sync fills what was not delivered live.
+    commandsQueueMaxLength: 20_000,
   });
   let down = false;
   // Without an 'error' listener a failed connection would be thrown and end the process.
