@@ -380,6 +380,16 @@ describe('sync and history', () => {
     expect(older.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => 271 + i));
     const oldest = must(await messages.history(c, conv._id, { before: 3, limit: 50 })).messages;
     expect(oldest.map((m) => m.text)).toEqual(['t1', 't2']);
+
+    // Both ways of reading a range (one `_id` range query, or point reads) give the same pages.
+    for (const strategy of ['points', 'range'] as const) {
+      const store = new MessageStore(db, strategy);
+      const forced = new MessageService(conversations, store, cipher);
+      expect(must(await forced.sync(c, conv._id, 0)).messages).toEqual(first);
+      expect(must(await forced.history(c, conv._id, { before: 471, limit: 200 })).messages).toEqual(older);
+      expect((await store.range(conv._id, 519, 530)).map((d) => d.seq)).toEqual([519, 520]);
+      expect(await store.range(conv._id, 10, 9)).toEqual([]);
+    }
   });
 });
 
