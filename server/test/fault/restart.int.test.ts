@@ -1,4 +1,4 @@
-// SIGKILL the server in the middle of a burst of sends (two customers and an agent), restart it on the same port:
+// SIGKILL (and, separately, SIGTERM) the server in the middle of a burst of sends (two customers and an agent), restart it on the same port:
 // every acknowledged message is stored once, the retried sends end with no loss and no duplicates, and every
 // client's timeline ends with seq 1..N exactly once, in order, with everything it sent.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,163 +17,184 @@ const CUSTOMER_MESSAGES = 60;
 const AGENT_MESSAGES_PER_CONVERSATION = 30;
 const KILL_AFTER_ACKS = 50;
 
-const dbName = uniqueDbName('fault_restart');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-fault-restart-'));
 const chatters: TestChatter[] = [];
-let store: Store | null = null;
+const dbNames: string[] = [];
+const stores: Store[] = [];
 let mongo: MongoClient | null = null;
 
 afterAll(async () => {
   for (const c of chatters) c.client.disconnect();
   await stopAllServers();
-  await store?.db.dropDatabase().catch(() => {});
-  await store?.close();
+  for (const name of dbNames)
+    await mongo
+      ?.db(name)
+      .dropDatabase()
+      .catch(() => {});
+  for (const s of stores) await s.close().catch(() => {});
   await mongo?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('server killed (SIGKILL) during a burst of sends', () => {
-  let env: Record<string, string>;
-  let server: ServerProcess;
+beforeAll(async () => {
+  mongo = new MongoClient(inject('mongoUri'), { retryWrites: false });
+});
 
-  beforeAll(async () => {
-    const port = await freePort();
-    env = serverEnv({ port, mongoUri: inject('mongoUri'), dbName, dataDir, secrets: fixedSecrets() });
-    server = await spawnServer(env);
-    store = await connectStore(inject('mongoUri'), dbName);
-    mongo = new MongoClient(inject('mongoUri'), { retryWrites: false });
+/** One server process with its own database, two customers and an agent; the signal ends it mid-burst. */
+async function burstThroughRestart(signal: 'SIGKILL' | 'SIGTERM') {
+  const dbName = uniqueDbName(`fault_${signal.toLowerCase()}`);
+  dbNames.push(dbName);
+  const port = await freePort();
+  const env = serverEnv({
+    port,
+    mongoUri: inject('mongoUri'),
+    dbName,
+    dataDir: path.join(dataDir, signal),
+    secrets: fixedSecrets(),
   });
+  let server: ServerProcess = await spawnServer(env);
+  const store = await connectStore(inject('mongoUri'), dbName);
+  stores.push(store);
+  const accounts = new AccountService(store);
 
-  it('loses nothing, duplicates nothing, and every client ends in sync', async () => {
-    const accounts = new AccountService(store!);
-    const agentName = randomName('agent');
-    const agentPassword = `pw-${randomName('x')}`;
-    const created = await accounts.createAgent({
-      username: agentName,
-      email: `${agentName}@example.test`,
-      password: agentPassword,
-      departments: ['billing'],
-    });
-    expect(created.ok).toBe(true);
+  const agentName = randomName('agent');
+  const agentPassword = `pw-${randomName('x')}`;
+  const created = await accounts.createAgent({
+    username: agentName,
+    email: `${agentName}@example.test`,
+    password: agentPassword,
+    departments: ['billing'],
+  });
+  expect(created.ok).toBe(true);
 
-    const make = (name: string) => {
-      const c = new TestChatter(name, { baseUrl: server.url, sendTimeoutMs: 3000 });
-      chatters.push(c);
-      return c;
-    };
-    const customers = [make('customer1'), make('customer2')];
-    const agent = make('agent');
-    for (const c of customers) {
-      const u = randomName('cust');
-      const r = await c.client.register({ username: u, email: `${u}@example.test`, password: `pw-${u}` });
-      expect(r.ok).toBe(true);
-    }
-    expect((await agent.client.login({ username: agentName, password: agentPassword })).ok).toBe(true);
-    for (const c of chatters) {
-      c.client.connect();
-      expect(await c.client.whenConnected(15_000)).toBe(true);
-    }
-    const conversationIds: string[] = [];
-    for (const c of customers) {
-      const r = await c.client.openConversation('billing');
-      if (!r.ok) throw new Error(`open failed: ${r.error.message}`);
-      conversationIds.push(r.data.id);
-      c.client.track(r.data.id, 0);
-    }
-    for (const id of conversationIds) agent.client.track(id, 0);
+  const make = (name: string) => {
+    const c = new TestChatter(name, { baseUrl: server.url, sendTimeoutMs: 3000 });
+    chatters.push(c);
+    own.push(c);
+    return c;
+  };
+  const own: TestChatter[] = [];
+  const customers = [make('customer1'), make('customer2')];
+  const agent = make('agent');
+  for (const c of customers) {
+    const u = randomName('cust');
+    const r = await c.client.register({ username: u, email: `${u}@example.test`, password: `pw-${u}` });
+    expect(r.ok).toBe(true);
+  }
+  expect((await agent.client.login({ username: agentName, password: agentPassword })).ok).toBe(true);
+  for (const c of own) {
+    c.client.connect();
+    expect(await c.client.whenConnected(15_000)).toBe(true);
+  }
+  const conversationIds: string[] = [];
+  for (const c of customers) {
+    const r = await c.client.openConversation('billing');
+    if (!r.ok) throw new Error(`open failed: ${r.error.message}`);
+    conversationIds.push(r.data.id);
+    c.client.track(r.data.id, 0);
+  }
+  for (const id of conversationIds) agent.client.track(id, 0);
 
-    // The burst: everything queued at once; the outboxes send in order per conversation.
-    customers.forEach((c, k) => {
-      for (let i = 0; i < CUSTOMER_MESSAGES; i++)
-        c.send(conversationIds[k]!, `customer${k + 1} message ${i}`);
-    });
-    for (const [k, id] of conversationIds.entries()) {
-      for (let i = 0; i < AGENT_MESSAGES_PER_CONVERSATION; i++)
-        agent.send(id, `agent to ${k + 1} message ${i}`);
-    }
-    const allSent = () => chatters.flatMap((c) => c.sent);
-    const acked = () => allSent().filter((s) => s.ackedAt !== null);
-    await Promise.race(
-      chatters.map((c) =>
-        c.until(`${KILL_AFTER_ACKS} acks`, () => acked().length >= KILL_AFTER_ACKS, 60_000),
-      ),
-    );
+  // The burst: everything queued at once; the outboxes send in order per conversation.
+  customers.forEach((c, k) => {
+    for (let i = 0; i < CUSTOMER_MESSAGES; i++) c.send(conversationIds[k]!, `customer${k + 1} message ${i}`);
+  });
+  for (const [k, id] of conversationIds.entries()) {
+    for (let i = 0; i < AGENT_MESSAGES_PER_CONVERSATION; i++)
+      agent.send(id, `agent to ${k + 1} message ${i}`);
+  }
+  const allSent = () => own.flatMap((c) => c.sent);
+  const acked = () => allSent().filter((s) => s.ackedAt !== null);
+  await Promise.race(
+    own.map((c) => c.until(`${KILL_AFTER_ACKS} acks`, () => acked().length >= KILL_AFTER_ACKS, 60_000)),
+  );
 
-    server.child.kill('SIGKILL');
-    const exit = await server.exited;
-    const killedAt = Date.now();
-    expect(exit.signal).toBe('SIGKILL');
-    const ackedBeforeKill = acked().map((s) => s.clientMsgId);
-    const total = allSent().length;
-    expect(ackedBeforeKill.length).toBeLessThan(total);
+  server.child.kill(signal);
+  const exit = await server.exited;
+  const killedAt = Date.now();
+  if (signal === 'SIGKILL') expect(exit.signal).toBe('SIGKILL');
+  else expect(exit.code).toBe(0);
+  const ackedBeforeKill = acked().map((s) => s.clientMsgId);
+  const total = allSent().length;
+  expect(ackedBeforeKill.length).toBeLessThan(total);
 
-    server = await spawnServer(env);
-    const readyAt = Date.now();
+  server = await spawnServer(env);
+  const readyAt = Date.now();
+  await Promise.all(
+    chatters
+      .filter((c) => own.includes(c))
+      .map((c) => c.until('reconnected', () => c.client.state === 'connected')),
+  );
+  const reconnectedAt = Date.now();
 
-    // Every send ends acknowledged: no loss, and the outboxes drain.
-    const perConversation = CUSTOMER_MESSAGES + AGENT_MESSAGES_PER_CONVERSATION;
-    await Promise.all(
-      chatters.map((c) =>
-        c.until('all sends acknowledged', () => c.sent.every((s) => s.result !== null), 120_000),
-      ),
-    );
-    for (const s of allSent()) expect(s.result?.ok, `${s.text}: ${JSON.stringify(s.result)}`).toBe(true);
-    const ackedAt = Date.now();
+  // Every send ends acknowledged: no loss, and the outboxes drain.
+  const perConversation = CUSTOMER_MESSAGES + AGENT_MESSAGES_PER_CONVERSATION;
+  await Promise.all(
+    own.map((c) => c.until('all sends acknowledged', () => c.sent.every((s) => s.result !== null), 120_000)),
+  );
+  for (const s of allSent()) expect(s.result?.ok, `${s.text}: ${JSON.stringify(s.result)}`).toBe(true);
+  const ackedAt = Date.now();
 
-    // Every client's timeline fills to seq 1..N through live messages and sync.
-    await Promise.all([
-      ...customers.map((c, k) =>
-        c.until('timeline complete', () => isComplete(c.timelines.get(conversationIds[k]!), perConversation)),
-      ),
-      agent.until('timelines complete', () =>
-        conversationIds.every((id) => isComplete(agent.timelines.get(id), perConversation)),
-      ),
-    ]);
-    const syncedAt = Date.now();
+  // Every client's timeline fills to seq 1..N through live messages and sync.
+  await Promise.all([
+    ...customers.map((c, k) =>
+      c.until('timeline complete', () => isComplete(c.timelines.get(conversationIds[k]!), perConversation)),
+    ),
+    agent.until('timelines complete', () =>
+      conversationIds.every((id) => isComplete(agent.timelines.get(id), perConversation)),
+    ),
+  ]);
+  const syncedAt = Date.now();
 
-    // The database: each clientMsgId exactly once, seqs 1..N, and every message acked before the kill present.
-    const messages = mongo!.db(dbName).collection('messages');
-    for (const id of conversationIds) {
-      const docs = await messages
-        .find({ conversationId: id }, { projection: { seq: 1, clientMsgId: 1 } })
-        .sort({ seq: 1 })
-        .toArray();
-      expect(docs.map((d) => d.seq)).toEqual(Array.from({ length: perConversation }, (_, i) => i + 1));
-      expect(new Set(docs.map((d) => d.clientMsgId)).size).toBe(perConversation);
-    }
-    const stored = await messages
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { conversationId: { $in: conversationIds } } },
-        { $group: { _id: '$clientMsgId', n: { $sum: 1 } } },
-      ])
+  // The database: each clientMsgId exactly once, seqs 1..N, and every message acked before the kill present.
+  const messages = mongo!.db(dbName).collection('messages');
+  for (const id of conversationIds) {
+    const docs = await messages
+      .find({ conversationId: id }, { projection: { seq: 1, clientMsgId: 1 } })
+      .sort({ seq: 1 })
       .toArray();
-    const countById = new Map(stored.map((s) => [s._id, s.n]));
-    for (const id of ackedBeforeKill) expect(countById.get(id)).toBe(1);
-    for (const s of allSent()) expect(countById.get(s.clientMsgId)).toBe(1);
-    expect(stored.length).toBe(total);
+    expect(docs.map((d) => d.seq)).toEqual(Array.from({ length: perConversation }, (_, i) => i + 1));
+    expect(new Set(docs.map((d) => d.clientMsgId)).size).toBe(perConversation);
+  }
+  const stored = await messages
+    .aggregate<{ _id: string; n: number }>([
+      { $match: { conversationId: { $in: conversationIds } } },
+      { $group: { _id: '$clientMsgId', n: { $sum: 1 } } },
+    ])
+    .toArray();
+  const countById = new Map(stored.map((s) => [s._id, s.n]));
+  for (const id of ackedBeforeKill) expect(countById.get(id)).toBe(1);
+  for (const s of allSent()) expect(countById.get(s.clientMsgId)).toBe(1);
+  expect(stored.length).toBe(total);
 
-    // Each client shows what it sent, with the texts it typed, in the order it typed them per conversation.
-    for (const c of chatters) {
-      for (const id of conversationIds) {
-        const mine = c.sent.filter((s) => s.conversationId === id);
-        if (mine.length === 0) continue;
-        const items = c.timelines.get(id)!.items;
-        const shown = items.filter((m) => mine.some((s) => s.clientMsgId === m.clientMsgId));
-        expect(shown.map((m) => m.text)).toEqual(mine.map((s) => s.text));
-      }
+  // Each client shows what it sent, with the texts it typed, in the order it typed them per conversation.
+  for (const c of own) {
+    for (const id of conversationIds) {
+      const mine = c.sent.filter((s) => s.conversationId === id);
+      if (mine.length === 0) continue;
+      const items = c.timelines.get(id)!.items;
+      const shown = items.filter((m) => mine.some((s) => s.clientMsgId === m.clientMsgId));
+      expect(shown.map((m) => m.text)).toEqual(mine.map((s) => s.text));
     }
-    // Customers and the agent see the same conversation, message for message.
-    customers.forEach((c, k) => {
-      const id = conversationIds[k]!;
-      expect(c.timelines.get(id)!.items.map((m) => m.id)).toEqual(
-        agent.timelines.get(id)!.items.map((m) => m.id),
-      );
-    });
-
-    console.log(
-      `[fault/restart] ${total} sends, ${ackedBeforeKill.length} acked before SIGKILL; restart ready after ` +
-        `${readyAt - killedAt} ms; all acked ${ackedAt - readyAt} ms and all timelines complete ` +
-        `${syncedAt - readyAt} ms after ready`,
+  }
+  // Customers and the agent see the same conversation, message for message.
+  customers.forEach((c, k) => {
+    const id = conversationIds[k]!;
+    expect(c.timelines.get(id)!.items.map((m) => m.id)).toEqual(
+      agent.timelines.get(id)!.items.map((m) => m.id),
     );
   });
+
+  console.log(
+    `[fault/restart ${signal}] ${total} sends, ${ackedBeforeKill.length} acked before the signal; restart ` +
+      `ready ${readyAt - killedAt} ms after exit; after ready: all 3 clients connected ${reconnectedAt - readyAt} ms, ` +
+      `all sends acked ${ackedAt - readyAt} ms, all timelines complete ${syncedAt - readyAt} ms`,
+  );
+}
+
+describe('server restarted during a burst of sends from two customers and an agent', () => {
+  it('SIGKILL: loses nothing, duplicates nothing, and every client ends in sync', () =>
+    burstThroughRestart('SIGKILL'));
+  it('SIGTERM (graceful): loses nothing, duplicates nothing, and every client ends in sync', () =>
+    burstThroughRestart('SIGTERM'));
 });
