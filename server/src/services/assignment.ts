@@ -70,9 +70,16 @@ export class AssignmentService {
     });
   }
 
+  /** Drains not started yet, per department: a burst of agent arrivals needs only one more pass. */
+  private readonly pendingDrains = new Map<string, Promise<number>>();
+
   /** Hands the department queue out, oldest first, to the least busy online agents (agent came online). */
   drain(department: string): Promise<number> {
-    return this.serial(department, async () => {
+    const pending = this.pendingDrains.get(department);
+    if (pending) return pending;
+    const run = this.serial(department, async () => {
+      // From here on a new arrival needs a new pass: this one may have read the online agents already.
+      this.pendingDrains.delete(department);
       let handed = 0;
       for (;;) {
         const waiting = await this.store.waiting(department, QUEUE_BATCH);
@@ -95,6 +102,8 @@ export class AssignmentService {
       if (handed) log.info({ department, handed }, 'waiting conversations handed out');
       return handed;
     });
+    this.pendingDrains.set(department, run);
+    return run;
   }
 
   /** An agent freed up: give them the oldest waiting conversation of their departments, if any. */
