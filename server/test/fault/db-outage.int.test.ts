@@ -39,9 +39,19 @@ afterAll(async () => {
   for (const s of sockets) s.disconnect();
   await stopAllServers();
   await mongo?.close().catch(() => {});
+  // A test may end with the database frozen (SIGSTOP); it must run again to stop.
+  if (db) resume(db.pid);
   await db?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+const resume = (pid: number) => {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // already gone
+  }
+};
 
 /** Emits with an ack; a timeout resolves as null instead of throwing. */
 const ask = (socket: Socket, event: string, payload: unknown, timeoutMs: number) =>
@@ -188,6 +198,57 @@ describe('database outage under a running server', () => {
     console.log(
       `[fault/db-outage] error ack ${errorAckAfterMs} ms after the database stopped; ` +
         `${OUTAGE_SENDS + 1} queued sends acknowledged ${deliveredAfterMs} ms after it restarted`,
+    );
+  });
+
+  it('a frozen database (SIGSTOP): attempts time out and pile up, and after SIGCONT each message is stored once, gap-free', async () => {
+    // Short ack timeouts, so that several attempts of the same message reach the server while the writes hang.
+    const customer = new TestChatter('customer-frozen', { baseUrl: server.url, sendTimeoutMs: 1000 });
+    chatters.push(customer);
+    const u = randomName('cust');
+    expect(
+      (await customer.client.register({ username: u, email: `${u}@example.test`, password: `pw-${u}` })).ok,
+    ).toBe(true);
+    customer.client.connect();
+    expect(await customer.client.whenConnected(15_000)).toBe(true);
+    const opened = await customer.client.openConversation('sales');
+    if (!opened.ok) throw new Error(opened.error.message);
+    const conversationId = opened.data.id;
+    customer.client.track(conversationId, 0);
+    expect((await customer.send(conversationId, 'before the freeze').done).ok).toBe(true);
+
+    process.kill(db!.pid, 'SIGSTOP');
+    const frozen = Array.from({ length: 3 }, (_, i) => customer.send(conversationId, `frozen ${i}`));
+    await customer.until(
+      'three timed-out attempts of the first message',
+      () => frozen[0]!.attempts >= 3,
+      60_000,
+    );
+    expect(frozen.every((i) => i.status === 'pending')).toBe(true);
+    expect(await httpStatus(`${server.url}/api/ready`)).toBe(503);
+    expect(await httpStatus(`${server.url}/api/health`)).toBe(200);
+    resume(db!.pid);
+    const resumedAt = Date.now();
+
+    const results = await Promise.all(frozen.map((i) => i.done));
+    for (const r of results) expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(results.map((r) => r.ok && r.data.seq)).toEqual([2, 3, 4]);
+    const deliveredAfterMs = Date.now() - resumedAt;
+    await customer.until('timeline complete', () => customer.timeline(conversationId).size === 4);
+    expect(customer.timeline(conversationId).hasGap()).toBe(false);
+
+    const docs = await mongo!
+      .db(dbName)
+      .collection('messages')
+      .find({ conversationId }, { projection: { seq: 1, clientMsgId: 1 } })
+      .sort({ seq: 1 })
+      .toArray();
+    expect(docs.map((d) => d.seq)).toEqual([1, 2, 3, 4]);
+    expect(docs.map((d) => d.clientMsgId)).toEqual(customer.sent.map((s) => s.clientMsgId));
+    expect(server.alive()).toBe(true);
+    console.log(
+      `[fault/db-frozen] ${frozen[0]!.attempts} attempts of the first message; ` +
+        `3 sends acknowledged ${deliveredAfterMs} ms after SIGCONT`,
     );
   });
 });
