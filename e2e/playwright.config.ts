@@ -5,7 +5,8 @@ import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: './tests',
-  outputDir: '../test-results/e2e',
+  // Overridable so that two runs at once (web and desktop helpers) do not clean each other's results.
+  outputDir: process.env.E2E_OUTPUT_DIR ?? '../test-results/e2e',
   globalSetup: './global-setup.ts',
   // Two shared cores: every worker runs a server and a browser.
   workers: Number(process.env.E2E_WORKERS ?? 1),

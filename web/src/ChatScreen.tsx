@@ -63,6 +63,7 @@ export function ChatScreen({
   const [loggingOut, setLoggingOut] = useState(false);
 
   useEffect(() => {
+    store.setPageVisible(isPageVisible());
     store.start();
     store.select(departmentFromHash());
     const onHash = () => store.select(departmentFromHash());

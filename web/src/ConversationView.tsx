@@ -94,10 +94,15 @@ export function ConversationView({
     if (history === 'ready') performance.mark('conversation:ready');
   }, [history]);
 
-  // Put the cursor in the message box on devices with a keyboard; on phones that would pop the keyboard up.
+  // Put the cursor in the message box once it is usable, on devices with a keyboard (on phones it would pop
+  // the keyboard up over the conversation).
+  const usable = !!conversation;
+  const focused = useRef(false);
   useEffect(() => {
+    if (!usable || focused.current) return;
+    focused.current = true;
     if (window.matchMedia('(pointer: fine)').matches) inputRef.current?.focus({ preventScroll: true });
-  }, []);
+  }, [usable]);
 
   // Stop the typing indicator when leaving the conversation.
   useEffect(
@@ -162,10 +167,9 @@ export function ConversationView({
       stopTyping();
       return;
     }
-    if (!typingSent.current) {
-      typingSent.current = true;
-      store.setTyping(department, true);
-    }
+    // Every keystroke says "typing" (the client throttles it), so the agent's indicator stays up while we type.
+    typingSent.current = true;
+    store.setTyping(department, true);
     if (typingTimer.current) clearTimeout(typingTimer.current);
     typingTimer.current = setTimeout(stopTyping, TYPING_IDLE_MS);
   };
