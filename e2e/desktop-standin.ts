@@ -12,6 +12,8 @@ import type { NotifyRequest } from '../desktop/src/common/ipc';
 
 export interface StandInRecord {
   calls: string[];
+  /** Content-Security-Policy violations the page reported (none expected). */
+  cspViolations: string[];
   notifications: NotifyRequest[];
   badge: number[];
   external: string[];
@@ -28,11 +30,15 @@ export function installDesktopStandIn(options: StandInOptions): void {
   type Json = Record<string, unknown>;
   const record = {
     calls: [] as string[],
+    cspViolations: [] as string[],
     notifications: [] as unknown[],
     badge: [] as number[],
     external: [] as string[],
     focused: true,
   };
+  document.addEventListener('securitypolicyviolation', (event) => {
+    record.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  });
   const openCallbacks = new Set<(id: string) => void>();
   let tokens: { accessToken: string; refreshToken: string } | null = null;
   let session: Json | null = null;

@@ -327,4 +327,6 @@ test('logout asks main to log out (revoke + keychain delete) and returns to the 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
   expect((await standIn(page)).calls).toContain('logout');
+  // The whole session ran under the strict CSP main sends, without a single violation.
+  expect((await standIn(page)).cspViolations).toEqual([]);
 });

@@ -136,17 +136,36 @@ export class ConsoleStore {
     if (result.ok) this.set({ departments: Object.fromEntries(result.data.map((d) => [d.id, d.name])) });
   }
 
-  async loadInbox(): Promise<void> {
-    this.set({ inbox: 'loading', inboxError: null });
+  /** `visible`: show the loading and error states (a background reload keeps what is shown). */
+  async loadInbox(visible = true): Promise<void> {
+    if (visible) this.set({ inbox: 'loading', inboxError: null });
     const result = await this.client.conversations();
     if (!result.ok) {
-      this.set({ inbox: 'error', inboxError: result.error.message });
+      if (visible) this.set({ inbox: 'error', inboxError: result.error.message });
       return;
     }
     const conversations = new Map(this.snapshot.conversations);
     for (const c of result.data) conversations.set(c.id, mergeSummary(conversations.get(c.id), c));
     this.set({ conversations, inbox: 'ready' });
     this.publishUnread();
+  }
+
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
+
+  /** Coalesces reloads: a burst of messages of an unknown conversation costs at most two requests. */
+  private reloadInboxSoon(): void {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = this.loadInbox(false).finally(() => {
+      this.reloading = null;
+      if (this.reloadAgain) {
+        this.reloadAgain = false;
+        this.reloadInboxSoon();
+      }
+    });
   }
 
   departmentName(id: string): string {
@@ -198,8 +217,8 @@ export class ConsoleStore {
         updatedAt: [message.createdAt, summary.updatedAt].sort().at(-1)!,
       });
     } else if (!summary) {
-      // A conversation we have not seen yet (new customer): fetch the summaries again.
-      void this.loadInbox();
+      // A conversation we have not seen yet (new customer): fetch the summaries again, once at a time.
+      this.reloadInboxSoon();
     }
     this.maybeNotify(message, summary);
     if (open?.id === message.conversationId && this.windowFocused()) this.markOpenRead();
