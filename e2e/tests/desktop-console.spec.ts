@@ -279,6 +279,26 @@ test('claim, release, resolve and reopen change the conversation on the server',
   await page.screenshot({ path: path.join(screenshots, 'desktop-conversation.png') });
 });
 
+test('assign hands the conversation to a colleague of its department, shown by name', async () => {
+  const colleague = await createAgent(chat, { departments: ['technical'] });
+  // Opening a conversation loads the agents of its department.
+  await row(alice).click();
+  await row(bob).click();
+  const header = page.locator('.pane-header');
+  await header.getByRole('combobox', { name: 'Assign to' }).selectOption({ label: colleague.username });
+  await expect(header).toContainText(`Assignee: ${colleague.username}`);
+  await expect(row(bob)).toContainText(colleague.username);
+  const login = (await fetch(`${chat.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: colleague.username, password: colleague.password }),
+  }).then((r) => r.json())) as { user: { id: string } };
+  await expect.poll(async () => (await customerView(bob)).assigneeId).toBe(login.user.id);
+
+  await header.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(header).toContainText('Assignee: You');
+});
+
 test('Alt+Up / Alt+Down move between conversations; links go to the OS browser', async () => {
   await page.keyboard.press('Alt+ArrowDown');
   await expect(page.getByRole('heading', { level: 2, name: alice.username })).toBeVisible();

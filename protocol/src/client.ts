@@ -19,6 +19,7 @@ import type {
   AuthResponse,
   ConversationSummary,
   Department,
+  DepartmentAgent,
   LoginBody,
   Message,
   RegisterBody,
@@ -751,6 +752,18 @@ export class ChatClient {
     if (!r.ok) return r;
     return Array.isArray(r.data?.conversations)
       ? { ok: true, data: r.data.conversations }
+      : { ok: false, error: badAnswer() };
+  }
+
+  /** The agents of one of the caller's departments (agents only): whom a conversation can be assigned to. */
+  async departmentAgents(department: string): Promise<Result<DepartmentAgent[]>> {
+    const r = await this.authed<{ agents: DepartmentAgent[] }>(
+      'GET',
+      `/api/departments/${encodeURIComponent(department)}/agents`,
+    );
+    if (!r.ok) return r;
+    return Array.isArray(r.data?.agents)
+      ? { ok: true, data: r.data.agents }
       : { ok: false, error: badAnswer() };
   }
 

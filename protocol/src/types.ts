@@ -29,6 +29,13 @@ export interface Department {
   agentsOnline: number;
 }
 
+/** An agent of a department, as other agents of it see them (GET /api/departments/:id/agents). */
+export interface DepartmentAgent {
+  id: string;
+  username: string;
+  online: boolean;
+}
+
 export interface Message {
   id: string;
   conversationId: string;

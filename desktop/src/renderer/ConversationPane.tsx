@@ -1,5 +1,5 @@
-// One conversation: header with claim / release / resolve / reopen, the history with paging, typing, receipts, reply box.
-import type { ConversationSummary, Message } from '@support-chat/protocol';
+// One conversation: header with claim / assign / release / resolve / reopen, history with paging, typing, receipts, reply box.
+import type { ConversationSummary, DepartmentAgent, Message } from '@support-chat/protocol';
 import type { OutboxItem } from '@support-chat/protocol/client';
 import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ConsoleSnapshot, ConsoleStore } from './console-store';
@@ -165,7 +165,9 @@ export function ConversationPane(props: {
                   {summary.status === 'open' ? 'Open' : 'Resolved'}
                 </span>
                 {' · '}
-                <span>Assignee: {assigneeLabel(summary, agentId)}</span>
+                <span>
+                  Assignee: {assigneeLabel(summary, agentId, (id) => store.agentName(summary.department, id))}
+                </span>
               </>
             )}
           </p>
@@ -173,7 +175,16 @@ export function ConversationPane(props: {
         {summary && (
           <div className="actions">
             {!mine && (
-              <button type="button" disabled={busy} onClick={() => void store.act('claim', open.id)}>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() =>
+                  // Claim takes only from the queue; taking over from a colleague is an explicit assign.
+                  void (summary.assigneeId === null
+                    ? store.act('claim', open.id)
+                    : store.assign(open.id, agentId))
+                }
+              >
                 {summary.assigneeId === null ? 'Claim' : 'Assign to me'}
               </button>
             )}
@@ -182,6 +193,13 @@ export function ConversationPane(props: {
                 Release to queue
               </button>
             )}
+            <AssignPicker
+              agents={(state.agents[summary.department] ?? []).filter(
+                (a) => a.id !== summary.assigneeId && a.id !== agentId,
+              )}
+              disabled={busy}
+              onAssign={(id) => void store.assign(open.id, id)}
+            />
             {summary.status === 'open' ? (
               <button type="button" disabled={busy} onClick={() => void store.act('resolve', open.id)}>
                 Resolve
@@ -246,5 +264,33 @@ export function ConversationPane(props: {
       </p>
       <Composer store={store} conversationId={open.id} disabled={false} />
     </section>
+  );
+}
+
+/** "Assign to…": the other agents of the department, online ones marked. */
+function AssignPicker(props: {
+  agents: readonly DepartmentAgent[];
+  disabled: boolean;
+  onAssign: (agentId: string) => void;
+}) {
+  if (props.agents.length === 0) return null;
+  return (
+    <select
+      className="assign-picker"
+      aria-label="Assign to"
+      value=""
+      disabled={props.disabled}
+      onChange={(e) => {
+        if (e.currentTarget.value) props.onAssign(e.currentTarget.value);
+      }}
+    >
+      <option value="">Assign to…</option>
+      {props.agents.map((a) => (
+        <option key={a.id} value={a.id}>
+          {a.username}
+          {a.online ? ' (online)' : ''}
+        </option>
+      ))}
+    </select>
   );
 }

@@ -9,6 +9,7 @@ function Row(props: {
   conversation: ConversationSummary;
   departmentName: string;
   agentId: string;
+  assigneeName: string | null;
   selected: boolean;
   onOpen: () => void;
 }) {
@@ -43,7 +44,7 @@ function Row(props: {
           <span
             className={`assignee assignee-${c.assigneeId === null ? 'none' : c.assigneeId === props.agentId ? 'me' : 'other'}`}
           >
-            {assigneeLabel(c, props.agentId)}
+            {assigneeLabel(c, props.agentId, () => props.assigneeName)}
           </span>
           <span className={`status status-${c.status}`}>{c.status === 'open' ? 'Open' : 'Resolved'}</span>
         </span>
@@ -117,6 +118,7 @@ export function Inbox(props: { store: ConsoleStore; state: ConsoleSnapshot; rows
             conversation={c}
             departmentName={store.departmentName(c.department)}
             agentId={state.user.id}
+            assigneeName={c.assigneeId ? store.agentName(c.department, c.assigneeId) : null}
             selected={state.open?.id === c.id}
             onOpen={() => void store.openConversation(c.id)}
           />

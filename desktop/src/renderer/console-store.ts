@@ -1,6 +1,6 @@
 // The console's state over one ChatClient: conversations, the open conversation's timeline, typing, receipts.
 // Also where unread totals go to the badge and new customer messages become notification requests.
-import type { ConversationSummary, Message, User } from '@support-chat/protocol';
+import type { ConversationSummary, DepartmentAgent, Message, User } from '@support-chat/protocol';
 import { ChatClient, type ConnectionState, type OutboxItem, Timeline } from '@support-chat/protocol/client';
 import { shouldNotify } from '../common/notification-policy';
 import type { DesktopApi } from './desktop-api';
@@ -31,6 +31,8 @@ export interface ConsoleSnapshot {
   inboxError: string | null;
   query: InboxQuery;
   open: OpenConversation | null;
+  /** department → its agents (loaded when a conversation of it opens): names for assignees, the assign list. */
+  agents: Readonly<Record<string, readonly DepartmentAgent[]>>;
   /** conversationId → customer username currently typing. */
   typing: Readonly<Record<string, string>>;
   outbox: readonly OutboxItem[];
@@ -73,6 +75,7 @@ export class ConsoleStore {
       inboxError: null,
       query: { filter: 'all', department: null },
       open: null,
+      agents: {},
       typing: {},
       outbox: [],
       actionError: null,
@@ -278,6 +281,8 @@ export class ConsoleStore {
       open: { id, timeline, version: 0, history: 'loading', hasOlder: false, loadingOlder: false },
       actionError: null,
     });
+    const department = this.snapshot.conversations.get(id)?.department;
+    if (department) void this.loadAgents(department);
     const page = await this.client.history(id, { limit: HISTORY_PAGE });
     if (this.snapshot.open?.timeline !== timeline) return;
     if (!page.ok) {
@@ -364,6 +369,24 @@ export class ConsoleStore {
     const result = await this.client[action](conversationId);
     if (result.ok) this.upsert(result.data, true);
     this.set({ busy: null, actionError: result.ok ? null : result.error.message });
+  }
+
+  /** Hands a conversation to a colleague of its department (or back to the queue with null). */
+  async assign(conversationId: string, agentId: string | null): Promise<void> {
+    this.set({ busy: 'assign', actionError: null });
+    const result = await this.client.assign(conversationId, agentId);
+    if (result.ok) this.upsert(result.data, true);
+    this.set({ busy: null, actionError: result.ok ? null : result.error.message });
+  }
+
+  /** Refreshed on every open: who is online changes, and so do the department's agents. */
+  private async loadAgents(department: string): Promise<void> {
+    const result = await this.client.departmentAgents(department);
+    if (result.ok) this.set({ agents: { ...this.snapshot.agents, [department]: result.data } });
+  }
+
+  agentName(department: string, agentId: string): string | null {
+    return this.snapshot.agents[department]?.find((a) => a.id === agentId)?.username ?? null;
   }
 
   dismissError(): void {

@@ -56,8 +56,17 @@ export const filterCounts = (
   return counts;
 };
 
-export const assigneeLabel = (c: Pick<ConversationSummary, 'assigneeId'>, agentId: string): string =>
-  c.assigneeId === null ? 'Waiting' : c.assigneeId === agentId ? 'You' : 'Another agent';
+/** "Waiting", "You", the colleague's name when known, else "Another agent". */
+export const assigneeLabel = (
+  c: Pick<ConversationSummary, 'assigneeId'>,
+  agentId: string,
+  nameOf: (id: string) => string | null = () => null,
+): string =>
+  c.assigneeId === null
+    ? 'Waiting'
+    : c.assigneeId === agentId
+      ? 'You'
+      : (nameOf(c.assigneeId) ?? 'Another agent');
 
 /** The id of the conversation `step` rows away from `current` (wrapping), for keyboard navigation. */
 export const neighbourId = (

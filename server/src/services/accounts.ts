@@ -103,6 +103,15 @@ export class AccountService {
     return docs.map(toAgentSummary);
   }
 
+  /** The enabled agents of one department, by username: whom a conversation of it can be assigned to. */
+  async departmentAgents(department: string): Promise<{ id: string; username: string }[]> {
+    const docs = await this.store.users
+      .find({ role: 'agent', departments: department, disabled: false })
+      .sort({ usernameLower: 1 })
+      .toArray();
+    return docs.map((d) => ({ id: d._id.toHexString(), username: d.username }));
+  }
+
   private findStaff(username: string) {
     return this.store.users.findOne({ usernameLower: lowerKey(username), role: { $in: ['agent', 'owner'] } });
   }
