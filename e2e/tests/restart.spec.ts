@@ -51,7 +51,8 @@ test.describe('server killed and restarted while the page is open', () => {
       await server.restart();
       expect(server.pid).not.toBe(oldPid);
       await expect(connection).toHaveText('Connected', { timeout: 30_000 });
-      await expect(queued).toHaveCount(0);
+      // All three stored (no queued or sending bubble left) before the agent writes again.
+      await expect(log.locator('[data-testid="message"][data-status]')).toHaveCount(0);
 
       // The agent (reconnected by its own client) replies after the restart.
       await expect.poll(() => agent.client.state, { timeout: 30_000 }).toBe('connected');
@@ -83,5 +84,27 @@ test.describe('server killed and restarted while the page is open', () => {
     } finally {
       await agent.close();
     }
+  });
+
+  test('logging in while the server is down says so, and works once it is back', async ({
+    page,
+    browser,
+  }) => {
+    const setup = await browser.newPage();
+    const { username, password } = await registerCustomer(setup, server);
+    await setup.close();
+
+    await page.goto(server.url);
+    await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
+    await server.kill('SIGKILL');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('alert')).toHaveText(/can't reach the support server/);
+
+    await server.restart();
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('button', { name: 'Billing Support', exact: true })).toBeVisible();
+    await expect(page.getByTestId('connection-state')).toHaveText('Connected');
   });
 });

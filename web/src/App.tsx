@@ -14,14 +14,17 @@ export function App({ client }: { client: ChatClient }) {
   const [screen, setScreen] = useState<Screen>({ kind: 'resuming' });
 
   // A reload keeps the session through the HttpOnly refresh cookie; nothing is kept in web storage.
-  const resume = useCallback(async () => {
-    setScreen({ kind: 'resuming' });
-    const result = await client.resume();
-    if (result.ok) setScreen({ kind: 'chat', user: result.data.user });
-    else if (result.error.code === 'unavailable' || result.error.code === 'internal_error')
-      setScreen({ kind: 'unreachable' });
-    else setScreen({ kind: 'auth', notice: null });
-  }, [client]);
+  const resume = useCallback(
+    async (quiet = false) => {
+      if (!quiet) setScreen({ kind: 'resuming' });
+      const result = await client.resume();
+      if (result.ok) setScreen({ kind: 'chat', user: result.data.user });
+      else if (result.error.code === 'unavailable' || result.error.code === 'internal_error')
+        setScreen({ kind: 'unreachable' });
+      else setScreen({ kind: 'auth', notice: null });
+    },
+    [client],
+  );
 
   // Once per page load: two concurrent refreshes would spend the same refresh token twice.
   const resumed = useRef(false);
@@ -30,6 +33,13 @@ export function App({ client }: { client: ChatClient }) {
     resumed.current = true;
     void resume();
   }, [resume]);
+
+  // While the server is unreachable, keep trying quietly; the button is there for the impatient.
+  useEffect(() => {
+    if (screen.kind !== 'unreachable') return;
+    const timer = setTimeout(() => void resume(true), 5000);
+    return () => clearTimeout(timer);
+  }, [screen, resume]);
 
   const onLoggedIn = useCallback((user: User) => setScreen({ kind: 'chat', user }), []);
   const onLoggedOut = useCallback((notice: string | null) => setScreen({ kind: 'auth', notice }), []);
@@ -50,7 +60,7 @@ export function App({ client }: { client: ChatClient }) {
           <div className="card card--narrow">
             <h1 className="card__title">Support chat</h1>
             <p role="alert">
-              We can't reach the support server right now. Check your connection, then try again.
+              We can't reach the support server right now. We'll keep trying; you can also try again now.
             </p>
             <button type="button" className="button button--primary" onClick={() => void resume()}>
               Try again

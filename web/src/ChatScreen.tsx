@@ -156,6 +156,23 @@ export function ChatScreen({
             />
           ) : (
             <div className="pane__placeholder">
+              <span className="pane__placeholder-icon" aria-hidden="true">
+                <svg viewBox="0 0 24 24" width="32" height="32" focusable="false">
+                  <path
+                    d="M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.4A.5.5 0 0 1 5 19v-3h0A2.5 2.5 0 0 1 4 13.5z"
+                    fill="none"
+                    stroke="currentColor"
+                    strokeWidth="1.6"
+                    strokeLinejoin="round"
+                  />
+                  <path
+                    d="M8.5 8.5h7M8.5 11.5h4.5"
+                    stroke="currentColor"
+                    strokeWidth="1.6"
+                    strokeLinecap="round"
+                  />
+                </svg>
+              </span>
               <h1 className="pane__placeholder-title">How can we help?</h1>
               <p>Choose a department to start chatting. We'll keep the conversation here for you.</p>
             </div>

@@ -114,9 +114,12 @@ export class ChatStore {
   private readonly markedRead = new Map<string, number>();
   /** Rate-limit errors already turned into a countdown (by clientMsgId and attempt). */
   private readonly seenRateLimits = new Set<string>();
+  private readonly loadingLatest = new Set<string>();
   private outbox: readonly OutboxItem[] = [];
   private pageVisible = true;
   private stopped = false;
+  /** Settles once the first list of conversations came back (or failed), so a known one skips the socket. */
+  private conversationsLoaded: Promise<void> = Promise.resolve();
 
   constructor(private readonly client: ChatClient) {
     this.state = initialState(client.state);
@@ -265,7 +268,7 @@ export class ChatStore {
     this.update({ connection: c.state });
     this.onOutbox(c.outboxItems);
     c.connect();
-    void this.refresh();
+    this.conversationsLoaded = this.refresh();
   }
 
   stop(): void {
@@ -287,10 +290,15 @@ export class ChatStore {
     const [, conversations] = await Promise.all([this.loadDepartments(), this.client.conversations()]);
     if (conversations.ok) for (const summary of conversations.data) this.mergeSummary(summary);
     const active = this.state.activeDepartment;
-    if (!active) return;
-    const c = this.state.conversations[active];
-    if (!c) void this.open(active);
-    else if (c.history !== 'ready') void this.loadLatest(active);
+    if (active) this.ensureLoaded(active);
+  }
+
+  /** An existing conversation loads its history over HTTP right away; only a new one waits for the socket. */
+  private ensureLoaded(department: string): void {
+    const c = this.state.conversations[department];
+    if (!c) void this.open(department);
+    else if (c.history !== 'ready') void this.loadLatest(department);
+    else this.markActiveRead();
   }
 
   setPageVisible(visible: boolean): void {
@@ -302,10 +310,7 @@ export class ChatStore {
     if (department === this.state.activeDepartment) return;
     this.update({ activeDepartment: department, notice: null });
     if (!department) return;
-    const existing = this.state.conversations[department];
-    if (!existing) void this.open(department);
-    else if (existing.history !== 'ready') void this.loadLatest(department);
-    else this.markActiveRead();
+    void this.conversationsLoaded.then(() => this.ensureLoaded(department));
   }
 
   /** Opens (or finds) the conversation with a department: the server returns the same one every time. */
@@ -325,8 +330,6 @@ export class ChatStore {
     this.update({ opening });
     await this.loadLatest(department);
   }
-
-  private loadingLatest = new Set<string>();
 
   private async loadLatest(department: string): Promise<void> {
     const c = this.state.conversations[department];
