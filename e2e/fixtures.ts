@@ -297,6 +297,10 @@ export async function agentSends(
   return result.data;
 }
 
+/** Saves a screenshot under e2e/screenshots/ (not committed) for a person to look at. */
+export const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(repoRoot, 'e2e', 'screenshots', `${name}.png`) });
+
 export const customerPassword = 'correct horse battery staple';
 
 /** Registers a new customer through the page and waits for the department list. */

@@ -3,6 +3,7 @@ import {
   openDepartment,
   type RunningServer,
   registerCustomer,
+  screenshot,
   sendFromPage,
   startServer,
   test,
@@ -27,6 +28,7 @@ test.describe('sending too fast', () => {
     await expect(page.getByTestId('rate-limited')).toHaveText(
       /You're sending messages too fast, wait \d+ s\./,
     );
+    await screenshot(page, 'conversation-rate-limited-1280');
     const log = page.getByRole('log', { name: 'Messages' });
     await expect(log.locator('[data-testid="message"][data-status="waiting"]').first()).toContainText(
       'Waiting to send',

@@ -7,6 +7,7 @@ import {
   type RunningServer,
   recordMessages,
   registerCustomer,
+  screenshot,
   sendFromPage,
   startServer,
   test,
@@ -47,6 +48,7 @@ test.describe('server killed and restarted while the page is open', () => {
       const queued = log.locator('[data-testid="message"][data-status="queued"]');
       await expect(queued).toHaveCount(3);
       await expect(queued.first()).toContainText('Queued');
+      await screenshot(page, 'conversation-reconnecting-1280');
 
       await server.restart();
       expect(server.pid).not.toBe(oldPid);

@@ -207,12 +207,16 @@ export function ConversationView({
   let lastDay = '';
   let lastSender = '';
   const items: ReactNode[] = [];
+  // Sends go out one at a time per conversation: behind a held-back message, the next ones wait too.
+  let held = false;
   for (const entry of entries) {
     if (entry.kind === 'pending') {
+      held ||= entry.item.status === 'pending' && entry.item.error?.code === 'rate_limited';
       items.push(
         <OutboxMessage
           key={entry.key}
           item={entry.item}
+          held={held}
           connected={connection === 'connected'}
           onRetry={() => store.retry(entry.item.clientMsgId)}
           onDiscard={() => store.discard(entry.item.clientMsgId)}
@@ -471,17 +475,18 @@ function MessageItem({
 
 function OutboxMessage({
   item,
+  held,
   connected,
   onRetry,
   onDiscard,
 }: {
   item: OutboxItem;
+  held: boolean;
   connected: boolean;
   onRetry: () => void;
   onDiscard: () => void;
 }) {
   const failed = item.status === 'failed';
-  const held = item.error?.code === 'rate_limited';
   const status = failed ? 'failed' : !connected ? 'queued' : held ? 'waiting' : 'sending';
   const label = {
     failed: '',
