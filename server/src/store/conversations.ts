@@ -37,7 +37,9 @@ export interface RecentSend {
   s: number;
 }
 
-export const RECENT_SLOTS = 64;
+// Small on purpose: every conversation read and update pays for the ring (FerretDB: 64 slots made each ~3x slower);
+// a retry is nearly always of the sender's latest message, and older ones still resolve through the unique index.
+export const RECENT_SLOTS = 8;
 
 export interface ConversationDoc {
   /** 24 hex characters derived from (customerId, department): see conversationIdFor. */

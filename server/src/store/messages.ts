@@ -2,7 +2,7 @@
 // "<conversationId>:<seq, 12 digits>", so that the unique `_id` is the seq slot itself and every read by seq is
 // a point read (FerretDB scans for anything but `_id` equality). Text is stored only encrypted.
 import type { Role } from '@support-chat/protocol';
-import { Binary, type Collection, type Db } from 'mongodb';
+import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { SideCounts } from './conversations';
 import { ensureCollection, isDuplicateKey } from './db';
 
@@ -87,6 +87,24 @@ export const toBinary = (bytes: Buffer): Binary => new Binary(bytes);
 export const fromBinary = (bin: Binary): Buffer =>
   Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.buffer.byteLength);
 
+interface PendingInsert {
+  doc: MessageDoc;
+  resolve: (r: 'inserted' | 'duplicate') => void;
+  reject: (err: unknown) => void;
+}
+
+/** Upper bound of one batched insert. */
+const MAX_INSERT_BATCH = 64;
+
+/** The per-document errors of a failed batch (index -> error), or null when the whole batch failed. */
+function writeErrorsByIndex(err: unknown, size: number): Map<number, unknown> | null {
+  if (size === 1) return isDuplicateKey(err) ? new Map([[0, err]]) : null;
+  if (!(err instanceof MongoBulkWriteError)) return null;
+  const list = (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).filter(Boolean);
+  // No per-document errors (e.g. a write concern error): treat the whole batch as failed; retries are safe.
+  return list.length ? new Map(list.map((w) => [w.index, w])) : null;
+}
+
 /** How many point reads run at once when reading a range. */
 const READ_CONCURRENCY = 32;
 /**
@@ -99,6 +117,9 @@ const COUNT_TTL_MS = 30_000;
 export class MessageStore {
   readonly collection: Collection<MessageDoc>;
   private serverKind: Promise<'mongodb' | 'ferretdb'> | null = null;
+  /** Inserts waiting for the one in flight (see insert). */
+  private readonly pendingInserts: PendingInsert[] = [];
+  private flushing = false;
   private count: { value: number; at: number } | null = null;
 
   constructor(
@@ -109,14 +130,47 @@ export class MessageStore {
     this.collection = db.collection<MessageDoc>('messages');
   }
 
-  /** 'duplicate' when the seq slot or the clientMsgId is already taken in that conversation. */
-  async insert(doc: MessageDoc): Promise<'inserted' | 'duplicate'> {
+  /**
+   * 'duplicate' when the seq slot or the clientMsgId is already taken in that conversation. Inserts that arrive
+   * while one is in flight leave together as one unordered insertMany (one round trip and one database
+   * transaction for many messages); each still gets its own answer. No timer: an insert alone goes at once.
+   */
+  insert(doc: MessageDoc): Promise<'inserted' | 'duplicate'> {
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ doc, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
     try {
-      await this.collection.insertOne(doc);
-      return 'inserted';
-    } catch (err) {
-      if (isDuplicateKey(err)) return 'duplicate';
-      throw err;
+      await this.flushBatches();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async flushBatches(): Promise<void> {
+    while (this.pendingInserts.length > 0) {
+      const batch = this.pendingInserts.splice(0, MAX_INSERT_BATCH);
+      try {
+        if (batch.length === 1) await this.collection.insertOne((batch[0] as PendingInsert).doc);
+        else
+          await this.collection.insertMany(
+            batch.map((p) => p.doc),
+            { ordered: false },
+          );
+        for (const p of batch) p.resolve('inserted');
+      } catch (err) {
+        const failed = writeErrorsByIndex(err, batch.length);
+        for (const [i, p] of batch.entries()) {
+          const e = failed ? failed.get(i) : err;
+          if (e === undefined) p.resolve('inserted');
+          else if (isDuplicateKey(e) || (e as { code?: number }).code === 11000) p.resolve('duplicate');
+          else p.reject(e);
+        }
+      }
     }
   }
 
