@@ -14,7 +14,7 @@ import { chatThroughput } from './scenarios/chat';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
 import { stormRun } from './scenarios/storm';
 
-const SCENARIOS = ['relay', 'db', 'throughput', 'memory', 'storm', 'all'] as const;
+const SCENARIOS = ['relay', 'db', 'chat', 'throughput', 'memory', 'storm', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -32,7 +32,7 @@ const { values, positionals } = parseArgs({
     'max-connections': { type: 'string', default: '19000' },
     'storm-clients': { type: 'string', default: '5000' },
     'storm-writers': { type: 'string', default: '100' },
-    users: { type: 'string', default: '500' },
+    users: { type: 'string' },
     rates: { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -141,6 +141,10 @@ const memoryTable = (m: MemoryRun) =>
         `| ${p.connections} | ${p.heapUsedMB} | ${p.rssMB} | ${p.heapPerConnectionKB} | ${p.rssPerConnectionKB} | ${p.connectSeconds} |`,
     ),
     '',
+    m.idleCpu
+      ? `CPU while ${m.points.at(-1)?.connections} connections sat idle for ${m.idleCpu.wallSeconds} s (cores): ${cpuLine(m.idleCpu)}`
+      : '',
+    '',
     `Most connections held by one process: ${m.maxHeld} (${m.maxReason}).`,
   ].join('\n');
 
@@ -150,6 +154,23 @@ async function main() {
   const command = `npm run bench -w bench -- ${process.argv.slice(2).join(' ')}`;
   parts.push(`Command: \`${command}\``, '');
   const want = (s: Scenario) => scenario === s || scenario === 'all';
+
+  if (scenario === 'chat') {
+    // Our server alone (no baselines): for A/B runs while optimising.
+    await withDb(async (uri, pid) => {
+      const chat = await chatThroughput(
+        { ...load, mongoUri: uri, dbPid: pid, profile: values.profile },
+        fractions,
+      );
+      numbers.chat = strip(chat);
+      parts.push(trafficTable(`Our server (${load.customers} customers, window ${load.window})`, chat), '');
+      if (chat.profile)
+        parts.push(
+          profileMarkdown(chat.profile.summary, `CPU profile of the server at max (${chat.profile.file})`),
+          '',
+        );
+    });
+  }
 
   if (want('db') || want('relay') || want('throughput')) {
     await withDb(async (uri, pid, kind) => {
@@ -197,7 +218,7 @@ async function main() {
   }
 
   if (want('memory')) {
-    await withDb(async (uri) => {
+    await withDb(async (uri, dbPid) => {
       const counts = values.connections.split(',').map(Number);
       const max = Number(values['max-connections']);
       const chat = await memoryRun({
@@ -206,7 +227,8 @@ async function main() {
         mongoUri: uri,
         counts,
         max,
-        users: Number(values.users),
+        users: Number(values.users ?? max),
+        dbPid,
       });
       numbers.memoryChat = chat;
       parts.push(memoryTable(chat), '');
@@ -216,7 +238,7 @@ async function main() {
         mongoUri: uri,
         counts,
         max: Math.max(...counts),
-        users: Number(values.users),
+        users: Number(values.users ?? Math.max(...counts)),
       });
       numbers.memoryRelay = relay;
       parts.push(memoryTable(relay), '');
@@ -230,7 +252,7 @@ async function main() {
         mongoUri: uri,
         clients: Number(values['storm-clients']),
         writers: Number(values['storm-writers']),
-        users: Number(values.users),
+        users: Number(values.users ?? values['storm-clients']),
         generators: 2,
         sendIntervalMs: 1000,
       });

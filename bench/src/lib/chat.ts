@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AccountService } from '../../../server/src/services/accounts';
+import { newSessionId, signAccessToken } from '../../../server/src/services/tokens';
 import { connectStore } from '../../../server/src/store/db';
+import type { SessionDoc } from '../../../server/src/store/tokens';
+import { lowerKey, newUserId, type UserDoc } from '../../../server/src/store/users';
 import type { Participant } from '../loadgen';
 import { forkTs, freePort, probeImport, repoRoot, safeKill, stopChild, waitForHttp } from './procs';
 
@@ -78,7 +81,9 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc
     ...opts.env,
   };
   const launch = async () => {
-    const child = forkTs(path.join(repoRoot, 'server', 'src', 'main.ts'), {
+    // BENCH_SERVER_DIR: measure another copy of the server (A/B runs of an optimisation before it lands).
+    const serverDir = process.env.BENCH_SERVER_DIR ?? path.join(repoRoot, 'server');
+    const child = forkTs(path.join(serverDir, 'src', 'main.ts'), {
       env,
       logFile: path.join(opts.runDir, `server-${opts.name}.log`),
       execArgv: ['--expose-gc', '--import', probeImport, ...(opts.nodeFlags ?? [])],
@@ -183,6 +188,67 @@ export async function registerCustomers(
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, lane));
+  return tokens;
+}
+
+/**
+ * `n` customers written straight into the database (users + login sessions) with access tokens signed by the
+ * server's own signer and secret: the handshake and everything after it is the real path, but the setup skips
+ * n argon2 hashes (10,000 registrations would take the server many minutes of CPU before the measurement).
+ */
+export async function fabricateCustomers(
+  mongoUri: string,
+  dbName: string,
+  secrets: ChatSecrets,
+  n: number,
+  tag: string,
+): Promise<string[]> {
+  const store = await connectStore(mongoUri, dbName);
+  const secret = Buffer.from(secrets.SECRET_KEY, 'utf8');
+  const tokens: string[] = [];
+  try {
+    const now = new Date();
+    for (let start = 0; start < n; start += 1000) {
+      const users: UserDoc[] = [];
+      const sessions: SessionDoc[] = [];
+      for (let i = start; i < Math.min(n, start + 1000); i++) {
+        const username = `c_${tag}_${i}`;
+        const user: UserDoc = {
+          _id: newUserId(),
+          username,
+          usernameLower: lowerKey(username),
+          email: `${username}@bench.test`,
+          emailLower: lowerKey(`${username}@bench.test`),
+          // never used: these accounts only ever present access tokens
+          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$bench$bench',
+          role: 'customer',
+          departments: [],
+          disabled: false,
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const session: SessionDoc = {
+          _id: newSessionId(),
+          userId: user._id,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + 24 * 3600_000),
+          revokedAt: null,
+          revokedReason: null,
+        };
+        users.push(user);
+        sessions.push(session);
+        tokens.push(
+          signAccessToken(secret, { sub: user._id.toHexString(), sid: session._id, role: 'customer' }, 900)
+            .token,
+        );
+      }
+      await store.users.insertMany(users);
+      await store.sessions.insertMany(sessions);
+    }
+  } finally {
+    await store.close();
+  }
   return tokens;
 }
 

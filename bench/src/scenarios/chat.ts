@@ -2,7 +2,7 @@
 // 50 % and 90 % of it (open loop), optionally with a CPU profile of the maximum-throughput window.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createAgents, customersOf, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
 import { closedLoop, openLoop, partition, setupAll, startGenerators } from '../lib/generators';
 import { ask, benchRoot, CpuWindow } from '../lib/procs';
 import { type ProfileSummary, summarizeProfile } from '../lib/profile';
@@ -20,18 +20,21 @@ export async function chatThroughput(
   const t0 = performance.now();
   const tag = Date.now().toString(36);
   const dbName = `bench_chat_${tag}`;
+  const secrets = newSecrets();
   const server = await startChatServer({
     name: 'chat',
     runDir: opts.logDir,
     mongoUri: opts.mongoUri,
     dbName,
-    secrets: newSecrets(),
+    secrets,
     env: opts.env,
   });
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
     const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);
-    const customers = customersOf(await registerCustomers(server.url, opts.customers, tag));
+    const customers = customersOf(
+      await fabricateCustomers(opts.mongoUri, dbName, secrets, opts.customers, tag),
+    );
     await setupAll(gens, server.url, customers, agents, opts.textChars);
     const setupSeconds = (performance.now() - t0) / 1000;
     const shares = partition(opts.generators, customers, agents).map((p) => p.customers.length);

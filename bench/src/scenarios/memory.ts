@@ -2,9 +2,9 @@
 // with one connection made and closed), at given connection counts, then the most connections one process holds.
 // Everything on 127.0.0.1; clients spread over several generator processes; every loop is bounded.
 import type { ChildProcess } from 'node:child_process';
-import { createAgents, customersOf, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { createAgents, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
 import { request, startGenerators } from '../lib/generators';
-import { ask } from '../lib/procs';
+import { ask, type CpuReport, CpuWindow } from '../lib/procs';
 import { relayParticipants, startRelay } from './baselines';
 
 export interface MemoryPoint {
@@ -23,6 +23,8 @@ export interface MemoryRun {
   points: MemoryPoint[];
   maxHeld: number;
   maxReason: string;
+  /** CPU while the largest measured count sits idle (heartbeats, the server's periodic socket re-check) */
+  idleCpu: CpuReport | null;
 }
 
 interface MemAnswer {
@@ -47,6 +49,8 @@ export async function memoryRun(opts: {
   counts: number[];
   max: number;
   users: number;
+  dbPid?: number;
+  idleSeconds?: number;
 }): Promise<MemoryRun> {
   const tag = Date.now().toString(36);
   let url: string;
@@ -55,19 +59,20 @@ export async function memoryRun(opts: {
   let tokens: string[];
   if (opts.target === 'chat') {
     const dbName = `bench_mem_${tag}`;
+    const secrets = newSecrets();
     const server = await startChatServer({
       name: 'mem',
       runDir: opts.logDir,
       mongoUri: opts.mongoUri,
       dbName,
-      secrets: newSecrets(),
+      secrets,
     });
     url = server.url;
     child = server.child;
     stop = () => server.stop();
     // A few agents too, so that department rooms exist as in production.
     await createAgents(url, opts.mongoUri, dbName, tag);
-    tokens = customersOf(await registerCustomers(url, opts.users, tag)).map((c) => c.token);
+    tokens = await fabricateCustomers(opts.mongoUri, dbName, secrets, opts.users, tag);
   } else {
     const relay = await startRelay(opts.logDir);
     url = relay.url;
@@ -135,6 +140,10 @@ export async function memoryRun(opts: {
         connectSeconds: Math.round(connectSeconds * 10) / 10,
       });
     }
+    // What idle connections cost in CPU: pings, timers, the periodic re-check of every socket's user.
+    const idleWindow = new CpuWindow({ server: child.pid, ferretdb: opts.dbPid, ...gens.pids });
+    await new Promise((r) => setTimeout(r, (opts.idleSeconds ?? 10) * 1000));
+    const idleCpu = points.length ? idleWindow.stop() : null;
     // The most one process holds: grow in steps until connections fail or the configured maximum.
     const step = 1000;
     while (connected < opts.max && maxReason.startsWith('stopped')) {
@@ -156,6 +165,7 @@ export async function memoryRun(opts: {
       points,
       maxHeld,
       maxReason,
+      idleCpu,
     };
   } finally {
     await Promise.all(gens.procs.map((p) => request(p, { probe: 'close' }).catch(() => {})));

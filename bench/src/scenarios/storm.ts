@@ -3,7 +3,7 @@
 // and whether every acknowledged message is stored exactly once and seen by the agents (after their sync).
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { createAgents, customersOf, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
 
 export interface StormRun {
@@ -50,12 +50,13 @@ export async function stormRun(opts: {
 }): Promise<StormRun> {
   const tag = Date.now().toString(36);
   const dbName = `bench_storm_${tag}`;
+  const secrets = newSecrets();
   const server = await startChatServer({
     name: 'storm',
     runDir: opts.logDir,
     mongoUri: opts.mongoUri,
     dbName,
-    secrets: newSecrets(),
+    secrets,
   });
   const gens = startGenerators(opts.generators, opts.logDir);
   const count = async () =>
@@ -65,7 +66,13 @@ export async function stormRun(opts: {
     );
   try {
     const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);
-    const tokens = await registerCustomers(server.url, Math.max(opts.users, opts.writers), tag);
+    const tokens = await fabricateCustomers(
+      opts.mongoUri,
+      dbName,
+      secrets,
+      Math.max(opts.users, opts.writers),
+      tag,
+    );
     const writers = customersOf(tokens.slice(0, opts.writers));
     const idleCount = opts.clients - agents.length - writers.length;
     const idle = Array.from({ length: idleCount }, (_, i) => tokens[i % tokens.length] as string);
