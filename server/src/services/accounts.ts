@@ -3,7 +3,7 @@ import { type Department, ErrorCode, fail, ok, type Result, type User } from '@s
 import { createLogger } from '../log';
 import { isDuplicateKey, type Store } from '../store/db';
 import { revokeSessions } from '../store/tokens';
-import { lowerKey, newUserId, type UserDoc } from '../store/users';
+import { lowerKey, newUserDoc, type UserDoc } from '../store/users';
 import { type AuthService, hashPassword, toUser } from './auth';
 
 const log = createLogger('accounts');
@@ -67,21 +67,13 @@ export class AccountService {
     const departments = [...new Set(input.departments)];
     const missing = await this.missingDepartments(departments);
     if (missing.length) return fail(ErrorCode.notFound, `Unknown department(s): ${missing.join(', ')}`);
-    const now = new Date();
-    const doc: UserDoc = {
-      _id: newUserId(),
+    const doc = newUserDoc({
       username: input.username,
-      usernameLower: lowerKey(input.username),
       email: input.email,
-      emailLower: lowerKey(input.email),
       passwordHash: await hashPassword(input.password),
       role: 'agent',
       departments,
-      disabled: false,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
     try {
       await this.store.users.insertOne(doc);
     } catch (err) {

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { createLogger } from '../log';
 import { isDuplicateKey, type Store } from '../store/db';
 import { type RevokeReason, revokeSessions, type SessionDoc } from '../store/tokens';
-import { findUserById, lowerKey, newUserId, type UserDoc } from '../store/users';
+import { findUserById, lowerKey, newUserDoc, type UserDoc } from '../store/users';
 import {
   type AccessClaims,
   decodeAccessToken,
@@ -123,22 +123,14 @@ export class AuthService {
   }
 
   async register(input: { username: string; email: string; password: string }): Promise<Result<AuthResult>> {
-    const now = new Date();
-    const doc: UserDoc = {
-      _id: newUserId(),
+    // Public registration only ever creates customers.
+    const doc = newUserDoc({
       username: input.username,
-      usernameLower: lowerKey(input.username),
       email: input.email,
-      emailLower: lowerKey(input.email),
       passwordHash: await hashPassword(input.password),
-      // Public registration only ever creates customers.
       role: 'customer',
       departments: [],
-      disabled: false,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
     try {
       await this.store.users.insertOne(doc);
     } catch (err) {

@@ -61,6 +61,27 @@ export const toObjectId = (id: string): ObjectId | null =>
 
 export const newUserId = (): ObjectId => new ObjectId();
 
+/** A new, enabled account document: the one place that knows every field a user starts with. */
+export const newUserDoc = (input: {
+  username: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  departments: string[];
+}): UserDoc => {
+  const now = new Date();
+  return {
+    _id: newUserId(),
+    ...input,
+    usernameLower: lowerKey(input.username),
+    emailLower: lowerKey(input.email),
+    disabled: false,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+};
+
 export interface UserState {
   role: Role;
   departments: string[];
