@@ -157,7 +157,7 @@ export function ChatScreen({
           ) : (
             <div className="pane__placeholder">
               <span className="pane__placeholder-icon" aria-hidden="true">
-                <svg viewBox="0 0 24 24" width="32" height="32" focusable="false">
+                <svg viewBox="0 0 24 24" width="32" height="32" focusable="false" aria-hidden="true">
                   <path
                     d="M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.4A.5.5 0 0 1 5 19v-3h0A2.5 2.5 0 0 1 4 13.5z"
                     fill="none"
