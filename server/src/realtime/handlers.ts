@@ -43,63 +43,102 @@ const rateLimitedError = (retryAfterMs: number): Result<never> =>
 /** Beyond this many events waiting in a socket's ordered queue, new ones are refused at once. */
 const MAX_QUEUED = 200;
 
-export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps): void {
-  let orderedTail: Promise<unknown> = Promise.resolve();
-  let queued = 0;
-  const inOrder = (work: () => Promise<Result<unknown>>): Promise<Result<unknown>> => {
-    if (queued >= MAX_QUEUED) return Promise.resolve(rateLimitedError(1000));
-    queued++;
-    const run = orderedTail.then(work).finally(() => {
-      queued--;
+/** A socket's ordered queue (message:send keeps arrival order). A class, so each socket holds two fields only. */
+class OrderedQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+
+  run(work: () => Promise<Result<unknown>>): Promise<Result<unknown>> {
+    if (this.queued >= MAX_QUEUED) return Promise.resolve(rateLimitedError(1000));
+    this.queued++;
+    const run = this.tail.then(work).finally(() => {
+      this.queued--;
     });
-    orderedTail = run.catch(() => {});
+    this.tail = run.catch(() => {});
     return run;
-  };
+  }
+}
 
-  const on = <S extends z.ZodType>(event: string, opts: HandlerOptions<S>) => {
+// The handler table is built once per server and shared by every socket: closures made per connection cost
+// memory on each of them (under tsx every named closure also carries its own property store).
+type AnyHandler = HandlerOptions<z.ZodType>;
+const tables = new WeakMap<Chat, Map<string, AnyHandler>>();
+
+export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps): void {
+  let table = tables.get(chat);
+  if (!table) {
+    table = handlerTable(chat);
+    tables.set(chat, table);
+  }
+  const queue = new OrderedQueue();
+  for (const [event, opts] of table) {
     // Untyped on purpose: a client may send anything (no payload, no ack, extra arguments).
-    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(event, (...args) => {
-      const last = args[args.length - 1];
-      const ack: Ack = typeof last === 'function' ? (last as Ack) : () => {};
-      const payload = typeof args[0] === 'function' ? undefined : args[0];
-      const started = process.hrtime.bigint();
-      const work = opts.inOrder ? inOrder(() => handle(event, opts, payload)) : handle(event, opts, payload);
-      const tracked = opts.writes ? deps.trackWrite(work) : work;
-      void tracked.then((result) => {
-        ackLatency.observe({ event, ok: String(result.ok) }, Number(process.hrtime.bigint() - started) / 1e9);
-        if (!result.ok) errorsTotal.inc({ source: 'socket', code: result.error.code });
-        try {
-          ack(result);
-        } catch (err) {
-          log.warn({ err: (err as Error).message, event }, 'ack callback failed');
-        }
-      });
-    });
-  };
+    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(event, (...args) =>
+      dispatch(socket, chat, deps, queue, event, opts, args),
+    );
+  }
+}
 
-  const handle = async <S extends z.ZodType>(
-    event: string,
-    opts: HandlerOptions<S>,
-    payload: unknown,
-  ): Promise<Result<unknown>> => {
-    const user = socket.data.user;
+function dispatch(
+  socket: ChatSocket,
+  chat: Chat,
+  deps: AppDeps,
+  queue: OrderedQueue,
+  event: string,
+  opts: AnyHandler,
+  args: unknown[],
+): void {
+  const last = args[args.length - 1];
+  const ack: Ack = typeof last === 'function' ? (last as Ack) : () => {};
+  const payload = typeof args[0] === 'function' ? undefined : args[0];
+  const started = process.hrtime.bigint();
+  const work = opts.inOrder
+    ? queue.run(() => handle(socket, chat, deps, event, opts, payload))
+    : handle(socket, chat, deps, event, opts, payload);
+  const tracked = opts.writes ? deps.trackWrite(work) : work;
+  void tracked.then((result) => {
+    ackLatency.observe({ event, ok: String(result.ok) }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (!result.ok) errorsTotal.inc({ source: 'socket', code: result.error.code });
     try {
-      if (deps.closing) return fail(ErrorCode.unavailable, 'The server is restarting, try again');
-      const parsed = opts.schema.safeParse(payload);
-      if (!parsed.success) {
-        return fail(ErrorCode.invalidInput, 'Invalid input', { issues: describeIssues(parsed.error) });
-      }
-      const guard = await (opts.limit ? opts.limit(chat) : chat.limits.events).take(user.id);
-      if (!guard.ok) return rateLimitedError(guard.retryAfterMs);
-      return await opts.run(parsed.data, user, socket);
+      ack(result);
     } catch (err) {
-      if (isDatabaseError(err)) {
-        log.warn({ err: (err as Error).message, event, userId: user.id }, 'database error');
-        return fail(ErrorCode.unavailable, 'The database is not available, try again');
-      }
-      log.error({ err, event, userId: user.id }, 'handler failed');
-      return fail(ErrorCode.internal, 'Internal error');
+      log.warn({ err: (err as Error).message, event }, 'ack callback failed');
     }
+  });
+}
+
+async function handle(
+  socket: ChatSocket,
+  chat: Chat,
+  deps: AppDeps,
+  event: string,
+  opts: AnyHandler,
+  payload: unknown,
+): Promise<Result<unknown>> {
+  const user = socket.data.user;
+  try {
+    if (deps.closing) return fail(ErrorCode.unavailable, 'The server is restarting, try again');
+    const parsed = opts.schema.safeParse(payload);
+    if (!parsed.success) {
+      return fail(ErrorCode.invalidInput, 'Invalid input', { issues: describeIssues(parsed.error) });
+    }
+    const guard = await (opts.limit ? opts.limit(chat) : chat.limits.events).take(user.id);
+    if (!guard.ok) return rateLimitedError(guard.retryAfterMs);
+    return await opts.run(parsed.data, user, socket);
+  } catch (err) {
+    if (isDatabaseError(err)) {
+      log.warn({ err: (err as Error).message, event, userId: user.id }, 'database error');
+      return fail(ErrorCode.unavailable, 'The database is not available, try again');
+    }
+    log.error({ err, event, userId: user.id }, 'handler failed');
+    return fail(ErrorCode.internal, 'Internal error');
+  }
+}
+
+function handlerTable(chat: Chat): Map<string, AnyHandler> {
+  const table = new Map<string, AnyHandler>();
+  const on = <S extends z.ZodType>(event: string, opts: HandlerOptions<S>) => {
+    table.set(event, opts as unknown as AnyHandler);
   };
 
   const summary = (actor: Actor) => (r: Result<Parameters<Chat['conversations']['summaryFor']>[1]>) =>
@@ -111,7 +150,7 @@ export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps):
     schema: schemas.ConversationOpenPayload,
     limit: (c) => c.limits.open,
     writes: true,
-    run: async ({ department }, actor) => {
+    run: async ({ department }, actor, socket) => {
       const result = await chat.conversations.open(actor, department);
       if (!result.ok) return result;
       // This socket now follows the department's presence; tell it the current count right away.
@@ -152,7 +191,7 @@ export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps):
   on(ClientEvent.typing, {
     schema: schemas.TypingPayload,
     limit: (c) => c.limits.typing,
-    run: async ({ conversationId, isTyping }, actor) => {
+    run: async ({ conversationId, isTyping }, actor, socket) => {
       const got = await chat.conversations.get(actor, conversationId);
       if (!got.ok) return got;
       const conv = got.data;
@@ -197,4 +236,5 @@ export function registerHandlers(socket: ChatSocket, chat: Chat, deps: AppDeps):
     run: async ({ conversationId }, actor) =>
       summary(actor)(await chat.assignment.reopen(actor, conversationId)),
   });
+  return table;
 }
