@@ -186,7 +186,6 @@ export class ConversationService {
       readSeq: { customer: 0, agents: 0 },
       readCounts: { customer: 0, agents: 0 },
       agentReadSeq: {},
-      recent: {},
       createdAt: now,
       updatedAt: now,
     };

@@ -31,16 +31,6 @@ export interface LastMessageDoc {
   createdAt: Date;
 }
 
-/** One slot of the ring of recent clientMsgIds (slot = seq % RECENT_SLOTS): a fast path for retried sends. */
-export interface RecentSend {
-  c: string;
-  s: number;
-}
-
-// Small on purpose: every conversation read and update pays for the ring (FerretDB: 64 slots made each ~3x slower);
-// a retry is nearly always of the sender's latest message, and older ones still resolve through the unique index.
-export const RECENT_SLOTS = 8;
-
 export interface ConversationDoc {
   /** 24 hex characters derived from (customerId, department): see conversationIdFor. */
   _id: string;
@@ -62,7 +52,6 @@ export interface ConversationDoc {
   /** Each agent's own cursor (the department's cursor is readSeq.agents). */
   agentReadSeq: Record<string, number>;
   lastMessage?: LastMessageDoc;
-  recent: Record<string, RecentSend>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -157,10 +146,7 @@ export class ConversationStore {
           lastMessage: m.lastMessage,
           updatedAt: m.lastMessage.createdAt,
         },
-        $set: {
-          [`recent.${m.seq % RECENT_SLOTS}`]: { c: m.clientMsgId, s: m.seq },
-          ...(m.reopen ? { status: 'open' as const } : {}),
-        },
+        ...(m.reopen ? { $set: { status: 'open' as const } } : {}),
       },
       { returnDocument: 'after' },
     );

@@ -93,6 +93,10 @@ interface PendingInsert {
   reject: (err: unknown) => void;
 }
 
+/** How far back findRetried reads by `_id` before asking the index, and how many reads at once. */
+const RETRY_LOOKBACK = 16;
+const RETRY_READS = 4;
+
 /** Upper bound of one batched insert. */
 const MAX_INSERT_BATCH = 64;
 
@@ -178,7 +182,25 @@ export class MessageStore {
     return this.collection.findOne({ _id: messageKey(conversationId, seq) });
   }
 
-  /** The rare path of a retried send whose clientMsgId fell out of the conversation's recent ring. */
+  /**
+   * The stored message of a retried send. A retry is nearly always of one of the newest messages, so point
+   * reads back from `fromSeq` come first (FerretDB scans for any filter but `_id`), then the unique index.
+   */
+  async findRetried(
+    conversationId: string,
+    clientMsgId: string,
+    fromSeq: number,
+  ): Promise<MessageDoc | null> {
+    for (let top = fromSeq; top >= 1 && top > fromSeq - RETRY_LOOKBACK; top -= RETRY_READS) {
+      const seqs = Array.from({ length: Math.min(RETRY_READS, top) }, (_, i) => top - i);
+      const docs = await Promise.all(seqs.map((seq) => this.findBySeq(conversationId, seq)));
+      const hit = docs.find((d) => d?.clientMsgId === clientMsgId);
+      if (hit) return hit;
+    }
+    return this.findByClientMsgId(conversationId, clientMsgId);
+  }
+
+  /** The slow path of findRetried (a scan on FerretDB). */
   findByClientMsgId(conversationId: string, clientMsgId: string): Promise<MessageDoc | null> {
     return this.collection.findOne({ conversationId, clientMsgId });
   }
