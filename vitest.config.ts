@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['{protocol,server,web,desktop}/**/*.test.{ts,tsx}'],
           exclude: [...ignored, '**/*.int.test.{ts,tsx}'],
+          // Unit tests first (fast feedback), then integration tests with their own worker limit.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -23,6 +25,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Two cores: integration files start real servers and processes; do not oversubscribe.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
