@@ -2,13 +2,14 @@
 // requests for memory after a full GC and records a CPU profile of exactly the measurement window.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
 
 interface ProbeRequest {
-  probe: 'memory' | 'profile-start' | 'profile-stop' | 'ping';
+  probe: 'memory' | 'profile-start' | 'profile-stop' | 'heap-snapshot' | 'ping';
   file?: string;
 }
 
-const KINDS = new Set<string>(['memory', 'profile-start', 'profile-stop', 'ping']);
+const KINDS = new Set<string>(['memory', 'profile-start', 'profile-stop', 'heap-snapshot', 'ping']);
 const gc = (globalThis as { gc?: () => void }).gc;
 let session: Session | null = null;
 
@@ -29,6 +30,10 @@ async function handle(req: ProbeRequest): Promise<Record<string, unknown>> {
         heapTotal: m.heapTotal,
         external: m.external,
       };
+    }
+    case 'heap-snapshot': {
+      gc?.();
+      return { file: v8.writeHeapSnapshot(req.file) };
     }
     case 'profile-start': {
       session = new Session();
