@@ -26,7 +26,7 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string', default: '3' },
     generators: { type: 'string', default: '1' },
     text: { type: 'string', default: '64' },
-    'db-levels': { type: 'string', default: '1,8,32,128' },
+    'db-levels': { type: 'string', default: '1,4,16,64' },
     'db-writers': { type: 'string', default: '2' },
     connections: { type: 'string', default: '1000,5000,10000' },
     'max-connections': { type: 'string', default: '19000' },
@@ -96,6 +96,7 @@ async function runDb(uri: string, pid: number, kind: string): Promise<string> {
     durationMs: load.durationMs,
     warmupMs: load.warmupMs,
     logDir: runDir,
+    conversations: load.customers,
   });
   numbers.db = result;
   dbBest = result.best.messagesPerSecond;

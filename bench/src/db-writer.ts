@@ -23,55 +23,65 @@ export interface DbRunAnswer {
   errors: number;
 }
 
-/** Same shapes as the chat server's documents, with ~100 bytes of ciphertext like a short chat line. */
+/**
+ * The documents have the chat server's shapes (conversation with counters, cursors and the encrypted last
+ * message; message with string `_id` "<conversation>:<seq>" and ~100 bytes of ciphertext); the writes are the
+ * textbook pair: `$inc` the conversation's seq and counter returning the new seq, then insert the message.
+ */
 export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Omit<DbRunAnswer, 'probe'>> {
   const client = new MongoClient(req.uri, { maxPoolSize: Math.max(10, req.concurrency) });
   await client.connect();
   const db = client.db(req.dbName);
-  const conversations = db.collection('conversations');
-  const messages = db.collection('messages');
-  const senderId = new ObjectId();
+  const conversations = db.collection<{ _id: string; lastSeq: number }>('conversations');
+  const messages = db.collection<Record<string, unknown> & { _id: string }>('messages');
+  const senderId = new ObjectId().toHexString();
   const latencies = new Samples();
   let counting = false;
   let done = false;
   let count = 0;
   let errors = 0;
 
-  const writeOne = async (conversationId: ObjectId) => {
+  const writeOne = async (conversationId: string) => {
     const now = new Date();
     const ciphertext = new Binary(randomBytes(100));
+    const nonce = new Binary(randomBytes(12));
     const updated = await conversations.findOneAndUpdate(
       { _id: conversationId },
       {
-        $inc: { lastSeq: 1, 'unread.agents': 1 },
+        $inc: { lastSeq: 1, 'counts.customer': 1 },
         $set: {
           status: 'open',
           updatedAt: now,
-          lastMessage: { senderRole: 'customer', createdAt: now, keyId: 'k1', ciphertext },
+          lastMessage: { senderRole: 'customer', senderId, ciphertext, nonce, keyId: 'k1', createdAt: now },
         },
       },
       { returnDocument: 'after' },
     );
-    const seq = (updated as { lastSeq: number } | null)?.lastSeq;
+    const seq = updated?.lastSeq;
     if (!seq) throw new Error('conversation missing');
     await messages.insertOne({
+      _id: `${conversationId}:${String(seq).padStart(12, '0')}`,
+      id: new ObjectId().toHexString(),
       conversationId,
       seq,
-      senderId,
-      senderRole: 'customer',
-      senderName: 'bench-customer',
       clientMsgId: randomUUID(),
-      keyId: 'k1',
-      nonce: new Binary(randomBytes(12)),
+      senderId,
+      senderUsername: 'bench-customer',
+      senderRole: 'customer',
       ciphertext,
+      nonce,
+      keyId: 'k1',
+      counts: { customer: seq, agents: 0 },
       createdAt: now,
     });
   };
 
-  const ids = req.conversationIds.map((id) => new ObjectId(id));
+  // Loop i writes conversations i, i + concurrency, ...: every conversation gets messages, none two at once.
   const loop = async (i: number) => {
-    const conversationId = ids[i % ids.length] as ObjectId;
+    let k = i;
     while (!done) {
+      const conversationId = req.conversationIds[k % req.conversationIds.length] as string;
+      k += req.concurrency;
       const t0 = performance.now();
       try {
         await writeOne(conversationId);
@@ -105,27 +115,32 @@ export async function prepareDb(uri: string, dbName: string, n: number): Promise
   try {
     const db = client.db(dbName);
     await db.dropDatabase();
-    const conversations = db.collection('conversations');
+    const conversations = db.collection<Record<string, unknown> & { _id: string }>('conversations');
     const messages = db.collection('messages');
     await conversations.createIndex({ customerId: 1, department: 1 }, { unique: true });
+    await conversations.createIndex({ department: 1, updatedAt: -1 });
+    await conversations.createIndex({ assigneeId: 1 });
     await messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true });
     await messages.createIndex({ conversationId: 1, clientMsgId: 1 }, { unique: true });
     const now = new Date();
-    const docs = Array.from({ length: n }, () => ({
-      _id: new ObjectId(),
-      customerId: new ObjectId(),
+    const docs = Array.from({ length: n }, (_, i) => ({
+      _id: randomBytes(12).toString('hex'),
+      customerId: new ObjectId().toHexString(),
+      customerUsername: `customer-${i}`,
       department: 'billing',
       status: 'open',
-      assigneeId: null,
+      assigneeId: new ObjectId().toHexString(),
+      waitingSince: null,
       lastSeq: 0,
-      unread: { customer: 0, agents: 0 },
+      counts: { customer: 0, agents: 0 },
       readSeq: { customer: 0, agents: 0 },
-      lastMessage: null,
+      readCounts: { customer: 0, agents: 0 },
+      agentReadSeq: {},
       createdAt: now,
       updatedAt: now,
     }));
-    await conversations.insertMany(docs);
-    return docs.map((d) => d._id.toHexString());
+    for (let i = 0; i < docs.length; i += 1000) await conversations.insertMany(docs.slice(i, i + 1000));
+    return docs.map((d) => d._id);
   } finally {
     await client.close();
   }

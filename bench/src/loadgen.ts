@@ -95,17 +95,24 @@ async function setup(req: Extract<LoadgenRequest, { probe: 'setup' }>) {
   const customerFailures = await connectAll(clients, 50);
   customers = [];
   let openFailures = 0;
-  await Promise.all(
-    clients.map(async (client, i) => {
+  let nextOpen = 0;
+  // A few opens at a time: each new conversation is assigned (presence, load, compare-and-set) in its
+  // department's queue, so hundreds at once would only wait in line.
+  const openLane = async () => {
+    while (nextOpen < clients.length) {
+      const i = nextOpen++;
+      const client = clients[i] as SioClient;
       const department = (req.customers[i] as Participant).department;
       const answer = await client
-        .request<{ ok: boolean; data?: { conversation: { id: string } } }>('conversation:open', {
-          department,
-        })
+        .request<{ ok: boolean; data?: { conversation: { id: string } } }>(
+          'conversation:open',
+          { department },
+          120_000,
+        )
         .catch(() => ({ ok: false }) as { ok: boolean; data?: undefined });
       if (!answer.ok || !answer.data) {
         openFailures++;
-        return;
+        continue;
       }
       const conversationId = answer.data.conversation.id;
       customers.push({
@@ -115,8 +122,9 @@ async function setup(req: Extract<LoadgenRequest, { probe: 'setup' }>) {
         prefix: `["message:send",{"conversationId":"${conversationId}","clientMsgId":"`,
         inFlight: 0,
       });
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, openLane));
   return {
     agentFailures,
     customerFailures,
@@ -380,9 +388,11 @@ async function stormSetup(req: Extract<LoadgenRequest, { probe: 'storm-setup' }>
     customerClients.map(async (client, i) => {
       const department = (req.customers[i] as Participant).department;
       const res = await client
-        .request<{ ok: boolean; data?: { conversation: { id: string } } }>('conversation:open', {
-          department,
-        })
+        .request<{ ok: boolean; data?: { conversation: { id: string } } }>(
+          'conversation:open',
+          { department },
+          120_000,
+        )
         .catch(() => null);
       if (!res?.ok || !res.data) return;
       const conversationId = res.data.conversation.id;

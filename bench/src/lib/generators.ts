@@ -123,8 +123,13 @@ export async function setupAll(
       ),
     ),
   );
-  const failures = answers.reduce((s, a) => s + a.agentFailures + a.customerFailures + a.openFailures, 0);
-  if (failures > 0) throw new Error(`load generator setup: ${failures} connects or opens failed`);
+  const sum = (k: 'agentFailures' | 'customerFailures' | 'openFailures') =>
+    answers.reduce((s, a) => s + a[k], 0);
+  if (sum('agentFailures') + sum('customerFailures') + sum('openFailures') > 0) {
+    throw new Error(
+      `load generator setup failed: ${sum('agentFailures')} agent connects, ${sum('customerFailures')} customer connects, ${sum('openFailures')} conversation opens`,
+    );
+  }
 }
 
 export async function closedLoop(gens: Generators, window: number, warmupMs: number, durationMs: number) {

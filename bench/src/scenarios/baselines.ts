@@ -127,13 +127,21 @@ export interface DbBaseline {
 export async function dbBaseline(
   uri: string,
   dbPid: number,
-  opts: { levels: number[]; writers: number; durationMs: number; warmupMs: number; logDir: string },
+  opts: {
+    levels: number[];
+    writers: number;
+    durationMs: number;
+    warmupMs: number;
+    logDir: string;
+    /** as many as the chat run has (FerretDB v1 scans collections on _id updates: size matters) */
+    conversations: number;
+  },
 ): Promise<DbBaseline> {
   const dbName = `bench_dbbase_${process.pid}`;
   const levels: DbLevel[] = [];
   try {
     for (const concurrency of opts.levels) {
-      const conversationIds = await prepareDb(uri, dbName, Math.max(concurrency, 64));
+      const conversationIds = await prepareDb(uri, dbName, Math.max(concurrency, opts.conversations));
       const writers = Math.min(opts.writers, concurrency);
       const procs = Array.from({ length: writers }, (_, i) =>
         forkTs(path.join(benchRoot, 'src', 'db-writer.ts'), {
