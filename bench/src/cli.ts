@@ -111,6 +111,9 @@ async function runDb(uri: string, pid: number, kind: string): Promise<string> {
     ),
     '',
     `Best: ${result.best.messagesPerSecond} msgs/s at ${result.best.concurrency} concurrent writers.`,
+    ...result.levels
+      .filter((l) => l.errorSamples.length)
+      .map((l) => `Errors at ${l.concurrency} writers: ${l.errorSamples.map((e) => `"${e}"`).join('; ')}`),
   ].join('\n');
 }
 

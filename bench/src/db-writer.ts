@@ -21,6 +21,8 @@ export interface DbRunAnswer {
   seconds: number;
   latencies: Float64Array | number[];
   errors: number;
+  /** the first few distinct error messages */
+  errorSamples: string[];
 }
 
 /**
@@ -40,6 +42,7 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
   let done = false;
   let count = 0;
   let errors = 0;
+  const errorSamples = new Set<string>();
 
   const writeOne = async (conversationId: string) => {
     const now = new Date();
@@ -76,12 +79,13 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
     });
   };
 
-  // Loop i writes conversations i, i + concurrency, ...: every conversation gets messages, none two at once.
+  // Each loop owns its own conversations: no two writes to one conversation at once (FerretDB v1's
+  // findAndModify is a read then a separate write, so concurrent $inc on one document can lose an update).
   const loop = async (i: number) => {
-    let k = i;
-    while (!done) {
-      const conversationId = req.conversationIds[k % req.conversationIds.length] as string;
-      k += req.concurrency;
+    const mine = req.conversationIds.filter((_, idx) => idx % req.concurrency === i);
+    let k = 0;
+    while (!done && mine.length > 0) {
+      const conversationId = mine[k++ % mine.length] as string;
       const t0 = performance.now();
       try {
         await writeOne(conversationId);
@@ -89,8 +93,9 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
           count++;
           latencies.add(performance.now() - t0);
         }
-      } catch {
+      } catch (err) {
         errors++;
+        if (errorSamples.size < 3) errorSamples.add((err as Error).message.slice(0, 160));
       }
     }
   };
@@ -105,7 +110,13 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
   done = true;
   await Promise.all(loops);
   await client.close();
-  return { messages: count, seconds, latencies: Array.from(latencies.values()), errors };
+  return {
+    messages: count,
+    seconds,
+    latencies: Array.from(latencies.values()),
+    errors,
+    errorSamples: [...errorSamples],
+  };
 }
 
 /** Creates the two collections with the chat server's unique indexes and `n` conversations. */

@@ -116,6 +116,7 @@ export interface DbLevel {
   messagesPerSecond: number;
   latency: LatencySummary;
   errors: number;
+  errorSamples: string[];
   cpu: CpuReport;
 }
 
@@ -177,10 +178,12 @@ export async function dbBaseline(
         let messages = 0;
         let errors = 0;
         let seconds = 0;
+        const errorSamples = new Set<string>();
         for (const a of answers) {
           if (a.error) throw new Error(`db writer: ${a.error}`);
           messages += a.messages;
           errors += a.errors;
+          for (const e of a.errorSamples ?? []) errorSamples.add(e);
           seconds = Math.max(seconds, a.seconds);
           latencies.addAll(a.latencies);
         }
@@ -190,6 +193,7 @@ export async function dbBaseline(
           messagesPerSecond: Math.round(messages / seconds),
           latency: latencies.summary(),
           errors,
+          errorSamples: [...errorSamples],
           cpu: report,
         });
       } finally {
