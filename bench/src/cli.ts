@@ -34,6 +34,7 @@ const { values, positionals } = parseArgs({
     'storm-writers': { type: 'string', default: '100' },
     users: { type: 'string' },
     rates: { type: 'string' },
+    'server-env': { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -47,6 +48,14 @@ if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]`);
   process.exit(scenario ? 1 : 0);
 }
+
+/** `--server-env A=1,B=2`: extra environment for the chat server (experiments; printed in the report). */
+const serverEnv: Record<string, string> = Object.fromEntries(
+  (values['server-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), `bench-${scenario}-`));
 const load: LoadOptions = {
@@ -163,7 +172,7 @@ async function main() {
     // Our server alone (no baselines): for A/B runs while optimising.
     await withDb(async (uri, pid) => {
       const chat = await chatThroughput(
-        { ...load, mongoUri: uri, dbPid: pid, profile: values.profile },
+        { ...load, mongoUri: uri, dbPid: pid, profile: values.profile, env: serverEnv },
         fractions,
       );
       numbers.chat = strip(chat);
@@ -181,7 +190,7 @@ async function main() {
       if (want('db') || want('throughput')) parts.push(await runDb(uri, pid, kind), '');
       if (want('throughput')) {
         const chat = await chatThroughput(
-          { ...load, mongoUri: uri, dbPid: pid, profile: values.profile },
+          { ...load, mongoUri: uri, dbPid: pid, profile: values.profile, env: serverEnv },
           fractions,
         );
         numbers.chat = strip(chat);
