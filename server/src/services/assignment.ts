@@ -6,7 +6,8 @@
 import { ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import type { ConversationDoc } from '../store/conversations';
-import { type Actor, type ConversationService, KeyedQueue } from './conversations';
+import type { Actor, ConversationService } from './conversations';
+import { KeyedQueue } from './keyed-queue';
 import type { Presence } from './presence';
 
 const log = createLogger('assignment');

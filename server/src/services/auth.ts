@@ -7,6 +7,7 @@ import { createLogger } from '../log';
 import { isDuplicateKey, type Store } from '../store/db';
 import { type RevokeReason, revokeSessions, type SessionDoc } from '../store/tokens';
 import { findUserById, lowerKey, newUserDoc, type UserDoc } from '../store/users';
+import { KeyedQueue } from './keyed-queue';
 import {
   type AccessClaims,
   decodeAccessToken,
@@ -102,6 +103,7 @@ export class AuthService {
   private readonly accountThrottle: Throttle;
   private readonly addressThrottle: Throttle;
   private dummyHash: Promise<string> | null = null;
+  private readonly refreshQueue = new KeyedQueue();
 
   constructor(
     private readonly store: Store,
@@ -182,6 +184,11 @@ export class AuthService {
   /** Exchanges a refresh token for new tokens. A spent token is reuse: the whole login is revoked. */
   async refresh(refreshToken: string): Promise<Result<AuthResult>> {
     const hash = hashRefreshToken(refreshToken);
+    // Spending the token must happen once even where findOneAndUpdate is not atomic (FerretDB v1).
+    return this.refreshQueue.run(hash, () => this.exchange(hash));
+  }
+
+  private async exchange(hash: string): Promise<Result<AuthResult>> {
     const now = new Date();
     const claimed = await this.store.refreshTokens.findOneAndUpdate(
       { _id: hash, spent: false },

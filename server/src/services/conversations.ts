@@ -56,25 +56,6 @@ export const silentNotifier: ChatNotifier = {
   conversationRead() {},
 };
 
-/** Runs tasks with the same key one after another (in this process); different keys run in parallel. */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.then(
-      () => {},
-      () => {},
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
-
 const notFound = () => fail(ErrorCode.notFound, 'No such conversation');
 
 export const unreadFor = (doc: ConversationDoc, side: Side): number =>

@@ -39,8 +39,9 @@ import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
 import { fromBinary, type MessageDoc, type MessageStore, messageKey, toBinary } from '../store/messages';
-import { type Actor, type ConversationService, KeyedQueue, sideOf } from './conversations';
+import { type Actor, type ConversationService, sideOf } from './conversations';
 import type { MessageCipher } from './crypto';
+import { KeyedQueue } from './keyed-queue';
 
 const log = createLogger('messages');
 

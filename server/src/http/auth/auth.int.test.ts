@@ -255,6 +255,23 @@ describe('POST /api/auth/refresh', () => {
     otherSocket.close();
   });
 
+  it('spends a token once when ten refreshes race with it: one wins, the rest is reuse and ends the login', async () => {
+    const c = await registerCustomer(t.url);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        postJson(`${t.url}/api/auth/refresh`, { refreshToken: c.refreshToken }),
+      ),
+    );
+    const winners = answers.filter((a) => a.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 401).length).toBe(9);
+    // The racers after the winner presented a spent token: the winner's new tokens are revoked with the login.
+    const next = winners[0]!.body as { refreshToken: string };
+    expect((await postJson(`${t.url}/api/auth/refresh`, { refreshToken: next.refreshToken })).status).toBe(
+      401,
+    );
+  });
+
   it('answers 401 for an unknown token and 400 for a wrong type', async () => {
     const res = await postJson(`${t.url}/api/auth/refresh`, { refreshToken: 'nope' });
     expect(res.status).toBe(401);
