@@ -16,7 +16,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import { test as base, expect, type Page } from '@playwright/test';
 import type { ConversationSummary, Message, User } from '@support-chat/protocol';
 import { ChatClient } from '@support-chat/protocol/client';
 import { MongoClient } from 'mongodb';
+import { freePort } from '../server/src/store/embedded';
 
 export { expect };
 
@@ -46,17 +46,6 @@ export interface RunningServer {
   /** The tail of the server's log, for failure messages. */
   logTail(): string;
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 
 const mongoUri = (): string => {
   const uri = process.env.E2E_MONGO_URI ?? process.env.MONGO_URI;
