@@ -166,6 +166,7 @@ async function main() {
   const parts: string[] = [`## ${scenario} — ${machine.date}`, '', machineBlock(machine), ''];
   const command = `npm run bench -w bench -- ${process.argv.slice(2).join(' ')}`;
   parts.push(`Command: \`${command}\``, '');
+  if (Object.keys(serverEnv).length) parts.push(`Server environment added: ${JSON.stringify(serverEnv)}`, '');
   const want = (s: Scenario) => scenario === s || scenario === 'all';
 
   if (scenario === 'chat') {
@@ -242,6 +243,7 @@ async function main() {
         max,
         users: Number(values.users ?? max),
         dbPid,
+        env: serverEnv,
       });
       numbers.memoryChat = chat;
       parts.push(memoryTable(chat), '');
@@ -259,7 +261,7 @@ async function main() {
   }
 
   if (want('storm')) {
-    await withDb(async (uri) => {
+    await withDb(async (uri, dbPid) => {
       const storm = await stormRun({
         logDir: runDir,
         mongoUri: uri,
@@ -268,6 +270,9 @@ async function main() {
         users: Number(values.users ?? values['storm-clients']),
         generators: 2,
         sendIntervalMs: 1000,
+        env: serverEnv,
+        dbPid,
+        profile: values.profile,
       });
       numbers.storm = storm;
       parts.push(
@@ -279,9 +284,19 @@ async function main() {
         `- messages acknowledged: ${storm.acked}; lost (acked but not seen by the agent after sync): ${storm.lost}; in the wrong slot: ${storm.misplaced}; conversations with gaps: ${storm.gaps}; never acked: ${storm.unacked}`,
         `- database: ${storm.db.stored} stored, acked-but-missing ${storm.db.missingAcked}, duplicate clientMsgIds ${storm.db.duplicateClientMsgIds}, seq gaps ${storm.db.seqGaps}`,
         `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}`,
+        `- CPU from the restart being up until all were back (cores): ${cpuLine(storm.recoveryCpu)}`,
+        `- kernel listen-queue overflows during the run (SYNs dropped, retried by the clients' TCP): ${storm.listenOverflows}`,
         `- connected clients over time (ms after the kill → count): ${storm.timeline.map((p) => `${p.t}→${p.connected}`).join(', ')}`,
         '',
       );
+      if (storm.profile)
+        parts.push(
+          profileMarkdown(
+            storm.profile.summary,
+            `CPU profile of the restarted server until all were back (${storm.profile.file})`,
+          ),
+          '',
+        );
     });
   }
 

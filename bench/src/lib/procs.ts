@@ -278,6 +278,23 @@ export class CpuWindow {
   }
 }
 
+/** TcpExt ListenOverflows: connection attempts the kernel dropped because an accept queue was full (machine-wide). */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const keys = (lines[i] as string).trim().split(/\s+/);
+      if (keys[0] !== 'TcpExt:') continue;
+      const values = (lines[i + 1] as string).trim().split(/\s+/);
+      const at = keys.indexOf('ListenOverflows');
+      return at > 0 ? Number(values[at]) : 0;
+    }
+  } catch {
+    // not Linux
+  }
+  return 0;
+}
+
 // ---- the machine, for the report ----
 
 export interface MachineInfo {

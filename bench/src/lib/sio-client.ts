@@ -65,7 +65,7 @@ export class SioClient {
         resolve();
       };
       this.opts.onDisconnect = (reason) => {
-        if (this.opts.reconnect && reason === 'closed') return; // keep trying
+        if (this.opts.reconnect && reason !== 'unauthorized') return; // keep trying
         restore();
         prevDisconnect?.(reason);
         reject(new Error(`connect failed: ${reason}`));
@@ -148,10 +148,12 @@ export class SioClient {
       this.attempts = 0;
       this.opts.onConnect?.();
     } else if (sioType === '4') {
-      // CONNECT_ERROR: the handshake middleware refused us; do not hammer it.
-      this.closedByUs = true;
+      // CONNECT_ERROR: 'unauthorized' is final; anything else (e.g. 'unavailable') is retried with backoff.
+      const reason = frame.includes('unauthorized') ? 'unauthorized' : 'connect_error';
+      if (reason === 'unauthorized') this.closedByUs = true;
+      this.ws?.removeAllListeners('close');
       this.ws?.close();
-      this.onClose(frame.includes('unauthorized') ? 'unauthorized' : 'connect_error');
+      this.onClose(reason);
     } else if (sioType === '1') {
       this.ws?.close();
       this.onClose('server');

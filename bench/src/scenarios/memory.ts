@@ -51,6 +51,7 @@ export async function memoryRun(opts: {
   users: number;
   dbPid?: number;
   idleSeconds?: number;
+  env?: Record<string, string>;
 }): Promise<MemoryRun> {
   const tag = Date.now().toString(36);
   let url: string;
@@ -66,6 +67,7 @@ export async function memoryRun(opts: {
       mongoUri: opts.mongoUri,
       dbName,
       secrets,
+      env: opts.env,
     });
     url = server.url;
     child = server.child;

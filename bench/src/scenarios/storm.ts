@@ -2,9 +2,13 @@
 // messages flow and started again on the same port. Measured: time until 99 % and 100 % of the clients are back,
 // and whether every acknowledged message is stored exactly once and seen by the agents (after their sync).
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
+import { ask, benchRoot, type CpuReport, CpuWindow, listenOverflows } from '../lib/procs';
+import { type ProfileSummary, summarizeProfile } from '../lib/profile';
 
 export interface StormRun {
   clients: number;
@@ -18,6 +22,11 @@ export interface StormRun {
   to99AfterReadySeconds: number | null;
   to100AfterReadySeconds: number | null;
   timeline: { t: number; connected: number }[];
+  /** CPU from the restarted server being up until every client was back */
+  recoveryCpu: CpuReport;
+  listenOverflows: number;
+  /** CPU profile of the restarted server until every client was back (with --profile) */
+  profile: { file: string; summary: ProfileSummary } | null;
   acked: number;
   lost: number;
   misplaced: number;
@@ -47,6 +56,9 @@ export async function stormRun(opts: {
   users: number;
   generators: number;
   sendIntervalMs: number;
+  env?: Record<string, string>;
+  dbPid?: number;
+  profile?: boolean;
 }): Promise<StormRun> {
   const tag = Date.now().toString(36);
   const dbName = `bench_storm_${tag}`;
@@ -57,6 +69,7 @@ export async function stormRun(opts: {
     mongoUri: opts.mongoUri,
     dbName,
     secrets,
+    env: opts.env,
   });
   const gens = startGenerators(opts.generators, opts.logDir);
   const count = async () =>
@@ -96,11 +109,23 @@ export async function stormRun(opts: {
     );
     // Let messages flow for a while, then kill the server in the middle of it.
     await new Promise((r) => setTimeout(r, 5000));
+    const overflows0 = listenOverflows();
     const killedAt = new Date().toISOString();
     const tKill = performance.now();
     await server.kill();
     await server.restart();
     const tReady = performance.now();
+    const cpu = new CpuWindow({ server: server.pid, ferretdb: opts.dbPid, ...gens.pids });
+    let profileFile: string | null = null;
+    if (opts.profile) {
+      const dir = path.join(benchRoot, 'results', 'profiles');
+      mkdirSync(dir, { recursive: true });
+      profileFile = path.join(
+        dir,
+        `storm-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`,
+      );
+      await ask(server.child, { probe: 'profile-start' });
+    }
     const timeline: { t: number; connected: number }[] = [];
     let t99: number | null = null;
     let t100: number | null = null;
@@ -116,6 +141,9 @@ export async function stormRun(opts: {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    const recoveryCpu = cpu.stop();
+    if (profileFile) await ask(server.child, { probe: 'profile-stop', file: profileFile });
+    const overflows = listenOverflows() - overflows0;
     // Keep writing a little after everyone is back, then stop and let every writer finish its last message.
     await new Promise((r) => setTimeout(r, 3000));
     const finishes = await Promise.all(
@@ -138,6 +166,11 @@ export async function stormRun(opts: {
       to99AfterReadySeconds: secs(t99, tReady),
       to100AfterReadySeconds: secs(t100, tReady),
       timeline: timeline.filter((_, i) => i % 10 === 0 || i === timeline.length - 1),
+      recoveryCpu,
+      listenOverflows: overflows,
+      profile: profileFile
+        ? { file: path.relative(benchRoot, profileFile), summary: summarizeProfile(profileFile) }
+        : null,
       acked: sum('acked'),
       lost: sum('lost'),
       misplaced: sum('misplaced'),
