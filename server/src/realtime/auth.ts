@@ -13,11 +13,14 @@ import { isHandshakeOriginAllowed } from '../http/origin';
 import { createLogger } from '../log';
 import { socketConnections } from '../metrics';
 import type { AuthService, AuthUser } from '../services/auth';
+import { readAuthEpoch } from '../store/auth-epoch';
 import type { Store } from '../store/db';
 import { liveSessionIds } from '../store/tokens';
 import { findUserStates } from '../store/users';
 
 const log = createLogger('realtime-auth');
+/** A full socket re-check at least this often, whatever the auth epoch says. */
+const SAFETY_RECHECK_MS = 60_000;
 
 export interface SocketData {
   user: AuthUser;
@@ -150,12 +153,20 @@ export function installRealtimeAuth(
     }
   };
 
+  // The full re-check runs when the auth epoch moved (any node or the CLI changed a user or revoked a login), and
+  // every SAFETY_RECHECK_MS regardless (edits made to the database by hand); otherwise a tick is one point read.
+  let seenEpoch: string | null = null;
+  let lastFullRecheck = 0;
   let running = false;
   const interval = setInterval(async () => {
     if (running) return;
     running = true;
     try {
+      const epoch = await readAuthEpoch(store.db);
+      if (epoch === seenEpoch && Date.now() - lastFullRecheck < SAFETY_RECHECK_MS) return;
       await recheck();
+      seenEpoch = epoch;
+      lastFullRecheck = Date.now();
     } catch (err) {
       // Database outage: keep sockets as they are and try again on the next tick.
       log.warn({ err: (err as Error).message }, 'socket re-check failed');

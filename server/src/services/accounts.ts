@@ -1,6 +1,7 @@
 // Owner operations (admin CLI) and the public department list: departments, agent accounts, passwords.
 import { type Department, ErrorCode, fail, ok, type Result, type User } from '@support-chat/protocol';
 import { createLogger } from '../log';
+import { bumpAuthEpoch } from '../store/auth-epoch';
 import { isDuplicateKey, type Store } from '../store/db';
 import { revokeSessions } from '../store/tokens';
 import { lowerKey, newUserDoc, type UserDoc } from '../store/users';
@@ -130,6 +131,7 @@ export class AccountService {
       { _id: doc._id },
       { $set: { disabled: true, updatedAt: new Date() }, $inc: { version: 1 } },
     );
+    await bumpAuthEpoch(this.store.db);
     await this.revokeAll(doc, 'disabled');
     log.info({ userId: doc._id.toHexString() }, 'agent disabled');
     return ok({ user: toUser(doc) });
@@ -157,6 +159,7 @@ export class AccountService {
       { returnDocument: 'after' },
     );
     if (!doc) return fail(ErrorCode.notFound, `No agent named "${input.username}"`);
+    await bumpAuthEpoch(this.store.db);
     log.info({ userId: doc._id.toHexString(), departments }, 'agent departments set');
     return ok({ user: toUser(doc) });
   }

@@ -1,5 +1,6 @@
 // Login sessions and their refresh tokens. Tokens are stored only as SHA-256 hashes (the _id).
 import type { Collection, Db, ObjectId } from 'mongodb';
+import { bumpAuthEpoch } from './auth-epoch';
 import { ensureCollection } from './db';
 
 /** One login (one device/browser). Revoking it ends every token and socket of that login. */
@@ -47,7 +48,7 @@ export type RevokeReason = NonNullable<SessionDoc['revokedReason']>;
 
 /** Revokes the matching live sessions and spends their refresh tokens; returns the revoked session ids. */
 export async function revokeSessions(
-  store: { sessions: Collection<SessionDoc>; refreshTokens: Collection<RefreshTokenDoc> },
+  store: { db: Db; sessions: Collection<SessionDoc>; refreshTokens: Collection<RefreshTokenDoc> },
   filter: { sessionId: string } | { userId: ObjectId },
   reason: RevokeReason,
 ): Promise<string[]> {
@@ -60,6 +61,7 @@ export async function revokeSessions(
     { $set: { revokedAt: new Date(), revokedReason: reason } },
   );
   await store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+  await bumpAuthEpoch(store.db);
   return ids;
 }
 
