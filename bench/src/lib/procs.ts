@@ -1,8 +1,7 @@
 // Processes the benchmarks start (database, Redis, servers, load generators), each stopped by its pid, plus the
 // machine facts and per-process CPU accounting that go into RESULTS.md.
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,16 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const benchRoot = path.resolve(here, '..', '..');
 export const repoRoot = path.resolve(benchRoot, '..');
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../../../server/src/store/embedded';
 
 // ---- every process we start, so that an interrupted run still stops them all (by pid) ----
 
@@ -149,56 +139,6 @@ export async function waitForHttp(url: string, timeoutMs = 60_000, child?: Child
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-// ---- Redis (Debian's redis-server), daemonized and stopped by its pid file ----
-
-export interface RedisProc {
-  url: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-export async function startRedis(dir: string, port?: number): Promise<RedisProc> {
-  mkdirSync(dir, { recursive: true });
-  const p = port ?? (await freePort());
-  const pidfile = path.join(dir, `redis-${p}.pid`);
-  execFileSync('redis-server', [
-    '--port',
-    String(p),
-    '--bind',
-    '127.0.0.1',
-    '--daemonize',
-    'yes',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--pidfile',
-    pidfile,
-    '--dir',
-    dir,
-    '--logfile',
-    path.join(dir, `redis-${p}.log`),
-  ]);
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(pidfile) || readFileSync(pidfile, 'utf8').trim() === '') {
-    if (Date.now() > deadline) throw new Error('redis-server did not write its pid file');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const pid = Number(readFileSync(pidfile, 'utf8').trim());
-  return {
-    url: `redis://127.0.0.1:${p}`,
-    port: p,
-    pid,
-    stop: async () => {
-      safeKill(pid, 'SIGTERM');
-      const until = Date.now() + 5000;
-      while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      if (isAlive(pid)) safeKill(pid, 'SIGKILL');
-    },
-  };
 }
 
 export function isAlive(pid: number): boolean {
