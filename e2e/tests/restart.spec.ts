@@ -73,9 +73,15 @@ test.describe('server killed and restarted while the page is open', () => {
       const stored = await agent.client.history(conversation.id, { limit: 200 });
       expect(stored.ok && stored.data.map((m) => m.text)).toEqual(expected);
       expect(stored.ok && stored.data.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-      // The agent saw each customer message once.
+      // The agent saw each customer message once. Its client emits live messages as they come and fills the gap
+      // its own reconnect left by sync, so arrival order may differ; a timeline (what the screens use) is by seq.
       await expect
-        .poll(() => agentInbox.filter((m) => m.sender.role === 'customer').map((m) => m.text))
+        .poll(() =>
+          agentInbox
+            .filter((m) => m.sender.role === 'customer')
+            .sort((a, b) => a.seq - b.seq)
+            .map((m) => m.text),
+        )
         .toEqual(['before the crash', 'offline one', 'offline two', 'offline three']);
 
       // And a reload shows the same, once each.

@@ -162,7 +162,7 @@ describe('message:send', () => {
     expect(doc.lastSeq).toBe(2);
   });
 
-  it('a retry long after (outside the recent ring) still returns the stored message', async () => {
+  it('a retry long after (70 newer messages) still returns the stored message', async () => {
     const { conversations, messages } = build();
     const c = customer();
     const conv = must(await conversations.open(c, 'billing')).conversation;
