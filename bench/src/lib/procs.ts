@@ -141,20 +141,7 @@ export async function waitForHttp(url: string, timeoutMs = 60_000, child?: Child
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A daemon that exited stays a zombie until init reaps it: that counts as gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isProcessAlive as isAlive } from '../../../server/src/store/embedded';
 
 // ---- CPU accounting from /proc: what each of our processes used, and what everything else used ----
 

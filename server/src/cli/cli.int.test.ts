@@ -62,6 +62,21 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** `create-agent` arguments: email from the username and billing by default; `tail` replaces --password-stdin. */
+const createAgentArgs = (
+  username: string,
+  opts: { email?: string; departments?: string; tail?: string[] } = {},
+): string[] => [
+  'create-agent',
+  '--username',
+  username,
+  '--email',
+  opts.email ?? `${username}@example.test`,
+  '--departments',
+  opts.departments ?? 'billing',
+  ...(opts.tail ?? ['--password-stdin']),
+];
+
 const login = (username: string, password: string) =>
   postJson(`${t.url}/api/auth/login`, { username, password });
 
@@ -77,16 +92,7 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
 
     const username = randomName('ann');
     const created = await runCli(
-      [
-        'create-agent',
-        '--username',
-        username,
-        '--email',
-        `${username}@example.test`,
-        '--departments',
-        'returns,billing',
-        '--password-stdin',
-      ],
+      createAgentArgs(username, { departments: 'returns,billing' }),
       env,
       'agent password 1\n',
     );
@@ -103,20 +109,7 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
 
   it('set-departments moves the open socket; disable-agent ends it within seconds', async () => {
     const username = randomName('bob');
-    const created = await runCli(
-      [
-        'create-agent',
-        '--username',
-        username,
-        '--email',
-        `${username}@example.test`,
-        '--departments',
-        'billing',
-        '--password-stdin',
-      ],
-      env,
-      'agent password 2',
-    );
+    const created = await runCli(createAgentArgs(username), env, 'agent password 2');
     expect(created.code, created.stderr).toBe(0);
     const session = (await login(username, 'agent password 2')).body as {
       accessToken: string;
@@ -163,20 +156,7 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
 
   it('reset-password: the old password stops working, the new one works, open logins end', async () => {
     const username = randomName('cy');
-    await runCli(
-      [
-        'create-agent',
-        '--username',
-        username,
-        '--email',
-        `${username}@example.test`,
-        '--departments',
-        'hr',
-        '--password-stdin',
-      ],
-      env,
-      'old password 3',
-    );
+    await runCli(createAgentArgs(username, { departments: 'hr' }), env, 'old password 3');
     const session = (await login(username, 'old password 3')).body as {
       accessToken: string;
       refreshToken: string;
@@ -199,112 +179,25 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
 
   it('fails clearly with the right exit codes', async () => {
     const username = randomName('dup');
-    const ok = await runCli(
-      [
-        'create-agent',
-        '--username',
-        username,
-        '--email',
-        `${username}@example.test`,
-        '--departments',
-        'billing',
-        '--password-stdin',
-      ],
-      env,
-      'agent password 4',
-    );
+    const ok = await runCli(createAgentArgs(username), env, 'agent password 4');
     expect(ok.code).toBe(0);
     const cases: [string[], string, number, RegExp][] = [
+      [createAgentArgs(username, { email: `x${username}@example.test` }), 'agent password 4', 1, /taken/],
       [
-        [
-          'create-agent',
-          '--username',
-          username,
-          '--email',
-          `x${username}@example.test`,
-          '--departments',
-          'billing',
-          '--password-stdin',
-        ],
-        'agent password 4',
-        1,
-        /taken/,
-      ],
-      [
-        [
-          'create-agent',
-          '--username',
-          randomName('n'),
-          '--email',
-          'n@example.test',
-          '--departments',
-          'nope',
-          '--password-stdin',
-        ],
+        createAgentArgs(randomName('n'), { email: 'n@example.test', departments: 'nope' }),
         'agent password 4',
         1,
         /Unknown department/,
       ],
+      [createAgentArgs(randomName('n'), { email: 'n2@example.test', tail: [] }), '', 2, /password-stdin/],
       [
-        [
-          'create-agent',
-          '--username',
-          randomName('n'),
-          '--email',
-          'n2@example.test',
-          '--departments',
-          'billing',
-        ],
-        '',
-        2,
-        /password-stdin/,
-      ],
-      [
-        [
-          'create-agent',
-          '--username',
-          randomName('n'),
-          '--email',
-          'n3@example.test',
-          '--departments',
-          'billing',
-          '--password',
-          'x',
-        ],
+        createAgentArgs(randomName('n'), { email: 'n3@example.test', tail: ['--password', 'x'] }),
         '',
         2,
         /never taken from arguments/,
       ],
-      [
-        [
-          'create-agent',
-          '--username',
-          randomName('n'),
-          '--email',
-          'n4@example.test',
-          '--departments',
-          'billing',
-          '--password-stdin',
-        ],
-        'short',
-        2,
-        /at least 8/,
-      ],
-      [
-        [
-          'create-agent',
-          '--username',
-          '{"$ne":""}',
-          '--email',
-          'n5@example.test',
-          '--departments',
-          'billing',
-          '--password-stdin',
-        ],
-        'agent password 4',
-        2,
-        /username/,
-      ],
+      [createAgentArgs(randomName('n'), { email: 'n4@example.test' }), 'short', 2, /at least 8/],
+      [createAgentArgs('{"$ne":""}', { email: 'n5@example.test' }), 'agent password 4', 2, /username/],
       [['create-department', '--id', 'billing', '--name', 'Again'], '', 1, /already exists/],
       [['create-department', '--id', 'Bad Id', '--name', 'X'], '', 2, /--id/],
       [['disable-agent', '--username', randomName('ghost')], '', 1, /No agent/],
@@ -370,20 +263,7 @@ describe('admin CLI with the embedded database (no MONGO_URI)', () => {
     };
 
     const username = randomName('emb');
-    const created = await runCli(
-      [
-        'create-agent',
-        '--username',
-        username,
-        '--email',
-        `${username}@example.test`,
-        '--departments',
-        'billing',
-        '--password-stdin',
-      ],
-      { DATA_DIR: dataDir },
-      'embedded password',
-    );
+    const created = await runCli(createAgentArgs(username), { DATA_DIR: dataDir }, 'embedded password');
     expect(created.code, created.stderr).toBe(0);
     // Same database: the running server sees the new agent at once.
     const res = await fetch(`${url}/api/auth/login`, {

@@ -262,20 +262,27 @@ interface DbLock {
 
 const lockPath = (dataDir: string) => path.join(dataDir, 'embedded-db.json');
 
-const alive = (pid: number): boolean => {
+/** True while the process runs; a daemon that exited but was not reaped yet (a zombie) counts as gone. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
-};
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // Gone between the two checks; or no /proc at all (macOS, Windows), where the signal check is all there is.
+    return !existsSync('/proc/self/stat');
+  }
+}
 
 /** The URI of an embedded database that another live process (the server) already runs in `dataDir`. */
 export function findRunningEmbeddedDb(dataDir: string): string | null {
   try {
     const lock = JSON.parse(readFileSync(lockPath(dataDir), 'utf8')) as DbLock;
-    return alive(lock.pid) && alive(lock.ownerPid) ? lock.uri : null;
+    return isProcessAlive(lock.pid) && isProcessAlive(lock.ownerPid) ? lock.uri : null;
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/store/embedded';
+import { isProcessAlive as alive, freePort } from '../../src/store/embedded';
 
 export interface TestRedis {
   url: string;
@@ -13,21 +13,6 @@ export interface TestRedis {
   /** Starts it again on the same port (empty, like a Redis restart without persistence). */
   restart(): Promise<void>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A daemon that exited stays a zombie until init reaps it: that counts as gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
