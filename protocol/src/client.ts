@@ -13,8 +13,9 @@ import {
   type TypingEvent,
   UNAUTHORIZED,
 } from './events';
+import { MAX_SYNC_MESSAGES } from './limits';
 import { decideRetry, Outbox, type OutboxItem } from './outbox';
-import { describeIssues, MAX_SYNC_MESSAGES, messageText, objectId } from './schemas';
+import { describeIssues, messageText, objectId } from './schemas';
 import type {
   AuthResponse,
   ConversationSummary,

@@ -1,12 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_PAGE_LIMIT, MAX_MESSAGE_CHARS, MAX_PAGE_LIMIT } from './limits';
 import { codePointLength, hasLoneSurrogate, hasNul, stripBidiControls } from './text';
 
 // Every schema is strict: unknown fields are refused, so `{role: 'agent'}` or `{$ne: ''}` never slip through.
-
-export const MAX_MESSAGE_CHARS = 4000;
-export const MAX_PAGE_LIMIT = 200;
-export const DEFAULT_PAGE_LIMIT = 50;
-export const MAX_SYNC_MESSAGES = 500;
 
 /** One id format for users, conversations and messages: a MongoDB ObjectId in lowercase hex. */
 export const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');

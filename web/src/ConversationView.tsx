@@ -1,5 +1,6 @@
 import type { Message, User } from '@support-chat/protocol';
 import type { OutboxItem } from '@support-chat/protocol/client';
+import { codePointLength, MAX_MESSAGE_CHARS } from '@support-chat/protocol/core';
 import {
   type FormEvent,
   type KeyboardEvent,
@@ -11,7 +12,6 @@ import {
   useState,
 } from 'react';
 import { type ChatState, type ChatStore, friendlyError } from './chat-store';
-import { codePointLength, MAX_MESSAGE_CHARS } from './limits';
 import { MessageText } from './MessageText';
 import { openDepartment } from './navigation';
 
