@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { notificationTitle, shouldNotify, toNotificationText } from './notification-policy';
+import {
+  escapeNotificationMarkup,
+  notificationContent,
+  notificationTitle,
+  shouldNotify,
+  toNotificationText,
+} from './notification-policy';
 
 const A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const B = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -67,5 +73,18 @@ describe('notification policy', () => {
 
   it('titles with customer and department', () => {
     expect(notificationTitle('alice', 'Billing Support')).toBe('alice — Billing Support');
+  });
+
+  it('escapes libnotify markup on Linux only, after truncating to the visible length', () => {
+    expect(escapeNotificationMarkup('<a href="x">&amp;</a>')).toBe('&lt;a href="x"&gt;&amp;amp;&lt;/a&gt;');
+    const message = { customerName: 'a&b', departmentName: '<i>D</i>', text: `${'&'.repeat(130)}` };
+    const linux = notificationContent(message, 'linux');
+    // 119 ampersands and the ellipsis were kept, each ampersand then escaped whole.
+    expect(linux.body).toBe(`${'&amp;'.repeat(119)}…`);
+    expect(linux.title).toBe('a\uFF06b — \u2039i\u203AD\u2039/i\u203A');
+    expect(notificationContent(message, 'darwin')).toEqual({
+      title: 'a&b — <i>D</i>',
+      body: `${'&'.repeat(119)}…`,
+    });
   });
 });

@@ -39,3 +39,32 @@ export const toNotificationText = (text: string, max = NOTIFICATION_BODY_MAX_CHA
 
 export const notificationTitle = (customerName: string, departmentName: string): string =>
   `${toNotificationText(customerName, 64)} — ${toNotificationText(departmentName, 64)}`;
+
+/** Markup escapes for a libnotify body (the spec's body markup): tags and entities then show as typed. */
+export const escapeNotificationMarkup = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// The summary is plain text by the spec (GNOME, KDE, mako show an entity as typed) but markup on others
+// (dunst): only text without markup characters reads right and stays inert on both.
+const TITLE_MARKUP_LOOKALIKES: Record<string, string> = { '&': '\uFF06', '<': '\u2039', '>': '\u203A' };
+
+/** A title free of markup characters: `&`, `<`, `>` become ＆ ‹ ›. */
+export const neutraliseTitleMarkup = (text: string): string =>
+  text.replace(/[&<>]/g, (char) => TITLE_MARKUP_LOOKALIKES[char] ?? '');
+
+export interface NotificationContent {
+  title: string;
+  body: string;
+}
+
+/** Title and body as the OS receives them: truncated first, then escaped where the OS renders markup. */
+export const notificationContent = (
+  message: { customerName: string; departmentName: string; text: string },
+  /** `process.platform` of main: only Linux (libnotify) renders markup. */
+  platform: string,
+): NotificationContent => {
+  const title = notificationTitle(message.customerName, message.departmentName);
+  const body = toNotificationText(message.text);
+  if (platform !== 'linux') return { title, body };
+  return { title: neutraliseTitleMarkup(title), body: escapeNotificationMarkup(body) };
+};

@@ -116,6 +116,7 @@ async function start(): Promise<void> {
     overlayIcon: () => nativeImage.createFromBuffer(unreadOverlayPng(16)),
   });
   const notifications = new NotificationService({
+    platform: process.platform,
     isSupported: () => Notification.isSupported(),
     create: (options) => new Notification({ ...options, icon }),
     getWindow: () => (window && !window.isDestroyed() ? window : null),

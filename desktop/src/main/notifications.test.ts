@@ -20,10 +20,12 @@ class FakeNotification extends FakeEmitter {
 const setup = (
   window: { focused: boolean; visible?: boolean; minimized?: boolean } | null,
   supported = true,
+  platform: NodeJS.Platform = 'darwin',
 ) => {
   const created: FakeNotification[] = [];
   const opened: string[] = [];
   const service = new NotificationService({
+    platform,
     isSupported: () => supported,
     create: (options) => {
       const n = new FakeNotification(options);
@@ -98,6 +100,32 @@ describe('NotificationService', () => {
     expect(Array.from(body).length).toBeLessThanOrEqual(120);
     expect(body.startsWith('<img src=x onerror=alert(1)>')).toBe(true);
     expect(body.endsWith('…')).toBe(true);
+  });
+
+  it('on Linux, escapes markup in the body after truncating, so links and tags show as text', () => {
+    const { service, created } = setup({ focused: false }, true, 'linux');
+    const text = `<a href="https://evil.example/">Click</a> Tom & Jerry <b>bold</b> ${'x'.repeat(200)}`;
+    service.notify(customerMessage({ text, customerName: 'Bob <b>&', departmentName: 'Sales & Support' }));
+    const { title, body } = created[0]!.options;
+    expect(body!.startsWith('&lt;a href="https://evil.example/"&gt;Click&lt;/a&gt; Tom &amp; Jerry ')).toBe(
+      true,
+    );
+    expect(body).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(body).not.toMatch(/<|>|&(?!amp;|lt;|gt;)/);
+    // Truncated to 120 characters as typed, then escaped: no entity is cut in half.
+    expect(body!.endsWith('x…')).toBe(true);
+    expect(title).toBe('Bob \u2039b\u203A\uFF06 — Sales \uFF06 Support');
+  });
+
+  it('leaves the text as typed where the OS shows plain text', () => {
+    for (const platform of ['darwin', 'win32'] as const) {
+      const { service, created } = setup({ focused: false }, true, platform);
+      service.notify(customerMessage({ text: 'Tom & <b>Jerry</b>', departmentName: 'Sales & Support' }));
+      expect(created[0]!.options).toMatchObject({
+        title: 'alice — Sales & Support',
+        body: 'Tom & <b>Jerry</b>',
+      });
+    }
   });
 
   it('opens that conversation when the notification is clicked', () => {

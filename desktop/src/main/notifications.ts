@@ -1,7 +1,7 @@
 // Native notifications for new customer messages; clicking one brings the window back on that conversation.
 import type { NotificationConstructorOptions } from 'electron';
 import type { NotifyRequest } from '../common/ipc';
-import { notificationTitle, shouldNotify, toNotificationText } from '../common/notification-policy';
+import { notificationContent, shouldNotify } from '../common/notification-policy';
 import { createLogger } from './logger';
 
 const log = createLogger('notifications');
@@ -21,6 +21,8 @@ export interface NotificationDeps {
   isSupported: () => boolean;
   create: (options: NotificationConstructorOptions) => NotificationLike;
   getWindow: () => NotificationWindow | null;
+  /** Linux notification daemons render markup, so the text is escaped there. */
+  platform: NodeJS.Platform;
   /** Shows and focuses the window, then tells the renderer to open the conversation. */
   openConversation: (conversationId: string) => void;
 }
@@ -45,8 +47,7 @@ export class NotificationService {
       return false;
     }
     const notification = this.deps.create({
-      title: notificationTitle(request.customerName, request.departmentName),
-      body: toNotificationText(request.text),
+      ...notificationContent(request, this.deps.platform),
       silent: false,
     });
     this.live.add(notification);
