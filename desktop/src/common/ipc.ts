@@ -33,8 +33,8 @@ export interface Settings {
   lastUsername: string | null;
 }
 
+/** What the renderer may change; the server URL is saved by a successful login only. */
 export interface SettingsPatch {
-  serverUrl?: string;
   startAtLogin?: boolean;
 }
 

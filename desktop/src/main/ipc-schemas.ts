@@ -2,29 +2,17 @@
 import { schemas } from '@support-chat/protocol';
 import { z } from 'zod';
 import type { IpcChannel } from '../common/ipc';
+import { checkServerUrl } from '../common/server-url';
 
-/** http(s) URL of a server, without credentials; normalised to its origin plus path (no trailing slash). */
+/** The chat server's URL by the one rule of `common/server-url` (https, or http on loopback), normalised. */
 export const serverUrl = z
   .string()
-  .trim()
   .max(2048)
   .transform((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a URL such as https://chat.example.com' });
-      return z.NEVER;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      ctx.addIssue({ code: 'custom', message: 'must start with https:// or http://' });
-      return z.NEVER;
-    }
-    if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' });
-      return z.NEVER;
-    }
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    const checked = checkServerUrl(value);
+    if (checked.ok) return checked.url;
+    ctx.addIssue({ code: 'custom', message: checked.message });
+    return z.NEVER;
   });
 
 const noArgument = z.undefined();
@@ -48,6 +36,7 @@ export const ipcRequestSchemas = {
   }),
   'badge:setUnread': z.strictObject({ count: z.int().min(0).max(1_000_000) }),
   'settings:get': noArgument,
-  'settings:set': z.strictObject({ serverUrl: serverUrl.optional(), startAtLogin: z.boolean().optional() }),
+  // The server URL changes only through a successful login, never from the renderer's settings.
+  'settings:set': z.strictObject({ startAtLogin: z.boolean().optional() }),
   'shell:openExternal': z.strictObject({ url: z.string().max(8192) }),
 } as const satisfies Record<IpcChannel, z.ZodType>;

@@ -97,6 +97,11 @@ describe('IPC handlers', () => {
           },
         ],
       ],
+      ['auth:login', [{ serverUrl: 'http://chat.example.com', username: 'a', password: 'b' }]],
+      ['auth:login', [{ serverUrl: 'http://192.168.1.10:3000', username: 'a', password: 'b' }]],
+      // Only a successful login saves the server URL: the renderer cannot point the app elsewhere.
+      ['settings:set', [{ serverUrl: 'https://other.example.com' }]],
+      ['settings:set', [{ serverUrl: 'https://other.example.com', startAtLogin: true }]],
       ['settings:set', [{ serverUrl: 'file:///etc/passwd' }]],
       ['settings:set', [{ lastUsername: 'someone' }]],
       ['shell:openExternal', [{ url: 42 }]],

@@ -42,4 +42,14 @@ describe('SettingsStore', () => {
     writeFileSync(path.join(dir, 'settings.json'), '{not json');
     expect(await SettingsStore.inDirectory(dir).load()).toEqual(DEFAULT_SETTINGS);
   });
+
+  it('keeps a saved server URL only if it passes the server rule (https, or http on loopback)', async () => {
+    const file = path.join(dir, 'settings.json');
+    writeFileSync(file, JSON.stringify({ serverUrl: 'http://chat.example.com', lastUsername: 'ann' }));
+    expect((await SettingsStore.inDirectory(dir).load()).serverUrl).toBe(DEFAULT_SETTINGS.serverUrl);
+    writeFileSync(file, JSON.stringify({ serverUrl: 'http://localhost:3000/' }));
+    expect((await SettingsStore.inDirectory(dir).load()).serverUrl).toBe('http://localhost:3000');
+    writeFileSync(file, JSON.stringify({ serverUrl: 'https://chat.example.com/' }));
+    expect((await SettingsStore.inDirectory(dir).load()).serverUrl).toBe('https://chat.example.com');
+  });
 });

@@ -45,7 +45,10 @@ export class SettingsStore {
     return { ...this.current };
   }
 
-  async update(patch: SettingsPatch & { lastUsername?: string | null }): Promise<Settings> {
+  /** `serverUrl` and `lastUsername` come from a successful login in main, never from the renderer. */
+  async update(
+    patch: SettingsPatch & { serverUrl?: string; lastUsername?: string | null },
+  ): Promise<Settings> {
     const next: Settings = { ...this.current };
     if (patch.serverUrl !== undefined) next.serverUrl = patch.serverUrl;
     if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin;

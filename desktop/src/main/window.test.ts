@@ -144,6 +144,10 @@ describe('content security policy', () => {
       "connect-src 'self' http://127.0.0.1:3000 ws://127.0.0.1:3000",
     );
     expect(contentSecurityPolicy(null)).toContain("connect-src 'self';");
+    // A server outside the rule (plain http off loopback, other schemes) is not reachable at all.
+    for (const server of ['http://chat.example.com', 'ws://chat.example.com', 'javascript:alert(1)', 'x']) {
+      expect(contentSecurityPolicy(server), server).toContain("connect-src 'self';");
+    }
   });
 
   it('is added to our pages through the session and every permission is refused', () => {

@@ -7,6 +7,7 @@ import type {
   WebPreferences,
 } from 'electron';
 import { APP_HOST, APP_SCHEME, MainEvent } from '../common/ipc';
+import { checkServerUrl } from '../common/server-url';
 import { createLogger } from './logger';
 
 const log = createLogger('window');
@@ -73,14 +74,12 @@ export const secureWebPreferences = (preloadPath: string): WebPreferences => ({
 /** Strict CSP: only the app's own scripts and styles, and network only to the configured server. */
 export const contentSecurityPolicy = (serverUrl: string | null): string => {
   const connect = ["'self'"];
-  if (serverUrl) {
-    try {
-      const server = new URL(serverUrl);
-      const ws = server.protocol === 'https:' ? 'wss:' : 'ws:';
-      connect.push(server.origin, `${ws}//${server.host}`);
-    } catch {
-      // An unparsable server URL adds nothing: the page can then reach only itself.
-    }
+  // A URL outside the server rule adds nothing: the page can then reach only itself.
+  const checked = serverUrl ? checkServerUrl(serverUrl) : null;
+  if (checked?.ok) {
+    const server = new URL(checked.url);
+    const ws = server.protocol === 'https:' ? 'wss:' : 'ws:';
+    connect.push(server.origin, `${ws}//${server.host}`);
   }
   return [
     "default-src 'none'",
