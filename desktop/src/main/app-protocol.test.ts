@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAppProtocolHandler, resolveAppFile } from './app-protocol';
+import { contentSecurityPolicy } from './window';
 
 const ROOT = path.resolve('/app/dist/renderer');
 
@@ -38,5 +39,35 @@ describe('app:// protocol', () => {
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await response.text()).toBe('<!doctype html>');
     expect((await handler({ url: 'app://support-chat/..%2f..%2fsecret' })).status).toBe(404);
+  });
+
+  it('answers 404s (bad path, missing file) with the same CSP and nosniff, as plain text', async () => {
+    const handler = createAppProtocolHandler(
+      ROOT,
+      async () => {
+        throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      },
+      () => 'https://chat.example.com',
+    );
+    for (const url of ['app://support-chat/missing.js', 'app://support-chat/..%2fsecret', 'app://evil/x']) {
+      const response = await handler({ url });
+      expect(response.status, url).toBe(404);
+      expect(response.headers.get('content-security-policy'), url).toBe(
+        contentSecurityPolicy('https://chat.example.com'),
+      );
+      expect(response.headers.get('x-content-type-options'), url).toBe('nosniff');
+      expect(response.headers.get('content-type'), url).toBe('text/plain; charset=utf-8');
+    }
+  });
+
+  it('labels unknown file types as opaque bytes, never sniffed', async () => {
+    const handler = createAppProtocolHandler(
+      ROOT,
+      async () => Buffer.from('<script>'),
+      () => null,
+    );
+    const response = await handler({ url: 'app://support-chat/data.bin' });
+    expect(response.headers.get('content-type')).toBe('application/octet-stream');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });

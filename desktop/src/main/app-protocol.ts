@@ -36,22 +36,30 @@ export const resolveAppFile = (root: string, url: string): string | null => {
   return file.startsWith(rootWithSep) ? file : null;
 };
 
+/** Every answer of the handler, errors included, carries its own CSP and nosniff: Electron may never run
+ * `onHeadersReceived` for a custom scheme, so these headers must not depend on it. */
+const appResponse = (body: BodyInit, status: number, contentType: string, csp: string): Response =>
+  new Response(body, {
+    status,
+    headers: {
+      'Content-Type': contentType,
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+
 export const createAppProtocolHandler =
   (root: string, readFile: (file: string) => Promise<Buffer>, getServerUrl: () => string | null) =>
   async (request: { url: string }): Promise<Response> => {
+    const csp = contentSecurityPolicy(getServerUrl());
+    const notFound = () => appResponse('Not found', 404, 'text/plain; charset=utf-8', csp);
     const file = resolveAppFile(root, request.url);
-    if (!file) return new Response('Not found', { status: 404 });
+    if (!file) return notFound();
     try {
       const body = await readFile(file);
-      return new Response(new Uint8Array(body), {
-        status: 200,
-        headers: {
-          'Content-Type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
-          'Content-Security-Policy': contentSecurityPolicy(getServerUrl()),
-          'X-Content-Type-Options': 'nosniff',
-        },
-      });
+      const type = contentTypes[path.extname(file)] ?? 'application/octet-stream';
+      return appResponse(new Uint8Array(body), 200, type, csp);
     } catch {
-      return new Response('Not found', { status: 404 });
+      return notFound();
     }
   };

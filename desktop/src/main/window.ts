@@ -133,6 +133,7 @@ type SessionLike = {
 export const hardenSession = (session: SessionLike, getServerUrl: () => string | null): void => {
   session.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...details.responseHeaders };
+    // A second layer only: app:// answers carry their own CSP (this hook may not fire for custom schemes).
     // Only our own pages get our CSP; responses of the chat server keep their own headers.
     if (isAppUrl(details.url) || details.resourceType === 'mainFrame') {
       headers['Content-Security-Policy'] = [contentSecurityPolicy(getServerUrl())];
