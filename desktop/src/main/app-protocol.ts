@@ -38,7 +38,7 @@ export const resolveAppFile = (root: string, url: string): string | null => {
 
 /** Every answer of the handler, errors included, carries its own CSP and nosniff: Electron may never run
  * `onHeadersReceived` for a custom scheme, so these headers must not depend on it. */
-const appResponse = (body: BodyInit, status: number, contentType: string, csp: string): Response =>
+const appResponse = (body: string | Uint8Array, status: number, contentType: string, csp: string): Response =>
   new Response(body, {
     status,
     headers: {

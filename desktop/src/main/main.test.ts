@@ -31,6 +31,8 @@ const fake = vi.hoisted(() => {
     opened: [] as string[],
     ready: null as null | (() => void),
     permissionHandler: null as null | Handler,
+    dialogs: [] as string[],
+    dialogAnswer: 0,
   };
   class FakeWebContents extends Emitter {
     sent: unknown[][] = [];
@@ -140,6 +142,12 @@ const fake = vi.hoisted(() => {
       },
     },
     shell: { openExternal: async (url: string) => void state.opened.push(url) },
+    dialog: {
+      showMessageBox: async (options: { message: string }) => {
+        state.dialogs.push(options.message);
+        return { response: state.dialogAnswer };
+      },
+    },
   };
   return { state, electron };
 });
@@ -268,5 +276,16 @@ describe('main process wiring (fake electron)', () => {
       data: { opened: true },
     });
     expect(fake.state.opened).toEqual(['https://example.com/']);
+  });
+
+  it('shows the punycode host of an internationalised link and opens it only when confirmed', async () => {
+    fake.state.opened.length = 0;
+    const url = 'https://\u0430pple.com/login'; // Cyrillic а
+    fake.state.dialogAnswer = 0;
+    expect(await invoke('shell:openExternal', { url })).toEqual({ ok: true, data: { opened: false } });
+    expect(fake.state.dialogs).toEqual(['Open a link to xn--pple-43d.com?']);
+    fake.state.dialogAnswer = 1;
+    expect(await invoke('shell:openExternal', { url })).toEqual({ ok: true, data: { opened: true } });
+    expect(fake.state.opened).toEqual(['https://xn--pple-43d.com/login']);
   });
 });

@@ -6,6 +6,7 @@ import { ok } from '@support-chat/protocol';
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   Menu,
   Notification,
@@ -29,10 +30,10 @@ import { SettingsStore } from './settings';
 import { TrayService } from './tray';
 import {
   createSecureWindow,
+  ExternalLinkOpener,
   hardenSession,
   hardenWebContents,
   hideOnClose,
-  openExternalSafely,
   showConversation,
 } from './window';
 
@@ -44,7 +45,8 @@ protocol.registerSchemesAsPrivileged([
 ]);
 
 // Every web contents, whoever made it, gets the same navigation and popup rules.
-app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, shell));
+const links = new ExternalLinkOpener(shell, dialog);
+app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, links));
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -89,7 +91,7 @@ async function start(): Promise<void> {
 
   const makeWindow = (): BrowserWindow => {
     const win = createSecureWindow(
-      { BrowserWindow, shell, preloadPath: path.join(__dirname, '../preload/preload.cjs') },
+      { BrowserWindow, links, preloadPath: path.join(__dirname, '../preload/preload.cjs') },
       { width: 1200, height: 800, minWidth: 720, minHeight: 480, title: 'Support Chat', icon },
     );
     hideOnClose(win, () => quitting);
@@ -153,7 +155,7 @@ async function start(): Promise<void> {
       if (patch.startAtLogin !== undefined) await autoStart.apply(patch.startAtLogin);
       return ok(await settings.update(patch));
     },
-    'shell:openExternal': async (request) => ok({ opened: openExternalSafely(shell, request.url) }),
+    'shell:openExternal': async (request) => ok({ opened: await links.open(request.url) }),
   });
 
   await auth.restore();

@@ -1,14 +1,15 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
-import { FakeEmitter, FakeEvent, FakeShell } from './test/fakes';
+import { FakeDialog, FakeEmitter, FakeEvent, FakeShell } from './test/fakes';
 import {
   contentSecurityPolicy,
   createSecureWindow,
+  ExternalLinkOpener,
   hardenSession,
   hardenWebContents,
   hideOnClose,
   isAppUrl,
-  openExternalSafely,
+  isInternationalisedHost,
   safeExternalUrl,
   secureWebPreferences,
   showConversation,
@@ -29,14 +30,23 @@ class FakeBrowserWindow {
   }
 }
 
-const makeWindow = () => {
+const makeLinks = (dialogAnswer = 0) => {
   const shell = new FakeShell();
+  const dialog = new FakeDialog(dialogAnswer);
+  return { shell, dialog, links: new ExternalLinkOpener(shell, dialog) };
+};
+
+const makeWindow = () => {
+  const { shell, links } = makeLinks();
   const window = createSecureWindow(
-    { BrowserWindow: FakeBrowserWindow as never, shell, preloadPath: '/app/dist/preload/preload.cjs' },
+    { BrowserWindow: FakeBrowserWindow as never, links, preloadPath: '/app/dist/preload/preload.cjs' },
     { width: 800, height: 600 },
   ) as unknown as FakeBrowserWindow;
-  return { window, shell };
+  return { window, shell, links };
 };
+
+/** Lets the fire-and-forget `links.open` of an event handler finish. */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('createSecureWindow', () => {
   it('creates windows with exactly the hardened web preferences', () => {
@@ -59,11 +69,12 @@ describe('createSecureWindow', () => {
     expect(secureWebPreferences('x')).toEqual({ ...window.options.webPreferences, preload: 'x' });
   });
 
-  it('prevents navigation away from the app, and opens https links in the OS browser instead', () => {
+  it('prevents navigation away from the app, and opens https links in the OS browser instead', async () => {
     const { window, shell } = makeWindow();
     const away = new FakeEvent();
     window.webContents.emit('will-navigate', away, 'https://evil.example/phish');
     expect(away.defaultPrevented).toBe(true);
+    await settled();
     expect(shell.opened).toEqual(['https://evil.example/phish']);
 
     for (const url of ['file:///etc/passwd', 'http://example.com/', 'javascript:alert(1)']) {
@@ -71,6 +82,7 @@ describe('createSecureWindow', () => {
       window.webContents.emit('will-navigate', event, url);
       expect(event.defaultPrevented).toBe(true);
     }
+    await settled();
     expect(shell.opened).toHaveLength(1);
 
     const inside = new FakeEvent();
@@ -89,19 +101,20 @@ describe('createSecureWindow', () => {
     expect([redirect, frame, webview].map((e) => e.defaultPrevented)).toEqual([true, true, true]);
   });
 
-  it('denies window.open; https targets go to the OS browser, others nowhere', () => {
+  it('denies window.open; https targets go to the OS browser, others nowhere', async () => {
     const { window, shell } = makeWindow();
     const open = window.webContents.windowOpenHandler!;
     expect(open({ url: 'https://docs.example/help' })).toEqual({ action: 'deny' });
     expect(open({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
     expect(open({ url: 'app://support-chat/index.html' })).toEqual({ action: 'deny' });
+    await settled();
     expect(shell.opened).toEqual(['https://docs.example/help']);
   });
 });
 
 describe('opening external links', () => {
-  it('opens only parsed https: URLs', () => {
-    const shell = new FakeShell();
+  it('opens only parsed https: URLs', async () => {
+    const { shell, dialog, links } = makeLinks();
     const refused = [
       'javascript:alert(1)',
       'file:///etc/passwd',
@@ -114,11 +127,47 @@ describe('opening external links', () => {
       42,
       null,
     ];
-    for (const url of refused) expect(openExternalSafely(shell, url)).toBe(false);
+    for (const url of refused) expect(await links.open(url)).toBe(false);
     expect(shell.opened).toEqual([]);
-    expect(openExternalSafely(shell, 'HTTPS://Example.com/a b')).toBe(true);
+    expect(await links.open('HTTPS://Example.com/a b')).toBe(true);
     expect(shell.opened).toEqual(['https://example.com/a%20b']);
+    expect(dialog.shown).toEqual([]);
     expect(safeExternalUrl(' javascript:alert(1)')).toBeNull();
+  });
+
+  it('shows the real (punycode) host of an internationalised link before opening it', async () => {
+    const lookalike = 'https://\u0430pple.com/account?x=1'; // Cyrillic а, reads as apple.com
+    const refused = makeLinks(0);
+    expect(await refused.links.open(lookalike)).toBe(false);
+    expect(refused.shell.opened).toEqual([]);
+    const [box] = refused.dialog.shown;
+    expect(box).toMatchObject({
+      type: 'warning',
+      message: 'Open a link to xn--pple-43d.com?',
+      defaultId: 0,
+      cancelId: 0,
+      buttons: ['Cancel', 'Open in browser'],
+    });
+    expect(box!.detail).toContain('"\u0430pple.com"');
+    expect(box!.detail).toContain('https://xn--pple-43d.com/account?x=1');
+
+    const confirmed = makeLinks(1);
+    expect(await confirmed.links.open(lookalike)).toBe(true);
+    expect(confirmed.shell.opened).toEqual(['https://xn--pple-43d.com/account?x=1']);
+
+    // Also when the window navigates (a clicked link) rather than asking through IPC.
+    const { window, shell } = makeWindow();
+    window.webContents.emit('will-navigate', new FakeEvent(), 'https://b\u00fccher.example/');
+    await settled();
+    expect(shell.opened).toEqual([]);
+  });
+
+  it('tells internationalised hosts from plain ones', () => {
+    expect(isInternationalisedHost(new URL('https://m\u00fcnchen.de').hostname)).toBe(true);
+    expect(isInternationalisedHost(new URL('https://xn--mnchen-3ya.de').hostname)).toBe(true);
+    expect(isInternationalisedHost(new URL('https://shop.\u4f8b\u3048.jp').hostname)).toBe(true);
+    expect(isInternationalisedHost(new URL('https://example.com').hostname)).toBe(false);
+    expect(isInternationalisedHost(new URL('https://axn--b.example').hostname)).toBe(false);
   });
 
   it('knows its own pages', () => {
@@ -191,10 +240,11 @@ describe('content security policy', () => {
 });
 
 describe('window behaviour', () => {
-  it('hardens a web contents once, however often it is asked', () => {
-    const { window, shell } = makeWindow();
-    hardenWebContents(window.webContents as never, shell);
+  it('hardens a web contents once, however often it is asked', async () => {
+    const { window, shell, links } = makeWindow();
+    hardenWebContents(window.webContents as never, links);
     window.webContents.emit('will-navigate', new FakeEvent(), 'https://docs.example/');
+    await settled();
     expect(shell.opened).toEqual(['https://docs.example/']);
     expect(window.webContents.listeners.get('will-navigate')).toHaveLength(1);
   });

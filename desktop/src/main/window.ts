@@ -1,7 +1,9 @@
 // One function creates every window, and one hardens every web contents: no Node, no navigation, no popups.
+import { domainToUnicode } from 'node:url';
 import type {
   BrowserWindow,
   BrowserWindowConstructorOptions,
+  MessageBoxOptions,
   Session,
   WebContents,
   WebPreferences,
@@ -39,21 +41,64 @@ export interface ShellLike {
   openExternal(url: string): Promise<void>;
 }
 
-/** Opens `url` in the OS browser when it is a parsed https: URL; returns whether it did. */
-export const openExternalSafely = (shell: ShellLike, url: unknown): boolean => {
-  const safe = safeExternalUrl(url);
-  if (!safe) {
-    log.warn(
-      { scheme: typeof url === 'string' ? url.split(':', 1)[0]?.slice(0, 16) : typeof url },
-      'external URL refused',
-    );
-    return false;
+/** Electron's `dialog` as far as the link confirmation needs it. */
+export interface ConfirmDialogLike {
+  showMessageBox(options: MessageBoxOptions): Promise<{ response: number }>;
+}
+
+/** A host written with non-ASCII characters: the URL parser turned at least one label into punycode. */
+export const isInternationalisedHost = (hostname: string): boolean =>
+  hostname.split('.').some((label) => label.startsWith('xn--'));
+
+const OPEN_BUTTON = 1;
+
+/** Opens links in the OS browser: parsed https: URLs only, and IDN hosts only after showing the real host. */
+export class ExternalLinkOpener {
+  constructor(
+    private readonly shell: ShellLike,
+    private readonly dialog: ConfirmDialogLike,
+  ) {}
+
+  /** Returns whether the link was handed to the OS browser. */
+  async open(url: unknown): Promise<boolean> {
+    const safe = safeExternalUrl(url);
+    if (!safe) {
+      log.warn(
+        { scheme: typeof url === 'string' ? url.split(':', 1)[0]?.slice(0, 16) : typeof url },
+        'external URL refused',
+      );
+      return false;
+    }
+    const { hostname } = new URL(safe);
+    if (isInternationalisedHost(hostname) && !(await this.confirmInternationalHost(safe, hostname))) {
+      log.info({}, 'external link to an internationalised host not confirmed');
+      return false;
+    }
+    this.shell
+      .openExternal(safe)
+      .catch((error: unknown) => log.warn({ error: String(error) }, 'openExternal failed'));
+    return true;
   }
-  shell
-    .openExternal(safe)
-    .catch((error: unknown) => log.warn({ error: String(error) }, 'openExternal failed'));
-  return true;
-};
+
+  // Lookalike letters (Cyrillic а for Latin a) can imitate a known site: the agent sees the punycode host.
+  private async confirmInternationalHost(href: string, hostname: string): Promise<boolean> {
+    const { response } = await this.dialog.showMessageBox({
+      type: 'warning',
+      title: 'Open link',
+      message: `Open a link to ${hostname}?`,
+      detail:
+        `The link's site name has international characters and reads as "${domainToUnicode(hostname)}". ` +
+        `Such names can imitate another site. The real address is:\n\n${href}`,
+      buttons: ['Cancel', 'Open in browser'],
+      defaultId: 0,
+      cancelId: 0,
+      noLink: true,
+    });
+    return response === OPEN_BUTTON;
+  }
+}
+
+export type LinkOpener = Pick<ExternalLinkOpener, 'open'>;
 
 /** The exact web preferences of every window. */
 export const secureWebPreferences = (preloadPath: string): WebPreferences => ({
@@ -102,14 +147,14 @@ type WebContentsLike = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;
 const hardened = new WeakSet<object>();
 
 /** Denies navigation, redirects, webviews and new windows; https: links go to the OS browser instead. */
-export const hardenWebContents = (contents: WebContentsLike, shell: ShellLike): void => {
+export const hardenWebContents = (contents: WebContentsLike, links: LinkOpener): void => {
   // Called by createSecureWindow and again for every `web-contents-created`: one set of listeners only.
   if (hardened.has(contents)) return;
   hardened.add(contents);
   const refuseNavigation = (event: { preventDefault(): void }, url: string) => {
     if (isAppUrl(url)) return;
     event.preventDefault();
-    openExternalSafely(shell, url);
+    void links.open(url);
   };
   contents.on('will-navigate', (event, url) => refuseNavigation(event, url));
   contents.on('will-frame-navigate', (event) => {
@@ -120,7 +165,7 @@ export const hardenWebContents = (contents: WebContentsLike, shell: ShellLike): 
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    openExternalSafely(shell, url);
+    void links.open(url);
     return { action: 'deny' };
   });
 };
@@ -147,7 +192,7 @@ export const hardenSession = (session: SessionLike, getServerUrl: () => string |
 
 export interface SecureWindowDeps {
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
-  shell: ShellLike;
+  links: LinkOpener;
   preloadPath: string;
 }
 
@@ -161,7 +206,7 @@ export const createSecureWindow = (
     show: false,
     webPreferences: secureWebPreferences(deps.preloadPath),
   });
-  hardenWebContents(window.webContents, deps.shell);
+  hardenWebContents(window.webContents, deps.links);
   return window;
 };
 

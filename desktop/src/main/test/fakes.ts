@@ -1,5 +1,5 @@
 // Fakes of the Electron objects the services take; they record what was done to them.
-import type { IpcMainInvokeEvent } from 'electron';
+import type { IpcMainInvokeEvent, MessageBoxOptions } from 'electron';
 import type { Keychain } from '../credentials';
 
 type Listener = (...args: never[]) => unknown;
@@ -28,6 +28,16 @@ export class FakeShell {
   readonly opened: string[] = [];
   async openExternal(url: string): Promise<void> {
     this.opened.push(url);
+  }
+}
+
+/** Records the message boxes shown and answers each with the button index it was given. */
+export class FakeDialog {
+  readonly shown: MessageBoxOptions[] = [];
+  constructor(private readonly answer = 0) {}
+  async showMessageBox(options: MessageBoxOptions): Promise<{ response: number }> {
+    this.shown.push(options);
+    return { response: this.answer };
   }
 }
 
