@@ -17,12 +17,26 @@ export interface AutoStartDeps {
 
 export const HIDDEN_ARG = '--hidden';
 
+/**
+ * One argument of a Desktop Entry `Exec=` value, by the spec's rules in their order: quoted, with `"`, backtick,
+ * `$` and backslash escaped by a backslash; `%` doubled (field codes); then the string escapes of every value
+ * (backslash, newline, tab, carriage return). Other control characters cannot be written in a desktop entry.
+ */
+export const quoteExecArgument = (argument: string): string => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(argument)) {
+    throw new Error('The path of the app contains control characters: no autostart entry can name it.');
+  }
+  const quoted = `"${argument.replace(/["`$\\]/g, '\\$&').replace(/%/g, '%%')}"`;
+  return quoted.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+};
+
 export const desktopEntry = (executable: string): string =>
   [
     '[Desktop Entry]',
     'Type=Application',
     'Name=Support Chat',
-    `Exec="${executable.replace(/(["`$\\])/g, '\\$1')}" ${HIDDEN_ARG}`,
+    `Exec=${quoteExecArgument(executable)} ${HIDDEN_ARG}`,
     'X-GNOME-Autostart-enabled=true',
     'Terminal=false',
     '',
