@@ -2,7 +2,13 @@
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
-const external = ['electron', 'keytar', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const external = [
+  'electron',
+  'electron-updater',
+  'keytar',
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+];
 
 const target = process.env.DESKTOP_TARGET === 'preload' ? 'preload' : 'main';
 

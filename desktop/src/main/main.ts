@@ -28,6 +28,7 @@ import { createLogger } from './logger';
 import { NotificationService } from './notifications';
 import { SettingsStore } from './settings';
 import { TrayService } from './tray';
+import { UpdateService } from './updates';
 import {
   createSecureWindow,
   ExternalLinkOpener,
@@ -173,4 +174,18 @@ async function start(): Promise<void> {
 
   window = makeWindow();
   log.info({ version: app.getVersion() }, 'started');
+
+  const updates = new UpdateService({
+    // Loaded only when packaged: a development run has no installer to replace.
+    updater: app.isPackaged
+      ? (require('electron-updater') as typeof import('electron-updater')).autoUpdater
+      : null,
+    // The feed of the server an agent logged into (a saved last username means a login saved that URL).
+    getServerUrl: () => auth.serverUrl ?? (settings.get().lastUsername ? settings.get().serverUrl : null),
+    every: (ms, check) => {
+      const timer = setInterval(() => void check(), ms);
+      return () => clearInterval(timer);
+    },
+  });
+  void updates.start();
 }
