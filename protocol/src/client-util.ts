@@ -1,5 +1,7 @@
-// Small helpers of the chat client that run the same in browsers and Node: ids, JWT expiry, HTTP error mapping.
+// Small helpers of the chat client that run the same in browsers and Node: ids, JWT expiry, HTTP error mapping,
+// answer checks and the event emitter.
 import { type ApiError, ErrorCode } from './errors';
+import type { Message, User } from './types';
 
 /** A UUIDv4: crypto.randomUUID where it exists (secure contexts), else built from getRandomValues. */
 export function newClientMsgId(): string {
@@ -100,9 +102,71 @@ export const unavailable = (message = 'Cannot reach the server. Check your conne
   message,
 });
 
+export const badAnswer = (): ApiError => ({
+  code: ErrorCode.internal,
+  message: 'Unexpected answer from the server.',
+});
+
+export const notLoggedIn = (): ApiError => ({
+  code: ErrorCode.unauthorized,
+  message: 'You are not logged in.',
+});
+
 /** A shape check for acknowledgements coming off the wire. */
 export function isResult(x: unknown): x is { ok: boolean; data?: unknown; error?: ApiError } {
   if (typeof x !== 'object' || x === null || typeof (x as { ok?: unknown }).ok !== 'boolean') return false;
   const r = x as { ok: boolean; error?: { code?: unknown; message?: unknown } };
   return r.ok || (typeof r.error?.code === 'string' && typeof r.error?.message === 'string');
+}
+
+export const isMessage = (m: unknown): m is Message =>
+  typeof m === 'object' &&
+  m !== null &&
+  typeof (m as Message).conversationId === 'string' &&
+  Number.isInteger((m as Message).seq) &&
+  typeof (m as Message).clientMsgId === 'string';
+
+export const isUser = (u: unknown): u is User =>
+  typeof u === 'object' &&
+  u !== null &&
+  typeof (u as User).id === 'string' &&
+  typeof (u as User).role === 'string';
+
+type Listener = (payload: never) => void;
+
+/** Typed listeners per event; a listener that throws does not keep the event from the others. */
+export class Emitter<M> {
+  private readonly listeners = new Map<keyof M, Set<Listener>>();
+
+  on<K extends keyof M>(event: K, cb: (payload: M[K]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const listener = cb as Listener;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  has(event: keyof M): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  emit<K extends keyof M>(event: K, payload: M[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const cb of [...set]) {
+      try {
+        (cb as (p: M[K]) => void)(payload);
+      } catch (err) {
+        // Surface it as an uncaught error instead of breaking delivery to the other listeners.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { DEFAULT_PAGE_LIMIT, MAX_MESSAGE_CHARS, MAX_PAGE_LIMIT } from './limits';
-import { codePointLength, hasLoneSurrogate, hasNul, stripBidiControls } from './text';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './limits';
+import { checkMessageText, hasNul, normalizeText, OBJECT_ID, rawTextIssues, stripBidiControls } from './text';
 
 // Every schema is strict: unknown fields are refused, so `{role: 'agent'}` or `{$ne: ''}` never slip through.
 
 /** One id format for users, conversations and messages: a MongoDB ObjectId in lowercase hex. */
-export const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
+export const objectId = z.string().regex(OBJECT_ID.pattern, OBJECT_ID.rule);
 export const departmentId = z
   .string()
   .regex(
@@ -17,22 +17,18 @@ export const seq = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** Free text: refuses NUL and lone surrogates, then NFC-normalises and trims. */
 const cleanText = (maxRaw: number) =>
-  z
-    .string()
-    .max(maxRaw)
-    .refine((s) => !hasNul(s), 'must not contain NUL characters')
-    .refine((s) => !hasLoneSurrogate(s), 'must be valid Unicode (no lone surrogates)')
-    .transform((s) => s.normalize('NFC').trim());
+  z.string().transform((s, ctx) => {
+    for (const message of rawTextIssues(s, maxRaw)) ctx.addIssue({ code: 'custom', message });
+    return normalizeText(s);
+  });
 
-export const messageText = cleanText(MAX_MESSAGE_CHARS * 4).pipe(
-  z
-    .string()
-    .refine((s) => s.length > 0, 'must not be empty')
-    .refine(
-      (s) => codePointLength(s) <= MAX_MESSAGE_CHARS,
-      `must be at most ${MAX_MESSAGE_CHARS} characters`,
-    ),
-);
+/** The rule lives in ./text (zod-free), so the chat client checks messages the same way without zod. */
+export const messageText = z.string().transform((s, ctx) => {
+  const checked = checkMessageText(s);
+  if (checked.ok) return checked.text;
+  for (const message of checked.issues) ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
 
 export const username = cleanText(200)
   .transform(stripBidiControls)
