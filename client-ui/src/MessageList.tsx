@@ -1,0 +1,352 @@
+// The messages of one conversation: older pages on scroll, day separators, sender names at each change of
+// sender, read receipts on the user's side, pending and failed sends with Retry and Delete. The view stays
+// pinned to the newest message, and keeps the reader's place when an older page is prepended.
+
+import type { OutboxItem } from '@support-chat/protocol/client';
+import type { Message, Side, User } from '@support-chat/protocol/core';
+import { type ReactNode, useEffect, useLayoutEffect, useRef } from 'react';
+import type { ConversationView } from './conversation-store';
+import { friendlyError } from './friendly-error';
+import { MessageText } from './MessageText';
+import { sideOf } from './summary';
+
+/** Scrolled this close to the top, the next older page is fetched. */
+const LOAD_OLDER_THRESHOLD_PX = 160;
+const AT_BOTTOM_PX = 48;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
+
+export function dayLabel(date: Date, now = new Date()): string {
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (date.toDateString() === now.toDateString()) return 'Today';
+  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return dayFormat.format(date);
+}
+
+export interface MessageListProps {
+  /** The open conversation; undefined while it is being opened. */
+  view: ConversationView | undefined;
+  me: User;
+  /** The other side's read cursor: the user's side's messages up to it show "Read". */
+  readSeq: number;
+  connected: boolean;
+  /** Shown when the conversation has no message yet. */
+  empty: ReactNode;
+  /** Shown above the first message of the conversation once it is loaded. */
+  start?: ReactNode;
+  /** Opening the conversation itself failed (before any history): shown like a failed load. */
+  failed?: boolean;
+  onLoadOlder: () => void;
+  onRetryHistory: () => void;
+  onRetrySend: (clientMsgId: string) => void;
+  onDiscardSend: (clientMsgId: string) => void;
+  onOpenLink?: (href: string) => void;
+}
+
+export function MessageList(props: MessageListProps) {
+  const { view, me, connected } = props;
+  const entries = view?.entries ?? [];
+  const messages = view?.messages ?? [];
+  const history = view?.history ?? 'loading';
+  const logRef = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const scrollAnchor = useRef<{ firstSeq: number; height: number; top: number } | null>(null);
+  /** Until the first page shows, and after each own send. */
+  const forceBottom = useRef(true);
+  const lastKey = useRef<string | undefined>(undefined);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-runs whenever the rendered content changes
+  useLayoutEffect(() => {
+    const log = logRef.current;
+    if (!log) return;
+    const last = entries.at(-1);
+    // A new pending send at the end is the user's own: show it.
+    if (last?.kind === 'pending' && last.key !== lastKey.current) forceBottom.current = true;
+    lastKey.current = last?.key;
+    const anchor = scrollAnchor.current;
+    const firstSeq = messages[0]?.seq ?? 0;
+    if (anchor && firstSeq < anchor.firstSeq) {
+      log.scrollTop = anchor.top + (log.scrollHeight - anchor.height);
+      scrollAnchor.current = null;
+    } else if (forceBottom.current || atBottom.current) {
+      log.scrollTop = log.scrollHeight;
+      if (history === 'ready') forceBottom.current = false;
+    }
+  }, [entries, history]);
+
+  const loadOlder = () => {
+    const log = logRef.current;
+    if (!view || !log || !view.hasOlder || view.loadingOlder) return;
+    scrollAnchor.current = { firstSeq: messages[0]?.seq ?? 0, height: log.scrollHeight, top: log.scrollTop };
+    props.onLoadOlder();
+  };
+
+  // A first page shorter than the viewport gives nothing to scroll: fetch older pages until it fills.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: loadOlder reads the latest state through refs
+  useEffect(() => {
+    const log = logRef.current;
+    if (log && view?.hasOlder && !view.loadingOlder && log.scrollHeight <= log.clientHeight) loadOlder();
+  }, [view?.hasOlder, view?.loadingOlder, messages.length]);
+
+  const onScroll = () => {
+    const log = logRef.current;
+    if (!log) return;
+    atBottom.current = log.scrollHeight - log.scrollTop - log.clientHeight < AT_BOTTOM_PX;
+    if (log.scrollTop < LOAD_OLDER_THRESHOLD_PX) loadOlder();
+  };
+
+  const side = sideOf(me.role);
+  const lastOwnSeq = messages.findLast((m) => sideOf(m.sender.role) === side)?.seq ?? 0;
+  const rows: ReactNode[] = [];
+  let lastDay = '';
+  let lastSender = '';
+  // Sends go out one at a time per conversation: behind a held-back message, the next ones wait too.
+  let held = false;
+  for (const entry of entries) {
+    switch (entry.kind) {
+      case 'pending': {
+        held ||= entry.item.status === 'pending' && entry.item.error?.code === 'rate_limited';
+        const id = entry.item.clientMsgId;
+        rows.push(
+          <PendingRow
+            key={entry.key}
+            item={entry.item}
+            side={side}
+            status={
+              entry.item.status === 'failed' ? 'failed' : !connected ? 'queued' : held ? 'waiting' : 'sending'
+            }
+            onRetry={() => props.onRetrySend(id)}
+            onDiscard={() => props.onDiscardSend(id)}
+            onOpenLink={props.onOpenLink}
+          />,
+        );
+        lastSender = me.id;
+        break;
+      }
+      case 'message': {
+        const m = entry.message;
+        const day = new Date(m.createdAt).toDateString();
+        if (day !== lastDay) {
+          rows.push(
+            <li key={`day-${day}`} className="day-separator">
+              <span>{dayLabel(new Date(m.createdAt))}</span>
+            </li>,
+          );
+          lastDay = day;
+          lastSender = '';
+        }
+        const ownSide = sideOf(m.sender.role) === side;
+        rows.push(
+          <MessageRow
+            key={entry.key}
+            message={m}
+            me={me}
+            showName={m.sender.id !== me.id && lastSender !== m.sender.id}
+            receipt={ownSide ? (m.seq <= props.readSeq ? 'read' : 'sent') : null}
+            showReceipt={ownSide && m.seq === lastOwnSeq}
+            onOpenLink={props.onOpenLink}
+          />,
+        );
+        lastSender = m.sender.id;
+        break;
+      }
+    }
+  }
+
+  return (
+    <div
+      ref={logRef}
+      className="messages"
+      role="log"
+      aria-label="Messages"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+      tabIndex={0}
+      onScroll={onScroll}
+    >
+      {view?.hasOlder ? (
+        <div className="messages__older">
+          <button
+            type="button"
+            className="button button--ghost button--small"
+            onClick={loadOlder}
+            disabled={view.loadingOlder}
+          >
+            {view.loadingOlder ? 'Loading older messages…' : 'Load older messages'}
+          </button>
+        </div>
+      ) : history === 'ready' && messages[0]?.seq === 1 && props.start ? (
+        <p className="messages__start">{props.start}</p>
+      ) : null}
+      {view?.olderError ? (
+        <p className="messages__status" role="alert">
+          Couldn't load older messages.
+        </p>
+      ) : null}
+      {props.failed || history === 'error' ? (
+        <div className="messages__status">
+          <p role="alert">
+            {connected
+              ? 'We couldn’t load this conversation.'
+              : 'We can’t reach the support server right now.'}
+          </p>
+          <button
+            type="button"
+            className="button button--primary button--small"
+            onClick={props.onRetryHistory}
+          >
+            Try again
+          </button>
+        </div>
+      ) : history === 'loading' && messages.length === 0 ? (
+        <p className="messages__status loading" role="status">
+          <span className="spinner" aria-hidden="true" />
+          Loading messages…
+        </p>
+      ) : history === 'ready' && entries.length === 0 ? (
+        props.empty
+      ) : null}
+      <ul className="messages__list">{rows}</ul>
+    </div>
+  );
+}
+
+/** A stored message. `message--own`/`--theirs` is the side (the user's, the other); `from-*` the sender's role. */
+export function MessageRow({
+  message,
+  me,
+  showName,
+  receipt,
+  showReceipt,
+  onOpenLink,
+}: {
+  message: Message;
+  me: User;
+  showName: boolean;
+  receipt: 'sent' | 'read' | null;
+  showReceipt: boolean;
+  onOpenLink?: (href: string) => void;
+}) {
+  const ownSide = sideOf(message.sender.role) === sideOf(me.role);
+  const byMe = message.sender.id === me.id;
+  return (
+    <li
+      className={`message message--${ownSide ? 'own' : 'theirs'} ${fromClass(sideOf(message.sender.role))}`}
+      data-seq={message.seq}
+      data-testid="message"
+    >
+      {showName ? (
+        <span className="message__sender" aria-hidden="true">
+          {message.sender.username}
+        </span>
+      ) : null}
+      <div className="message__bubble">
+        <span className="visually-hidden">{byMe ? 'You' : message.sender.username}: </span>
+        <p className="message__text" data-testid="message-text">
+          <MessageText text={message.text} onOpenLink={onOpenLink} />
+        </p>
+      </div>
+      <div className="message__meta">
+        <time dateTime={message.createdAt}>{timeFormat.format(new Date(message.createdAt))}</time>
+        {receipt ? (
+          <span className={`receipt receipt--${receipt}`} data-testid="receipt">
+            <Ticks double={receipt === 'read'} />
+            <span className={showReceipt ? undefined : 'visually-hidden'}>
+              {receipt === 'read' ? 'Read' : 'Sent'}
+            </span>
+          </span>
+        ) : null}
+      </div>
+    </li>
+  );
+}
+
+export type PendingStatus = 'queued' | 'waiting' | 'sending' | 'failed';
+
+const pendingLabel: Record<Exclude<PendingStatus, 'failed'>, string> = {
+  queued: 'Queued — will send when you’re back online',
+  waiting: 'Waiting to send…',
+  sending: 'Sending…',
+};
+
+/** A send not stored yet: queued, waiting, sending, or failed with Retry and Delete. */
+export function PendingRow({
+  item,
+  side,
+  status,
+  onRetry,
+  onDiscard,
+  onOpenLink,
+}: {
+  item: OutboxItem;
+  side: Side;
+  status: PendingStatus;
+  onRetry: () => void;
+  onDiscard: () => void;
+  onOpenLink?: (href: string) => void;
+}) {
+  return (
+    <li
+      className={`message message--own ${fromClass(side)} message--${status}`}
+      data-testid="message"
+      data-status={status}
+      data-client-msg-id={item.clientMsgId}
+    >
+      <div className="message__bubble">
+        <span className="visually-hidden">You: </span>
+        <p className="message__text" data-testid="message-text">
+          <MessageText text={item.text} onOpenLink={onOpenLink} />
+        </p>
+      </div>
+      <div className="message__meta">
+        {status === 'failed' ? (
+          <>
+            <span className="receipt receipt--failed" data-testid="receipt">
+              Not sent{item.error ? ` — ${friendlyError(item.error)}` : ''}
+            </span>
+            <button type="button" className="link-button" onClick={onRetry}>
+              Retry
+            </button>
+            <button type="button" className="link-button" onClick={onDiscard}>
+              Delete
+            </button>
+          </>
+        ) : (
+          <span className="receipt receipt--pending" data-testid="receipt">
+            <ClockIcon />
+            {pendingLabel[status]}
+          </span>
+        )}
+      </div>
+    </li>
+  );
+}
+
+const fromClass = (side: Side) => (side === 'customer' ? 'from-customer' : 'from-agent');
+
+function Ticks({ double }: { double: boolean }) {
+  return (
+    <svg viewBox="0 0 18 12" width="18" height="12" aria-hidden="true" focusable="false" className="ticks">
+      <path
+        d="M1 6.5l3.5 3.5L11 2"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+      />
+      {double ? (
+        <path d="M7.5 9l1 1L16 2" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+      ) : null}
+    </svg>
+  );
+}
+
+function ClockIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false" className="clock">
+      <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
+    </svg>
+  );
+}

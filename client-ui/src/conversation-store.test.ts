@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConversationStore, PAGE_SIZE, TYPING_TIMEOUT_MS } from './conversation-store';
+import { agent, customer, FakeClient, message, pending, summary } from './test/factories';
+
+/** Resolves once the store has notified a state that passes `check`. */
+const until = (
+  store: ConversationStore,
+  check: (s: ReturnType<ConversationStore['getSnapshot']>) => boolean,
+) =>
+  new Promise<void>((resolve) => {
+    if (check(store.getSnapshot())) return resolve();
+    const off = store.subscribe(() => {
+      if (!check(store.getSnapshot())) return;
+      off();
+      resolve();
+    });
+  });
+
+const setup = (visible = true) => {
+  const client = new FakeClient();
+  const conversation = summary({ lastSeq: 3, unread: 1, readSeq: { customer: 2, agents: 3 } });
+  client.summaries = [conversation];
+  client.history_ = [
+    message(conversation.id, 1, customer),
+    message(conversation.id, 2, agent),
+    message(conversation.id, 3, agent),
+  ];
+  const store = new ConversationStore(client, customer, { isVisible: () => visible });
+  return { client, conversation, store };
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ConversationStore', () => {
+  it('opens a conversation: latest page, tracked for sync, marked read once while seen', async () => {
+    const { client, conversation, store } = setup();
+    store.start();
+    await store.summariesLoaded;
+    store.open(conversation.id);
+    await until(store, (s) => s.summaries.get(conversation.id)?.readSeq.customer === 3);
+    const view = store.getSnapshot().views[conversation.id]!;
+    expect(view.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(view).toMatchObject({ history: 'ready', hasOlder: false });
+    expect(store.getSnapshot().summaries.get(conversation.id)!.unread).toBe(0);
+    expect(client.calls).toEqual(['connect', 'history latest', `track ${conversation.id} 3`, 'read 3']);
+    store.open(conversation.id);
+    expect(client.calls.filter((c) => c.startsWith('read'))).toEqual(['read 3']);
+  });
+
+  it('does not mark read while the user cannot see it', async () => {
+    const { client, conversation, store } = setup(false);
+    store.start();
+    await store.summariesLoaded;
+    store.open(conversation.id);
+    await until(store, (s) => s.views[conversation.id]?.history === 'ready');
+    expect(client.calls).not.toContain('read 3');
+    expect(store.getSnapshot().summaries.get(conversation.id)!.unread).toBe(1);
+  });
+
+  it('advances the summary with live messages: the other side adds unread, their message ends typing', async () => {
+    vi.useFakeTimers();
+    const { client, conversation, store } = setup(false);
+    store.start();
+    await store.summariesLoaded;
+    client.emit('typing', { conversationId: conversation.id, user: agent, isTyping: true });
+    client.emit('typing', { conversationId: conversation.id, user: customer, isTyping: true });
+    expect(store.getSnapshot().typing).toEqual({ [conversation.id]: agent.username });
+    client.emit('message', message(conversation.id, 4, agent));
+    expect(store.getSnapshot().typing).toEqual({});
+    expect(store.getSnapshot().summaries.get(conversation.id)).toMatchObject({ lastSeq: 4, unread: 2 });
+    client.emit('message', message(conversation.id, 5, customer));
+    expect(store.getSnapshot().summaries.get(conversation.id)).toMatchObject({ lastSeq: 5, unread: 2 });
+    // A stale broadcast does not undo it; a read by the customer elsewhere clears it.
+    client.emit('conversation', { ...conversation, lastSeq: 3, unread: 1 });
+    expect(store.getSnapshot().summaries.get(conversation.id)!.lastSeq).toBe(5);
+    client.emit('read', { conversationId: conversation.id, by: 'customer', seq: 5 });
+    expect(store.getSnapshot().summaries.get(conversation.id)!.unread).toBe(0);
+  });
+
+  it(`ends the other side's typing after ${TYPING_TIMEOUT_MS} ms without news`, async () => {
+    vi.useFakeTimers();
+    const { client, conversation, store } = setup();
+    store.start();
+    client.emit('typing', { conversationId: conversation.id, user: agent, isTyping: true });
+    vi.advanceTimersByTime(TYPING_TIMEOUT_MS - 1);
+    expect(store.getSnapshot().typing[conversation.id]).toBe(agent.username);
+    vi.advanceTimersByTime(1);
+    expect(store.getSnapshot().typing).toEqual({});
+  });
+
+  it('pages back to the first message', async () => {
+    const { client, conversation, store } = setup(false);
+    client.history_ = Array.from({ length: PAGE_SIZE + 10 }, (_, i) =>
+      message(conversation.id, i + 1, agent),
+    );
+    store.start();
+    await store.summariesLoaded;
+    store.open(conversation.id);
+    await until(store, (s) => s.views[conversation.id]?.history === 'ready');
+    expect(store.getSnapshot().views[conversation.id]).toMatchObject({ hasOlder: true });
+    await store.loadOlder(conversation.id);
+    const view = store.getSnapshot().views[conversation.id]!;
+    expect(view.messages.length).toBe(PAGE_SIZE + 10);
+    expect(view.hasOlder).toBe(false);
+    expect(client.calls).toContain(`history ${11}`);
+  });
+
+  it('shows sends after the stored messages, retries and discards through the client', async () => {
+    const { client, conversation, store } = setup();
+    store.start();
+    await store.summariesLoaded;
+    store.open(conversation.id);
+    await until(store, (s) => s.views[conversation.id]?.history === 'ready');
+    store.send(conversation.id, 'hello');
+    const entries = store.getSnapshot().views[conversation.id]!.entries;
+    expect(entries.map((e) => e.kind)).toEqual(['message', 'message', 'message', 'pending']);
+    store.retry('pending-hello');
+    store.discard('pending-hello');
+    expect(client.calls.slice(-2)).toEqual(['retry pending-hello', 'discard pending-hello']);
+  });
+
+  it('turns a rate-limited send into a countdown once per attempt', () => {
+    const { client, conversation, store } = setup();
+    store.start();
+    const before = Date.now();
+    client.emit('outbox', [
+      pending(conversation.id, 'x', { error: { code: 'rate_limited', message: 'slow', retryAfterMs: 3000 } }),
+    ]);
+    expect(store.getSnapshot().rateLimitedUntil).toBeGreaterThanOrEqual(before + 3000);
+    store.clearRateLimit();
+    client.emit('outbox', [
+      pending(conversation.id, 'x', { error: { code: 'rate_limited', message: 'slow', retryAfterMs: 3000 } }),
+    ]);
+    expect(store.getSnapshot().rateLimitedUntil).toBeNull();
+  });
+
+  it('fetches the summaries again for a message of a conversation it does not know', async () => {
+    const { client, store } = setup();
+    store.start();
+    await store.summariesLoaded;
+    const fresh = summary({ lastSeq: 1 });
+    client.summaries = [...client.summaries, fresh];
+    client.emit('message', message(fresh.id, 1, agent));
+    await until(store, (s) => s.summaries.has(fresh.id));
+  });
+});

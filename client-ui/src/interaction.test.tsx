@@ -1,0 +1,107 @@
+// @vitest-environment happy-dom
+// What the user does with the shared components: Enter sends, Delete discards, a link opens through the shell.
+import { act, type ReactNode } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+import { customer, pending, summary } from './test/factories';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+let root: Root | null = null;
+const render = (node: ReactNode): HTMLElement => {
+  const container = document.createElement('div');
+  document.body.append(container);
+  root = createRoot(container);
+  act(() => root!.render(node));
+  return container;
+};
+
+afterEach(() => {
+  act(() => root?.unmount());
+  document.body.innerHTML = '';
+});
+
+const type = (box: HTMLTextAreaElement, value: string) => {
+  // React tracks the value it set last; the native setter makes the change visible to its onChange.
+  Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(box, value);
+  act(() => box.dispatchEvent(new Event('input', { bubbles: true })));
+};
+const press = (box: HTMLTextAreaElement, init: KeyboardEventInit) =>
+  act(() => box.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...init })));
+
+describe('Composer', () => {
+  it('sends the trimmed text on Enter, keeps Shift+Enter as a new line, says typing and then stops', () => {
+    const onSend = vi.fn();
+    const onTyping = vi.fn();
+    const page = render(<Composer placeholder="Message…" onSend={onSend} onTyping={onTyping} />);
+    const box = page.querySelector('textarea')!;
+    type(box, '  hello ');
+    expect(onTyping).toHaveBeenLastCalledWith(true);
+    press(box, { key: 'Enter', shiftKey: true });
+    expect(onSend).not.toHaveBeenCalled();
+    press(box, { key: 'Enter' });
+    expect(onSend).toHaveBeenCalledWith('hello');
+    expect(onTyping).toHaveBeenLastCalledWith(false);
+    expect(box.value).toBe('');
+  });
+
+  it('refuses a message over the limit and says by how much', () => {
+    const onSend = vi.fn();
+    const page = render(<Composer placeholder="Message…" onSend={onSend} onTyping={() => {}} />);
+    const box = page.querySelector('textarea')!;
+    type(box, '😀'.repeat(4001));
+    press(box, { key: 'Enter' });
+    expect(onSend).not.toHaveBeenCalled();
+    expect(box.getAttribute('aria-invalid')).toBe('true');
+    expect(page.querySelector('.composer__error')?.textContent).toBe(
+      '1 characters over the 4000-character limit.',
+    );
+  });
+});
+
+describe('MessageList', () => {
+  it('retries or discards a failed send, and opens links through the shell', () => {
+    const conversation = summary();
+    const failed = pending(conversation.id, 'see https://example.com/help', {
+      status: 'failed',
+      error: { code: 'unavailable', message: 'down' },
+    });
+    const onRetrySend = vi.fn();
+    const onDiscardSend = vi.fn();
+    const onOpenLink = vi.fn();
+    const page = render(
+      <MessageList
+        view={{
+          entries: [{ kind: 'pending', key: failed.clientMsgId, item: failed }],
+          messages: [],
+          history: 'ready',
+          hasOlder: false,
+          loadingOlder: false,
+          olderError: false,
+        }}
+        me={customer}
+        readSeq={0}
+        connected
+        empty={null}
+        onLoadOlder={() => {}}
+        onRetryHistory={() => {}}
+        onRetrySend={onRetrySend}
+        onDiscardSend={onDiscardSend}
+        onOpenLink={onOpenLink}
+      />,
+    );
+    const button = (name: string) =>
+      [...page.querySelectorAll('button')].find((b) => b.textContent === name)!;
+    act(() => button('Retry').click());
+    act(() => button('Delete').click());
+    expect(onRetrySend).toHaveBeenCalledWith(failed.clientMsgId);
+    expect(onDiscardSend).toHaveBeenCalledWith(failed.clientMsgId);
+    const link = page.querySelector('a')!;
+    const click = new MouseEvent('click', { bubbles: true, cancelable: true });
+    act(() => link.dispatchEvent(click));
+    expect(onOpenLink).toHaveBeenCalledWith('https://example.com/help');
+    expect(click.defaultPrevented).toBe(true);
+  });
+});
