@@ -1,8 +1,9 @@
-import type { User } from '@support-chat/protocol';
+import { useStore } from '@support-chat/client-ui';
 import type { ChatClient, ConnectionState } from '@support-chat/protocol/client';
+import type { User } from '@support-chat/protocol/core';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { ConversationView } from './ConversationView';
-import { ChatStore, totalUnread } from './chat-store';
+import { ChatStore, isPageVisible, totalUnread } from './chat-store';
 import { DepartmentList } from './DepartmentList';
 
 const TITLE = 'Support chat';
@@ -12,8 +13,6 @@ const departmentFromHash = (): string | null => {
   const match = /^#\/([a-z][a-z0-9-]{1,31})$/.exec(window.location.hash);
   return match?.[1] ?? null;
 };
-
-const isPageVisible = () => document.visibilityState === 'visible';
 
 type ConnectionView = 'connected' | 'connecting' | 'reconnecting' | 'offline';
 
@@ -56,20 +55,20 @@ export function ChatScreen({
   user: User;
   onLoggedOut: (notice: string | null) => void;
 }) {
-  const store = useMemo(() => new ChatStore(client), [client]);
-  const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const store = useMemo(() => new ChatStore(client, user), [client, user]);
+  const page = useStore(store);
+  const chat = useStore(store.conversations);
   const online = useOnline();
   const [pageVisible, setPageVisible] = useState(isPageVisible);
   const [loggingOut, setLoggingOut] = useState(false);
 
   useEffect(() => {
-    store.setPageVisible(isPageVisible());
     store.start();
     store.select(departmentFromHash());
     const onHash = () => store.select(departmentFromHash());
     const onVisibility = () => {
       setPageVisible(isPageVisible());
-      store.setPageVisible(isPageVisible());
+      store.conversations.markActiveRead();
     };
     window.addEventListener('hashchange', onHash);
     document.addEventListener('visibilitychange', onVisibility);
@@ -82,12 +81,12 @@ export function ChatScreen({
   }, [store, client]);
 
   // Measured by the browser tests: login click to departments shown.
-  const departmentsReady = state.departmentsStatus === 'ready';
+  const departmentsReady = page.departmentsStatus === 'ready';
   useEffect(() => {
     if (departmentsReady) performance.mark('departments:ready');
   }, [departmentsReady]);
 
-  const unread = totalUnread(state, pageVisible);
+  const unread = totalUnread(page, chat, pageVisible);
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) ${TITLE}` : TITLE;
   }, [unread]);
@@ -99,8 +98,8 @@ export function ChatScreen({
   );
 
   useEffect(() => {
-    if (state.sessionExpired) onLoggedOut('Your session has expired. Please log in again.');
-  }, [state.sessionExpired, onLoggedOut]);
+    if (chat.sessionExpired) onLoggedOut('Your session has expired. Please log in again.');
+  }, [chat.sessionExpired, onLoggedOut]);
 
   const logOut = async () => {
     setLoggingOut(true);
@@ -109,9 +108,9 @@ export function ChatScreen({
     onLoggedOut('You have logged out.');
   };
 
-  const connection = connectionView(state.connection, state.everConnected, online);
-  const active = state.activeDepartment;
-  const activeDepartment = state.departments.find((d) => d.id === active) ?? null;
+  const connection = connectionView(chat.connection, chat.everConnected, online);
+  const active = page.activeDepartment;
+  const activeDepartment = page.departments.find((d) => d.id === active) ?? null;
 
   return (
     <div className="app" data-view={active ? 'conversation' : 'list'}>
@@ -140,14 +139,18 @@ export function ChatScreen({
       </header>
       <div className="layout">
         <nav className="sidebar" aria-label="Departments">
-          <DepartmentList state={state} pageVisible={pageVisible} onRetry={() => void store.refresh()} />
+          <DepartmentList
+            page={page}
+            chat={chat}
+            pageVisible={pageVisible}
+            onRetry={() => void store.refresh()}
+          />
         </nav>
         <main className="pane">
           {active ? (
             <ConversationView
               key={active}
               store={store}
-              state={state}
               department={active}
               departmentName={activeDepartment?.name ?? active}
               agentsOnline={activeDepartment?.agentsOnline ?? 0}

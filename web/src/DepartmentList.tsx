@@ -1,19 +1,22 @@
-import { type ChatState, displayedUnread } from './chat-store';
+import { type ConversationsState, UnreadBadge } from '@support-chat/client-ui';
+import { conversationOf, displayedUnread, type PageState } from './chat-store';
 import { openDepartment } from './navigation';
 
 const agentsLabel = (n: number) =>
   n === 0 ? 'No agents online' : n === 1 ? '1 agent online' : `${n} agents online`;
 
 export function DepartmentList({
-  state,
+  page,
+  chat,
   pageVisible,
   onRetry,
 }: {
-  state: ChatState;
+  page: PageState;
+  chat: ConversationsState;
   pageVisible: boolean;
   onRetry: () => void;
 }) {
-  if (state.departmentsStatus === 'loading') {
+  if (page.departmentsStatus === 'loading') {
     return (
       <p className="sidebar__status loading" role="status">
         <span className="spinner" aria-hidden="true" />
@@ -21,7 +24,7 @@ export function DepartmentList({
       </p>
     );
   }
-  if (state.departmentsStatus === 'error') {
+  if (page.departmentsStatus === 'error') {
     return (
       <div className="sidebar__status">
         <p role="alert">We couldn't load the departments.</p>
@@ -35,10 +38,10 @@ export function DepartmentList({
     <>
       <h2 className="sidebar__title">Departments</h2>
       <ul className="departments">
-        {state.departments.map((d) => {
-          const unread = displayedUnread(state, d.id, pageVisible);
-          const active = state.activeDepartment === d.id;
-          const last = state.conversations[d.id]?.summary.lastMessage;
+        {page.departments.map((d) => {
+          const unread = displayedUnread(page, chat, d.id, pageVisible);
+          const active = page.activeDepartment === d.id;
+          const last = conversationOf(chat, d.id)?.lastMessage;
           const nameId = `department-${d.id}-name`;
           const metaId = `department-${d.id}-meta`;
           return (
@@ -77,11 +80,7 @@ export function DepartmentList({
                     ) : null}
                   </span>
                 </span>
-                {unread > 0 ? (
-                  <span className="badge" aria-hidden="true" data-testid="unread-badge">
-                    {unread > 99 ? '99+' : unread}
-                  </span>
-                ) : null}
+                <UnreadBadge count={unread} />
               </button>
             </li>
           );

@@ -2,6 +2,7 @@ import { ChatClient } from '@support-chat/protocol/client';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import '@support-chat/client-ui/styles.css';
 import './styles.css';
 
 // Same origin as the page; the refresh token stays in the server's HttpOnly cookie, never in web storage.
