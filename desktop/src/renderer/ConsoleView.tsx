@@ -1,5 +1,6 @@
 // The console: header, inbox and conversation pane over one ConsoleStore.
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useStore } from '@support-chat/client-ui';
+import { useEffect, useMemo, useState } from 'react';
 import type { Session, Settings } from '../common/ipc';
 import { ConversationPane } from './ConversationPane';
 import { ConsoleStore } from './console-store';
@@ -22,33 +23,33 @@ export function ConsoleView(props: {
   onLoggedOut: (notice: string | null) => void;
 }) {
   const { session, onLoggedOut } = props;
-  const [expired, setExpired] = useState(false);
-  const store = useMemo(
-    () => new ConsoleStore(desktop, session.serverUrl, session.user, () => setExpired(true)),
-    [session],
-  );
-  const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const store = useMemo(() => new ConsoleStore(desktop, session.serverUrl, session.user), [session]);
+  const state = useStore(store);
+  const chat = useStore(store.conversations);
   const [startAtLogin, setStartAtLogin] = useState(props.settings.startAtLogin);
 
   useEffect(() => {
     void store.start();
-    const offOpen = desktop.onOpenConversation((id) => void store.openConversation(id));
-    const onFocus = () => store.markOpenRead();
+    const offOpen = desktop.onOpenConversation((id) => store.open(id));
+    // Back in view: the open conversation is read now.
+    const onFocus = () => store.conversations.markActiveRead();
     window.addEventListener('focus', onFocus);
+    document.addEventListener('visibilitychange', onFocus);
     return () => {
       offOpen();
       window.removeEventListener('focus', onFocus);
+      document.removeEventListener('visibilitychange', onFocus);
       store.stop();
     };
   }, [store]);
 
   useEffect(() => {
-    if (expired) onLoggedOut('Your session has ended. Please log in again.');
-  }, [expired, onLoggedOut]);
+    if (chat.sessionExpired) onLoggedOut('Your session has ended. Please log in again.');
+  }, [chat.sessionExpired, onLoggedOut]);
 
   const rows = useMemo(
-    () => inboxRows(state.conversations.values(), state.query, state.user.id),
-    [state.conversations, state.query, state.user.id],
+    () => inboxRows(chat.summaries.values(), state.query, state.user.id),
+    [chat.summaries, state.query, state.user.id],
   );
 
   // Alt/Ctrl/Cmd + Up/Down moves between the conversations of the list as filtered.
@@ -58,12 +59,12 @@ export function ConsoleView(props: {
       if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
       const next = neighbourId(
         rows,
-        store.getSnapshot().open?.id ?? null,
+        store.conversations.getSnapshot().activeId,
         event.key === 'ArrowDown' ? 1 : -1,
       );
       if (!next) return;
       event.preventDefault();
-      void store.openConversation(next);
+      store.open(next);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -81,14 +82,14 @@ export function ConsoleView(props: {
     if (result.ok) setStartAtLogin(result.data.startAtLogin);
   };
 
-  const openSummary = state.open ? (state.conversations.get(state.open.id) ?? null) : null;
+  const openSummary = chat.activeId ? (chat.summaries.get(chat.activeId) ?? null) : null;
 
   return (
     <div className="console">
       <header className="topbar">
         <span className="brand">Support Chat</span>
-        <span className={`connection connection-${state.connection}`} role="status">
-          {connectionLabel[state.connection]}
+        <span className={`connection connection-${chat.connection}`} role="status">
+          {connectionLabel[chat.connection]}
         </span>
         <span className="spacer" />
         <label className="toggle">
@@ -108,8 +109,8 @@ export function ConsoleView(props: {
       </header>
       {session.keychain === 'unavailable' && <NoKeychainWarning />}
       <div className="panes">
-        <Inbox store={store} state={state} rows={rows} />
-        <ConversationPane store={store} state={state} summary={openSummary} />
+        <Inbox store={store} state={state} chat={chat} rows={rows} />
+        <ConversationPane store={store} state={state} chat={chat} summary={openSummary} />
       </div>
     </div>
   );

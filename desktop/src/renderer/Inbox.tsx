@@ -1,6 +1,7 @@
 // The inbox: filter mine / waiting / all and by department; one row per conversation, newest activity first.
-import type { ConversationSummary } from '@support-chat/protocol';
-import type { ConsoleSnapshot, ConsoleStore } from './console-store';
+import { type ConversationsState, UnreadBadge } from '@support-chat/client-ui';
+import type { ConversationSummary } from '@support-chat/protocol/core';
+import type { ConsoleState, ConsoleStore } from './console-store';
 import { assigneeLabel, filterCounts, InboxFilter, shortTime } from './inbox-model';
 
 const filterLabels: Record<InboxFilter, string> = { mine: 'Mine', waiting: 'Waiting', all: 'All' };
@@ -32,12 +33,7 @@ function Row(props: {
         </span>
         <span className="row-middle">
           <span className="preview">{preview}</span>
-          {c.unread > 0 && (
-            <span className="unread">
-              {c.unread}
-              <span className="sr-only"> unread</span>
-            </span>
-          )}
+          <UnreadBadge count={c.unread} label="unread" />
         </span>
         <span className="row-bottom">
           <span className="department">{props.departmentName}</span>
@@ -53,16 +49,22 @@ function Row(props: {
   );
 }
 
-export function Inbox(props: { store: ConsoleStore; state: ConsoleSnapshot; rows: ConversationSummary[] }) {
-  const { store, state, rows } = props;
-  const counts = filterCounts(state.conversations.values(), state.query.department, state.user.id);
+export function Inbox(props: {
+  store: ConsoleStore;
+  state: ConsoleState;
+  chat: ConversationsState;
+  rows: ConversationSummary[];
+}) {
+  const { store, state, chat, rows } = props;
+  const counts = filterCounts(chat.summaries.values(), state.query.department, state.user.id);
+  const status = state.startError ? 'error' : chat.summariesStatus;
   const departments = state.user.departments;
 
   return (
     <nav className="inbox" aria-label="Inbox">
       <div className="filters">
         <fieldset className="segmented">
-          <legend className="sr-only">Show</legend>
+          <legend className="visually-hidden">Show</legend>
           {(Object.keys(InboxFilter) as InboxFilter[]).map((filter) => (
             <button
               key={filter}
@@ -89,20 +91,20 @@ export function Inbox(props: { store: ConsoleStore; state: ConsoleSnapshot; rows
           </select>
         </label>
       </div>
-      {state.inbox === 'loading' && state.conversations.size === 0 && (
+      {status === 'loading' && chat.summaries.size === 0 && (
         <p className="empty" aria-busy="true">
           Loading conversations…
         </p>
       )}
-      {state.inbox === 'error' && (
+      {status === 'error' && (
         <div className="empty" role="alert">
-          <p>Could not load conversations: {state.inboxError}</p>
-          <button type="button" onClick={() => void store.loadInbox()}>
+          <p>Could not load conversations: {state.startError ?? chat.summariesError}</p>
+          <button type="button" onClick={() => void store.conversations.loadSummaries()}>
             Try again
           </button>
         </div>
       )}
-      {state.inbox === 'ready' && rows.length === 0 && (
+      {status === 'ready' && rows.length === 0 && (
         <p className="empty">
           {state.query.filter === 'mine'
             ? 'No conversations assigned to you.'
@@ -119,8 +121,8 @@ export function Inbox(props: { store: ConsoleStore; state: ConsoleSnapshot; rows
             departmentName={store.departmentName(c.department)}
             agentId={state.user.id}
             assigneeName={c.assigneeId ? store.agentName(c.department, c.assigneeId) : null}
-            selected={state.open?.id === c.id}
-            onOpen={() => void store.openConversation(c.id)}
+            selected={chat.activeId === c.id}
+            onOpen={() => store.open(c.id)}
           />
         ))}
       </ul>

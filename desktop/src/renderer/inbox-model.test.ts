@@ -1,6 +1,6 @@
-import type { ConversationSummary } from '@support-chat/protocol';
+import type { ConversationSummary } from '@support-chat/protocol/core';
 import { describe, expect, it } from 'vitest';
-import { filterCounts, inboxRows, mergeSummary, neighbourId, unreadTotal } from './inbox-model';
+import { filterCounts, inboxRows, neighbourId, unreadTotal } from './inbox-model';
 
 const ME = 'a00000000000000000000001';
 const OTHER = 'a00000000000000000000002';
@@ -64,27 +64,5 @@ describe('inbox model', () => {
     expect(neighbourId(rows, mine.id, -1)).toBe(resolved.id);
     expect(neighbourId(rows, null, 1)).toBe(mine.id);
     expect(neighbourId([], null, 1)).toBeNull();
-  });
-
-  it('never lets an older summary overwrite a newer one', () => {
-    const newer = { ...mine, lastSeq: 5, updatedAt: '2026-01-02T00:00:00.000Z' };
-    expect(mergeSummary(newer, { ...mine, lastSeq: 4 })).toBe(newer);
-    const update = { ...newer, unread: 0, updatedAt: '2026-01-02T00:00:01.000Z' };
-    expect(mergeSummary(newer, update)).toEqual(update);
-    expect(mergeSummary(newer, { ...mine, lastSeq: 4, status: 'resolved' }, true).status).toBe('resolved');
-  });
-
-  it('keeps read cursors moving forward, so a raced broadcast does not bring unread back', () => {
-    const read = { ...mine, lastSeq: 2, unread: 0, readSeq: { customer: 1, agents: 2 } };
-    const stale = {
-      ...mine,
-      lastSeq: 2,
-      unread: 1,
-      readSeq: { customer: 1, agents: 1 },
-      updatedAt: '2026-01-03T00:00:00.000Z',
-    };
-    expect(mergeSummary(read, stale)).toMatchObject({ unread: 0, readSeq: { customer: 1, agents: 2 } });
-    const newMessage = { ...stale, lastSeq: 3, unread: 1 };
-    expect(mergeSummary(read, newMessage)).toMatchObject({ unread: 1, lastSeq: 3 });
   });
 });

@@ -1,5 +1,5 @@
 // The inbox as pure functions: filter, sort, totals and labels. No React, no client, so it is unit-tested.
-import type { ConversationSummary } from '@support-chat/protocol';
+import type { ConversationSummary } from '@support-chat/protocol/core';
 
 export const InboxFilter = { mine: 'mine', waiting: 'waiting', all: 'all' } as const;
 export type InboxFilter = (typeof InboxFilter)[keyof typeof InboxFilter];
@@ -78,36 +78,6 @@ export const neighbourId = (
   const index = current ? rows.findIndex((r) => r.id === current) : -1;
   if (index === -1) return (step === 1 ? rows[0] : rows[rows.length - 1])!.id;
   return rows[(index + step + rows.length) % rows.length]!.id;
-};
-
-/**
- * Merges a summary into the one held: an older one (lower lastSeq, earlier update) never overwrites a newer one
- * unless forced (an action's own answer), and read cursors only move forward, so a broadcast that raced a
- * read never brings back unread messages that were already read.
- */
-export const mergeSummary = (
-  previous: ConversationSummary | undefined,
-  next: ConversationSummary,
-  force = false,
-): ConversationSummary => {
-  if (!previous) return next;
-  const older =
-    next.lastSeq < previous.lastSeq ||
-    (next.lastSeq === previous.lastSeq && next.updatedAt < previous.updatedAt);
-  const base = older && !force ? previous : next;
-  const readSeq = {
-    customer: Math.max(previous.readSeq.customer, next.readSeq.customer),
-    agents: Math.max(previous.readSeq.agents, next.readSeq.agents),
-  };
-  const unread = readSeq.agents >= base.lastSeq ? 0 : base.unread;
-  if (
-    base === previous &&
-    readSeq.customer === previous.readSeq.customer &&
-    readSeq.agents === previous.readSeq.agents
-  ) {
-    return previous;
-  }
-  return { ...base, readSeq, unread };
 };
 
 /** Relative time for the inbox: "now", "5 min", "14:03", "Mar 3". */
