@@ -98,7 +98,7 @@ export function ConversationPane(props: {
         </div>
       )}
       <MessageList
-        key={id}
+        key={`log-${id}`}
         view={chat.views[id]}
         me={state.user}
         readSeq={summary?.readSeq.customer ?? 0}
@@ -113,7 +113,7 @@ export function ConversationPane(props: {
       />
       <TypingIndicator name={chat.typing[id]} />
       <Composer
-        key={id}
+        key={`composer-${id}`}
         placeholder="Reply… (Enter to send, Shift+Enter for a new line)"
         onSend={(text) => conversations.send(id, text)}
         onTyping={(isTyping) => conversations.setTyping(id, isTyping)}
