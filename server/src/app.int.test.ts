@@ -71,7 +71,7 @@ describe('graceful close', () => {
     const customer = await registerCustomer(s.url);
     const socket = await connectSocket(s.url, customer.accessToken);
     let finishWrite!: () => void;
-    const write = s.server.deps.trackWrite(
+    const write = s.server.lifecycle.trackWrite(
       new Promise<void>((resolve) => {
         finishWrite = resolve;
       }),
@@ -81,7 +81,7 @@ describe('graceful close', () => {
     const closing = s.server.close().then(() => events.push('closed'));
     // New connections are refused while the write is still running.
     await expect(fetch(`${s.url}/api/health`)).rejects.toThrow();
-    expect(s.server.deps.closing).toBe(true);
+    expect(s.server.lifecycle.closing).toBe(true);
     expect(events).toEqual([]);
     events.push('write finished');
     finishWrite();

@@ -53,11 +53,8 @@ export async function startTestServer(
     dbName,
     dataDir,
     async close() {
-      const db = server.store.db;
-      const client = server.store.client;
       // Drop with our own handle before the server closes its connection.
-      await db.dropDatabase().catch(() => {});
-      void client;
+      await server.store.db.dropDatabase().catch(() => {});
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

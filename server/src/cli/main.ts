@@ -8,7 +8,6 @@ import { ConfigError, loadStorageConfig } from '../config';
 import { setLogLevel } from '../log';
 import { AccountService } from '../services/accounts';
 import { connectStore, type Store } from '../store/db';
-import { seedDepartments } from '../store/departments';
 import { acquireEmbeddedDb } from '../store/embedded';
 
 /** Exit codes: 0 done, 1 the command failed (not found, conflict, database), 2 wrong usage or input. */
@@ -169,7 +168,7 @@ async function run(
       return `Department created: ${d.id} (${d.name})`;
     }
     case 'list-departments': {
-      const list = await accounts.listDepartments(null);
+      const list = await accounts.listDepartments();
       return list.map((d) => `${d.id}\t${d.name}`).join('\n') || '(no departments)';
     }
     case 'create-agent': {
@@ -257,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
     }
     store = await connectStore(uri, storage.dbName, { serverSelectionTimeoutMS: 5000 });
     // A fresh install may see the CLI before the server: the default departments exist either way.
-    await seedDepartments(store.db);
+    await store.departments.seed();
     const output = await run(parsedCommand.command, parsedCommand.args, new AccountService(store));
     process.stdout.write(`${output}\n`);
     return ExitCode.ok;

@@ -3,6 +3,7 @@ import { type ApiError, describeIssues, type ErrorCode, errorStatus } from '@sup
 import type { Context, Middleware, Next } from 'koa';
 import type { z } from 'zod';
 import { createLogger } from '../log';
+import { StoreUnavailableError } from '../store/errors';
 
 const log = createLogger('http');
 
@@ -45,14 +46,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   return parsed.data;
 }
 
-const DB_UNAVAILABLE =
-  /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed)Error$/;
-
 /** Maps anything thrown (ours, Koa's http-errors, body parsing) to an HttpError. */
 export function toApiError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   // A database outage is a temporary condition for the client, not a bug: 503 so clients retry.
-  if (err instanceof Error && DB_UNAVAILABLE.test(err.name)) {
+  if (err instanceof StoreUnavailableError) {
     return new HttpError('unavailable', 'The service is temporarily unavailable; try again');
   }
   const e = err as {

@@ -14,8 +14,8 @@ import {
   type RedisClient,
 } from '../services/connection-redis';
 import { RedisPresence } from '../services/presence-redis';
+import type { RateLimiterFactory } from '../services/ratelimit';
 import { RedisRateLimiter } from '../services/ratelimit-redis';
-import type { ChatOverrides } from './chat';
 
 const log = createLogger('scale-out');
 
@@ -24,11 +24,10 @@ export interface ScaleOut {
   redis: RedisClient;
   /** This process's id in presence records. */
   nodeId: string;
+  /** Shared presence, message/typing/open limits and login throttles, for the services. */
   presence: RedisPresence;
-  /** Shared message/typing/open limits and presence for the chat layer (`deps.chat`). */
-  chat: ChatOverrides;
-  /** Shared login throttles for the AuthService. */
-  auth: AuthServiceOptions;
+  rateLimiters: RateLimiterFactory;
+  loginThrottles: AuthServiceOptions;
   /** Installs the Streams adapter on the server (before it accepts connections). */
   attach(io: Server): void;
   /** After io.close(): leaves presence and closes the connection. */
@@ -76,14 +75,13 @@ export async function connectScaleOut(
   if (!ready) log.warn({ waitMs }, 'redis not reachable at start; serving this node alone until it is');
 
   const presence = new RedisPresence(redis, { nodeId, prefix });
-  const limiter = (name: string, o: { ratePerSecond: number; burst: number }) =>
-    new RedisRateLimiter(redis, { ...o, name, prefix });
+  const limiter: RateLimiterFactory = (name, o) => new RedisRateLimiter(redis, { ...o, name, prefix });
   return {
     redis,
     nodeId,
     presence,
-    chat: { presence, rateLimiter: limiter },
-    auth: {
+    rateLimiters: limiter,
+    loginThrottles: {
       accountThrottle: limiter('login-account', {
         ratePerSecond: config.loginAccountPerMinute / 60,
         burst: config.loginAccountBurst,

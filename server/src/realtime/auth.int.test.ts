@@ -105,7 +105,7 @@ describe('tokens on the handshake', () => {
     };
     const past = Math.floor(Date.now() / 1000) - 3600;
     const expired = signAccessToken(
-      t.server.deps.config.secretKey,
+      t.server.config.secretKey,
       { ...claims, role: 'customer' },
       60,
       past,

@@ -13,10 +13,6 @@ import { isHandshakeOriginAllowed } from '../http/origin';
 import { createLogger } from '../log';
 import { socketConnections } from '../metrics';
 import type { AuthService, AuthUser } from '../services/auth';
-import { readAuthEpoch } from '../store/auth-epoch';
-import type { Store } from '../store/db';
-import { liveSessionIds } from '../store/tokens';
-import { findUserStates } from '../store/users';
 
 const log = createLogger('realtime-auth');
 /** A full socket re-check at least this often, whatever the auth epoch says. */
@@ -47,8 +43,6 @@ export interface RealtimeAuth {
   disconnectSession(sessionId: string): void;
   /** Re-checks one user's open sockets now (this node); every node also re-checks on an interval. */
   refreshUserSockets(userId: string): Promise<void>;
-  /** Distinct agents with an open socket in each department (every node, through the adapter). */
-  agentsOnline(departmentIds: readonly string[]): Promise<Record<string, number>>;
   /** Called after an open agent socket was moved to new department rooms. */
   onDepartmentsChanged(listener: DepartmentsChangedListener): () => void;
   stop(): void;
@@ -68,9 +62,9 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
 
 export function installRealtimeAuth(
   io: ChatIo,
-  deps: { config: Config; store: Store; auth: AuthService },
+  auth: AuthService,
+  config: Pick<Config, 'userRecheckMs'>,
 ): RealtimeAuth {
-  const { config, store, auth } = deps;
   const expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
   const departmentListeners = new Set<DepartmentsChangedListener>();
 
@@ -135,10 +129,10 @@ export function installRealtimeAuth(
       (s) => s.data.user && (!onlyUserId || s.data.user.id === onlyUserId),
     );
     if (sockets.length === 0) return;
-    const [userById, live] = await Promise.all([
-      findUserStates(store.users, [...new Set(sockets.map((s) => s.data.user.id))]),
-      liveSessionIds(store.sessions, [...new Set(sockets.map((s) => s.data.user.sessionId))]),
-    ]);
+    const { users: userById, liveSessions: live } = await auth.socketStates(
+      [...new Set(sockets.map((s) => s.data.user.id))],
+      [...new Set(sockets.map((s) => s.data.user.sessionId))],
+    );
     for (const socket of sockets) {
       const { id, role, sessionId } = socket.data.user;
       const doc = userById.get(id);
@@ -162,7 +156,7 @@ export function installRealtimeAuth(
     if (running) return;
     running = true;
     try {
-      const epoch = await readAuthEpoch(store.db);
+      const epoch = await auth.authEpoch();
       if (epoch === seenEpoch && Date.now() - lastFullRecheck < SAFETY_RECHECK_MS) return;
       await recheck();
       seenEpoch = epoch;
@@ -185,18 +179,6 @@ export function installRealtimeAuth(
       io.in(sessionRoom(sessionId)).disconnectSockets(true);
     },
     refreshUserSockets: (userId) => recheck(userId),
-    async agentsOnline(departmentIds) {
-      const result: Record<string, number> = {};
-      await Promise.all(
-        departmentIds.map(async (d) => {
-          const sockets = await io.in(rooms.department(d)).fetchSockets();
-          result[d] = new Set(
-            sockets.filter((s) => s.data.user?.role === 'agent').map((s) => s.data.user.id),
-          ).size;
-        }),
-      );
-      return result;
-    },
     onDepartmentsChanged(listener) {
       departmentListeners.add(listener);
       return () => departmentListeners.delete(listener);

@@ -1,10 +1,15 @@
-// The chat over Socket.IO: event handlers for every connected socket, agent presence, and the department
-// queue handed out when agents come online. The handshake (token, origin, rooms) is realtime/auth.ts.
-import type { AppDeps } from '../app';
+// The chat over Socket.IO: the server with its handshake checks, event handlers for every connected socket, agent
+// presence, and the department queue handed out when agents come online. The handshake (token, origin, rooms) is
+// realtime/auth.ts; the room emits of the services are realtime/notifier.ts.
+import type http from 'node:http';
+import { Server } from 'socket.io';
+import type { Config } from '../config';
+import type { Lifecycle } from '../lifecycle';
 import { createLogger } from '../log';
-import type { ChatIo, ChatSocket } from './auth';
-import { type Chat, chatFor, presenceRoom } from './chat';
-import { registerHandlers } from './handlers';
+import type { Services } from '../services/index';
+import { type ChatIo, type ChatSocket, createAllowRequest, type RealtimeAuth } from './auth';
+import { createDispatcher, handlerTable } from './handlers';
+import { presenceRoom } from './notifier';
 
 const log = createLogger('realtime-chat');
 
@@ -45,12 +50,31 @@ async function followPresence(socket: ChatSocket, chat: Chat): Promise<void> {
 const background = (what: string, task: Promise<unknown>) =>
   task.catch((err) => log.warn({ err: (err as Error).message }, `${what} failed`));
 
-export function registerRealtime(io: ChatIo, deps: AppDeps): void {
-  const chat = chatFor(deps);
+/** The Socket.IO server on the shared http.Server; nothing is served until registerRealtime. */
+export function createSocketServer(
+  httpServer: http.Server,
+  config: Pick<Config, 'maxSocketPayloadBytes' | 'allowedOrigins'>,
+): ChatIo {
+  return new Server(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+    maxHttpBufferSize: config.maxSocketPayloadBytes,
+    allowRequest: createAllowRequest(config),
+    // Browsers on configured origins may use polling cross-origin; the Origin check itself is allowRequest.
+    cors: config.allowedOrigins.length ? { origin: config.allowedOrigins, credentials: false } : undefined,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+  });
+}
+
+type Chat = Pick<Services, 'conversations' | 'messages' | 'assignment' | 'presence' | 'limits'>;
+
+export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth, lifecycle: Lifecycle): void {
+  const registerHandlers = createDispatcher(handlerTable(chat), chat.limits, lifecycle);
 
   io.on('connection', (socket: ChatSocket) => {
     const user = socket.data.user;
-    registerHandlers(socket, chat, deps);
+    registerHandlers(socket);
     if (user.role === 'customer') {
       void background('customer presence', followPresence(socket, chat));
       return;
@@ -67,7 +91,7 @@ export function registerRealtime(io: ChatIo, deps: AppDeps): void {
     });
   });
 
-  deps.realtime.onDepartmentsChanged(({ socket, added, removed }) => {
+  realtime.onDepartmentsChanged(({ socket, added, removed }) => {
     const user = socket.data.user;
     if (user.role !== 'agent') return;
     if (removed.length) chat.presence.disconnect?.(user.id, removed);

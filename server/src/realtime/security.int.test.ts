@@ -125,7 +125,7 @@ describe('foreign and cross-department access', () => {
         departments: ['account'],
       }),
     );
-    await srv.server.deps.realtime.refreshUserSockets(agent.user.id);
+    await srv.server.realtime.refreshUserSockets(agent.user.id);
     expect(await emitAck(as, 'conversation:sync', { conversationId: conv.id, afterSeq: 0 })).toMatchObject({
       ok: false,
       error: { code: 'not_found' },

@@ -6,36 +6,35 @@
 import { ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import type { ConversationDoc } from '../store/conversations';
-import type { Actor, ConversationService } from './conversations';
+import type { Store } from '../store/db';
+import { type Actor, findAccessible } from './actor';
+import type { WaitingHook } from './conversations';
 import { KeyedQueue } from './keyed-queue';
 import type { Presence } from './presence';
+import type { ChatNotifier, ConversationViews } from './views';
 
 const log = createLogger('assignment');
 
 /** How many waiting conversations one hand-out round looks at. */
 const QUEUE_BATCH = 100;
 
-export class AssignmentService {
+export class AssignmentService implements WaitingHook {
   /** Hand-outs of one department run one at a time on this process (the writes are compare-and-set anyway). */
   private readonly queue = new KeyedQueue();
 
   constructor(
-    private readonly conversations: ConversationService,
+    private readonly store: Pick<Store, 'conversations' | 'users'>,
     private readonly presence: Presence,
-  ) {
-    conversations.onWaiting = (doc) => this.autoAssign(doc);
-  }
-
-  private get store() {
-    return this.conversations.store;
-  }
+    private readonly views: ConversationViews,
+    private readonly notifier: ChatNotifier,
+  ) {}
 
   private serial<T>(department: string, task: () => Promise<T>): Promise<T> {
     return this.queue.run(department, task);
   }
 
   private announce(doc: ConversationDoc): void {
-    this.conversations.notifier.conversationUpdated(this.conversations.view(doc));
+    this.notifier.conversationUpdated(this.views.view(doc));
   }
 
   /** The online agent with the fewest open conversations (ties: the lowest id, so the choice is stable). */
@@ -44,7 +43,7 @@ export class AssignmentService {
   ): Promise<{ agents: string[]; load: Map<string, number> } | null> {
     const agents = await this.presence.onlineAgents(department);
     if (agents.length === 0) return null;
-    const load = await this.store.openCountByAssignee(agents);
+    const load = await this.store.conversations.openCountByAssignee(agents);
     return { agents, load };
   }
 
@@ -61,11 +60,11 @@ export class AssignmentService {
       const candidates = await this.leastBusy(doc.department);
       if (!candidates) return doc;
       const agentId = AssignmentService.pick(candidates.agents, candidates.load);
-      const after = await this.store.setAssignee(doc._id, [null], agentId, {
+      const after = await this.store.conversations.setAssignee(doc._id, [null], agentId, {
         requireStatus: 'open',
         now: new Date(),
       });
-      if (!after) return (await this.store.findById(doc._id)) ?? doc;
+      if (!after) return (await this.store.conversations.findById(doc._id)) ?? doc;
       log.info({ conversationId: doc._id, agentId }, 'conversation assigned automatically');
       return after;
     });
@@ -83,13 +82,13 @@ export class AssignmentService {
       this.pendingDrains.delete(department);
       let handed = 0;
       for (;;) {
-        const waiting = await this.store.waiting(department, QUEUE_BATCH);
+        const waiting = await this.store.conversations.waiting(department, QUEUE_BATCH);
         if (waiting.length === 0) break;
         const candidates = await this.leastBusy(department);
         if (!candidates) break;
         for (const conv of waiting) {
           const agentId = AssignmentService.pick(candidates.agents, candidates.load);
-          const after = await this.store.setAssignee(conv._id, [null], agentId, {
+          const after = await this.store.conversations.setAssignee(conv._id, [null], agentId, {
             requireStatus: 'open',
             now: new Date(),
           });
@@ -112,13 +111,13 @@ export class AssignmentService {
     let oldest: ConversationDoc | null = null;
     for (const d of departments) {
       if (!(await this.presence.onlineAgents(d)).includes(agentId)) continue;
-      const [first] = await this.store.waiting(d, 1);
+      const [first] = await this.store.conversations.waiting(d, 1);
       if (first && (!oldest || waitKey(first) < waitKey(oldest))) oldest = first;
     }
     if (!oldest) return null;
     const target = oldest;
     return this.serial(target.department, async () => {
-      const after = await this.store.setAssignee(target._id, [null], agentId, {
+      const after = await this.store.conversations.setAssignee(target._id, [null], agentId, {
         requireStatus: 'open',
         now: new Date(),
       });
@@ -129,7 +128,7 @@ export class AssignmentService {
 
   private async agentConversation(actor: Actor, id: string): Promise<Result<ConversationDoc>> {
     if (actor.role === 'customer') return fail(ErrorCode.forbidden, 'Only agents do this');
-    return this.conversations.get(actor, id);
+    return findAccessible(this.store.conversations, actor, id);
   }
 
   /** The actor takes a waiting conversation (or one they already hold); someone else's answers conflict. */
@@ -137,7 +136,7 @@ export class AssignmentService {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
     if (got.data.assigneeId === actor.id) return ok(got.data);
-    const after = await this.store.setAssignee(id, [null], actor.id, { now: new Date() });
+    const after = await this.store.conversations.setAssignee(id, [null], actor.id, { now: new Date() });
     if (!after) return fail(ErrorCode.conflict, 'Another agent already holds this conversation');
     log.info({ conversationId: id, agentId: actor.id }, 'conversation claimed');
     this.announce(after);
@@ -149,11 +148,11 @@ export class AssignmentService {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
     const conv = got.data;
-    if (agentId !== null && !(await this.store.findAgentOfDepartment(agentId, conv.department))) {
+    if (agentId !== null && !(await this.store.users.findAgentOfDepartment(agentId, conv.department))) {
       return fail(ErrorCode.invalidInput, 'That agent is not an active agent of this department');
     }
     if (conv.assigneeId === agentId) return ok(conv);
-    const after = await this.store.setAssignee(id, 'any', agentId, { now: new Date() });
+    const after = await this.store.conversations.setAssignee(id, 'any', agentId, { now: new Date() });
     if (!after) return fail(ErrorCode.notFound, 'No such conversation');
     log.info(
       { conversationId: id, by: actor.id, agentId },
@@ -166,8 +165,8 @@ export class AssignmentService {
   async resolve(actor: Actor, id: string): Promise<Result<ConversationDoc>> {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
-    const after = await this.store.setStatus(id, 'open', 'resolved', new Date());
-    if (!after) return ok((await this.store.findById(id)) ?? got.data);
+    const after = await this.store.conversations.setStatus(id, 'open', 'resolved', new Date());
+    if (!after) return ok((await this.store.conversations.findById(id)) ?? got.data);
     log.info({ conversationId: id, by: actor.id }, 'conversation resolved');
     this.announce(after);
     if (after.assigneeId) {
@@ -182,8 +181,8 @@ export class AssignmentService {
   async reopen(actor: Actor, id: string): Promise<Result<ConversationDoc>> {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
-    let after = await this.store.setStatus(id, 'resolved', 'open', new Date());
-    if (!after) return ok((await this.store.findById(id)) ?? got.data);
+    let after = await this.store.conversations.setStatus(id, 'resolved', 'open', new Date());
+    if (!after) return ok((await this.store.conversations.findById(id)) ?? got.data);
     log.info({ conversationId: id, by: actor.id }, 'conversation reopened');
     after = await this.autoAssign(after);
     this.announce(after);

@@ -4,9 +4,9 @@ import { ErrorCode, fail, ok, type Result, type Role, type User } from '@support
 import argon2 from 'argon2';
 import type { Config } from '../config';
 import { createLogger } from '../log';
-import { isDuplicateKey, type Store } from '../store/db';
-import { type RevokeReason, revokeSessions, type SessionDoc } from '../store/tokens';
-import { findUserById, lowerKey, newUserDoc, type UserDoc } from '../store/users';
+import type { Store } from '../store/db';
+import type { RevokeReason, SessionDoc } from '../store/tokens';
+import { lowerKey, newUserDoc, type UserDoc, type UserState } from '../store/users';
 import { KeyedQueue } from './keyed-queue';
 import {
   type AccessClaims,
@@ -106,7 +106,7 @@ export class AuthService {
   private readonly refreshQueue = new KeyedQueue();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'users' | 'sessions' | 'authEpoch'>,
     private readonly config: Config,
     opts: AuthServiceOptions = {},
   ) {
@@ -133,20 +133,9 @@ export class AuthService {
       role: 'customer',
       departments: [],
     });
-    try {
-      await this.store.users.insertOne(doc);
-    } catch (err) {
-      if (isDuplicateKey(err)) {
-        const byName = await this.store.users.findOne(
-          { usernameLower: doc.usernameLower },
-          { projection: { _id: 1 } },
-        );
-        return byName
-          ? fail(ErrorCode.usernameTaken, 'That username is taken')
-          : fail(ErrorCode.emailTaken, 'An account with that email exists');
-      }
-      throw err;
-    }
+    const inserted = await this.store.users.insert(doc);
+    if (inserted === 'username_taken') return fail(ErrorCode.usernameTaken, 'That username is taken');
+    if (inserted === 'email_taken') return fail(ErrorCode.emailTaken, 'An account with that email exists');
     log.info({ userId: doc._id.toHexString() }, 'customer registered');
     return ok({ user: toUser(doc), ...(await this.startSession(doc)) });
   }
@@ -165,7 +154,7 @@ export class AuthService {
       log.warn({ address }, 'login throttled');
       return fail(ErrorCode.rateLimited, 'Too many login attempts; try again later', { retryAfterMs });
     }
-    const doc = await this.store.users.findOne({ usernameLower: key });
+    const doc = await this.store.users.findByUsername(key);
     // Unknown users cost one argon2 verification too, so both failures answer in about the same time.
     const hash = doc?.passwordHash ?? (await this.getDummyHash());
     let valid = false;
@@ -190,14 +179,10 @@ export class AuthService {
 
   private async exchange(hash: string): Promise<Result<AuthResult>> {
     const now = new Date();
-    const claimed = await this.store.refreshTokens.findOneAndUpdate(
-      { _id: hash, spent: false },
-      { $set: { spent: true } },
-      { returnDocument: 'before' },
-    );
+    const claimed = await this.store.sessions.spendRefreshToken(hash);
     if (!claimed) {
-      const known = await this.store.refreshTokens.findOne({ _id: hash });
-      const session = known ? await this.store.sessions.findOne({ _id: known.sessionId }) : null;
+      const known = await this.store.sessions.findRefreshToken(hash);
+      const session = known ? await this.store.sessions.findSession(known.sessionId) : null;
       if (known && session && !session.revokedAt) {
         log.warn(
           { userId: known.userId.toHexString(), sessionId: known.sessionId },
@@ -210,11 +195,11 @@ export class AuthService {
       return fail(ErrorCode.unauthorized, 'Invalid refresh token');
     }
     if (claimed.expiresAt <= now) return fail(ErrorCode.unauthorized, 'Refresh token expired');
-    const session = await this.store.sessions.findOne({ _id: claimed.sessionId });
+    const session = await this.store.sessions.findSession(claimed.sessionId);
     if (!session || session.revokedAt || session.expiresAt <= now) {
       return fail(ErrorCode.unauthorized, 'Session ended; please log in again');
     }
-    const user = await this.store.users.findOne({ _id: claimed.userId });
+    const user = await this.store.users.findById(claimed.userId.toHexString());
     if (!user || user.disabled) return fail(ErrorCode.unauthorized, 'Session ended; please log in again');
     const tokens = await this.issueTokens(user, session);
     return ok({ user: toUser(user), ...tokens });
@@ -222,7 +207,7 @@ export class AuthService {
 
   /** Revokes the login the refresh token belongs to. Unknown tokens are a no-op (logout is idempotent). */
   async logout(refreshToken: string): Promise<void> {
-    const known = await this.store.refreshTokens.findOne({ _id: hashRefreshToken(refreshToken) });
+    const known = await this.store.sessions.findRefreshToken(hashRefreshToken(refreshToken));
     if (!known) return;
     await this.revokeSessions({ sessionId: known.sessionId }, 'logout');
     log.info({ userId: known.userId.toHexString(), sessionId: known.sessionId }, 'logged out');
@@ -230,7 +215,7 @@ export class AuthService {
 
   /** Ends every login of a user (disable, password reset). */
   async revokeUserSessions(userId: string, reason: 'disabled' | 'password'): Promise<void> {
-    const doc = await findUserById(this.store.users, userId);
+    const doc = await this.store.users.findById(userId);
     if (doc) await this.revokeSessions({ userId: doc._id }, reason);
   }
 
@@ -238,10 +223,7 @@ export class AuthService {
   async verifyAccessToken(token: unknown): Promise<AccessClaims | null> {
     const claims = decodeAccessToken(this.config.secretKey, token);
     if (!claims) return null;
-    const session = await this.store.sessions.findOne(
-      { _id: claims.sid },
-      { projection: { revokedAt: 1, userId: 1 } },
-    );
+    const session = await this.store.sessions.findSession(claims.sid);
     if (!session || session.revokedAt || session.userId.toHexString() !== claims.sub) return null;
     return claims;
   }
@@ -250,7 +232,7 @@ export class AuthService {
   async authenticate(token: unknown): Promise<{ user: AuthUser; claims: AccessClaims } | null> {
     const claims = await this.verifyAccessToken(token);
     if (!claims) return null;
-    const doc = await findUserById(this.store.users, claims.sub);
+    const doc = await this.store.users.findById(claims.sub);
     if (!doc || doc.disabled || doc.role !== claims.role) return null;
     return {
       claims,
@@ -273,16 +255,16 @@ export class AuthService {
       revokedAt: null,
       revokedReason: null,
     };
-    await this.store.sessions.insertOne(session);
+    await this.store.sessions.insertSession(session);
     // Housekeeping without TTL indexes (not available everywhere): drop this user's expired tokens.
-    await this.store.refreshTokens.deleteMany({ userId: user._id, expiresAt: { $lt: now } });
+    await this.store.sessions.deleteExpiredTokens(user._id, now);
     return this.issueTokens(user, session);
   }
 
   private async issueTokens(user: UserDoc, session: SessionDoc): Promise<Tokens> {
     const refreshToken = newRefreshToken();
     const now = new Date();
-    await this.store.refreshTokens.insertOne({
+    await this.store.sessions.insertRefreshToken({
       _id: hashRefreshToken(refreshToken),
       sessionId: session._id,
       userId: user._id,
@@ -299,11 +281,28 @@ export class AuthService {
     return { accessToken: token, refreshToken, accessTokenExp: exp };
   }
 
+  /** The auth epoch: it moves whenever open sockets may need a re-check (store/auth-epoch.ts). */
+  authEpoch(): Promise<string> {
+    return this.store.authEpoch.read();
+  }
+
+  /** What open sockets are checked against: their users' current state and which of their logins are live. */
+  async socketStates(
+    userIds: readonly string[],
+    sessionIds: readonly string[],
+  ): Promise<{ users: Map<string, UserState>; liveSessions: Set<string> }> {
+    const [users, liveSessions] = await Promise.all([
+      this.store.users.states(userIds),
+      this.store.sessions.liveIds(sessionIds),
+    ]);
+    return { users, liveSessions };
+  }
+
   private async revokeSessions(
-    filter: Parameters<typeof revokeSessions>[1],
+    filter: Parameters<Store['sessions']['revoke']>[0],
     reason: RevokeReason,
   ): Promise<void> {
-    const ids = await revokeSessions(this.store, filter, reason);
+    const ids = await this.store.sessions.revoke(filter, reason);
     if (ids.length === 0) return;
     for (const listener of this.listeners) {
       try {

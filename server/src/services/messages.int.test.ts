@@ -2,31 +2,34 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  type ConversationDoc,
-  ConversationStore,
-  ensureConversationCollections,
-} from '../store/conversations';
-import { MessageStore, messageKey, toBinary } from '../store/messages';
-import { AssignmentService } from './assignment';
-import { type Actor, ConversationService } from './conversations';
+import { testSecrets } from '../../test/helpers';
+import { loadConfig } from '../config';
+import { type ConversationDoc, ensureConversationCollections } from '../store/conversations';
+import { openStore, type StoreOptions } from '../store/db';
+import { ensureMessageCollection, messageKey, toBinary } from '../store/messages';
+import type { Actor } from './actor';
 import { MessageCipher, type MessageKey } from './crypto';
-import { MessageService } from './messages';
+import { createServices } from './index';
 import { DirectoryPresence, MemoryDirectory } from './presence';
+import { silentNotifier } from './views';
 
 let client: MongoClient;
 let db: Db;
 const dbName = `chat_services_${randomBytes(4).toString('hex')}`;
 const k1: MessageKey = { id: 'k1', key: randomBytes(32) };
 
-const build = (keys: MessageKey[] = [k1]) => {
-  const cipher = new MessageCipher(keys);
-  const messageStore = new MessageStore(db);
-  const conversations = new ConversationService(new ConversationStore(db), messageStore, cipher);
+const config = loadConfig({ NODE_ENV: 'test', ...testSecrets() });
+
+/** The server's service graph over this file's database, each call a separate "process". */
+const build = (keys: MessageKey[] = [k1], storeOptions: StoreOptions = {}) => {
+  const store = openStore(db, storeOptions);
   const directory = new MemoryDirectory();
-  const assignment = new AssignmentService(conversations, new DirectoryPresence(directory.lookup));
-  const messages = new MessageService(conversations, messageStore, cipher);
-  return { cipher, conversations, messages, assignment, directory };
+  const services = createServices(
+    store,
+    { ...config, messageKeys: keys },
+    { presence: new DirectoryPresence(directory.lookup), notifier: silentNotifier },
+  );
+  return { ...services, store, cipher: new MessageCipher(keys), directory };
 };
 
 const customer = (): Actor => ({
@@ -53,6 +56,7 @@ beforeAll(async () => {
   await client.connect();
   db = client.db(dbName);
   await ensureConversationCollections(db);
+  await ensureMessageCollection(db);
   await db.collection<{ _id: string; name: string }>('departments').insertMany([
     { _id: 'billing', name: 'Billing' },
     { _id: 'sales', name: 'Sales' },
@@ -383,8 +387,8 @@ describe('sync and history', () => {
 
     // Both ways of reading a range (one `_id` range query, or point reads) give the same pages.
     for (const strategy of ['points', 'range'] as const) {
-      const store = new MessageStore(db, strategy);
-      const forced = new MessageService(conversations, store, cipher);
+      const { messages: forced, store: forcedStore } = build([k1], { messageReads: strategy });
+      const store = forcedStore.messages;
       expect(must(await forced.sync(c, conv._id, 0)).messages).toEqual(first);
       expect(must(await forced.history(c, conv._id, { before: 471, limit: 200 })).messages).toEqual(older);
       expect((await store.range(conv._id, 519, 530)).map((d) => d.seq)).toEqual([519, 520]);

@@ -38,10 +38,13 @@ import { ErrorCode, fail, MAX_SYNC_MESSAGES, type Message, ok, type Result } fro
 import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
-import { fromBinary, type MessageDoc, type MessageStore, messageKey, toBinary } from '../store/messages';
-import { type Actor, type ConversationService, sideOf } from './conversations';
+import type { Store } from '../store/db';
+import { fromBinary, type MessageDoc, messageKey, toBinary } from '../store/messages';
+import { type Actor, findAccessible, sideOf } from './actor';
+import type { WaitingHook } from './conversations';
 import type { MessageCipher } from './crypto';
 import { KeyedQueue } from './keyed-queue';
+import type { ChatNotifier, ConversationViews } from './views';
 
 const log = createLogger('messages');
 
@@ -56,6 +59,16 @@ const newMessageId = (): string => {
   return time + randomBytes(8).toString('hex');
 };
 
+const toMessage = (doc: MessageDoc, text: string): Message => ({
+  id: doc.id,
+  conversationId: doc.conversationId,
+  seq: doc.seq,
+  sender: { id: doc.senderId, username: doc.senderUsername, role: doc.senderRole },
+  text,
+  clientMsgId: doc.clientMsgId,
+  createdAt: doc.createdAt.toISOString(),
+});
+
 export interface SendResult {
   message: Message;
   /** False when this clientMsgId was already stored (a retry): the stored message is answered. */
@@ -63,115 +76,75 @@ export interface SendResult {
   conversation: ConversationDoc;
 }
 
+/** The message document holding a send's clientMsgId: written by this call, or by an earlier attempt of it. */
+interface Stored {
+  doc: MessageDoc;
+  created: boolean;
+  /** The conversation as last read. */
+  conversation: ConversationDoc;
+}
+
 /** How many conversations' last stored seq this process remembers. */
 const LAST_STORED_ENTRIES = 10_000;
 
 export class MessageService {
-  private readonly queue = new KeyedQueue();
+  /** Writers of one conversation queue up on this process instead of colliding (see append). */
+  private readonly writers = new KeyedQueue();
   private readonly lastStored = new Map<string, { seq: number; counts: SideCounts }>();
 
   constructor(
-    private readonly conversations: ConversationService,
-    private readonly messages: MessageStore,
+    private readonly store: Pick<Store, 'conversations' | 'messages'>,
     private readonly cipher: MessageCipher,
+    private readonly views: ConversationViews,
+    private readonly notifier: ChatNotifier,
+    private readonly waiting: WaitingHook,
   ) {}
 
-  private get store() {
-    return this.conversations.store;
-  }
-
-  toMessage(doc: MessageDoc): Message | null {
-    const text = this.cipher.open(doc.conversationId, doc.seq, {
-      ciphertext: fromBinary(doc.ciphertext),
-      nonce: fromBinary(doc.nonce),
-      keyId: doc.keyId,
-    });
-    if (text === null) {
-      // Tampered, moved, or encrypted with a key this process no longer has: never shown, never garbage.
-      log.error(
-        { conversationId: doc.conversationId, seq: doc.seq, keyId: doc.keyId },
-        'message does not decrypt',
-      );
-      errorsTotal.inc({ source: 'crypto', code: 'decrypt_failed' });
-      return null;
-    }
-    return {
-      id: doc.id,
-      conversationId: doc.conversationId,
-      seq: doc.seq,
-      sender: { id: doc.senderId, username: doc.senderUsername, role: doc.senderRole },
-      text,
-      clientMsgId: doc.clientMsgId,
-      createdAt: doc.createdAt.toISOString(),
-    };
-  }
-
-  /** Folds a stored message into the conversation doc (idempotent). */
-  private apply(conversationId: string, doc: MessageDoc, reopen: boolean) {
-    return this.store.applyMessage(conversationId, {
-      seq: doc.seq,
-      counts: doc.counts,
-      clientMsgId: doc.clientMsgId,
-      reopen,
-      lastMessage: {
-        seq: doc.seq,
-        senderRole: doc.senderRole,
-        senderId: doc.senderId,
-        ciphertext: doc.ciphertext,
-        nonce: doc.nonce,
-        keyId: doc.keyId,
-        createdAt: doc.createdAt,
-      },
-    });
-  }
-
-  /** A send whose clientMsgId is already stored: answer the stored message, healing the conversation doc. */
-  private async replay(actor: Actor, conv: ConversationDoc, stored: MessageDoc): Promise<Result<SendResult>> {
-    if (stored.senderId !== actor.id) {
-      return fail(ErrorCode.conflict, 'This clientMsgId is already used by another message');
-    }
-    const message = this.toMessage(stored);
-    if (!message) return fail(ErrorCode.internal, 'The stored message cannot be read');
-    let current = conv;
-    if (conv.lastSeq < stored.seq) {
-      // The first attempt stored the message but never got to the conversation doc (or is still on its way).
-      current = (await this.apply(conv._id, stored, stored.senderRole === 'customer')) ?? conv;
-      this.conversations.notifier.messageCreated(current, message);
-      this.conversations.notifier.conversationUpdated(this.conversations.view(current));
-    }
-    return ok({ message, created: false, conversation: current });
-  }
-
+  /**
+   * message:send: store the message once (a retried clientMsgId answers the stored one), fold it into the
+   * conversation, announce it. The answer carries the plaintext we were given, never a decrypted copy.
+   */
   async send(
     actor: Actor,
     input: { conversationId: string; clientMsgId: string; text: string },
   ): Promise<Result<SendResult>> {
-    const got = await this.conversations.get(actor, input.conversationId);
+    const got = await findAccessible(this.store.conversations, actor, input.conversationId);
     if (!got.ok) return got;
     const conv = got.data;
-    const id = conv._id;
-
-    // Writers of one conversation queue up on this process instead of colliding; across processes the
-    // optimistic loop below is what keeps seqs unique and gap-free.
-    return this.queue.run(id, () => this.append(actor, conv, input));
+    return this.writers.run(conv._id, async () => {
+      const stored = await this.append(actor, conv, input);
+      if (!stored.ok) return stored;
+      const { doc, created, conversation } = stored.data;
+      if (!created && doc.senderId !== actor.id) {
+        return fail(ErrorCode.conflict, 'This clientMsgId is already used by another message');
+      }
+      const message = created ? toMessage(doc, input.text) : this.decrypt(doc);
+      if (!message) return fail(ErrorCode.internal, 'The stored message cannot be read');
+      // A retry whose first attempt got as far as the conversation doc has nothing left to do.
+      if (!created && conversation.lastSeq >= doc.seq) return ok({ message, created, conversation });
+      let after = (await this.fold(conversation._id, doc)) ?? conversation;
+      this.notifier.messageCreated(after, message);
+      if (created) {
+        messagesTotal.inc({ role: actor.role });
+        if (doc.senderRole === 'customer' && conv.status === 'resolved' && after.assigneeId === null) {
+          // A customer wrote into a resolved conversation that nobody holds: it queues like a new one.
+          after = await this.waiting.autoAssign(after);
+        }
+      }
+      this.notifier.conversationUpdated(this.views.view(after, message));
+      return ok({ message, created, conversation: after });
+    });
   }
 
-  private remember(conversationId: string, doc: Pick<MessageDoc, 'seq' | 'counts'>): void {
-    const known = this.lastStored.get(conversationId);
-    if (known && known.seq >= doc.seq) return;
-    this.lastStored.delete(conversationId);
-    this.lastStored.set(conversationId, { seq: doc.seq, counts: doc.counts });
-    if (this.lastStored.size > LAST_STORED_ENTRIES) {
-      const oldest = this.lastStored.keys().next().value;
-      if (oldest !== undefined) this.lastStored.delete(oldest);
-    }
-  }
-
+  /**
+   * The one atomic write that takes the next seq and records the clientMsgId (see DESIGN above): an insert at
+   * the highest seq known to be stored + 1, moving one slot on when another message holds it.
+   */
   private async append(
     actor: Actor,
     conv: ConversationDoc,
     input: { clientMsgId: string; text: string },
-  ): Promise<Result<SendResult>> {
+  ): Promise<Result<Stored>> {
     const id = conv._id;
     const side = sideOf(actor);
     // Start after the highest seq known to be stored: the conversation's, or the last one this process wrote.
@@ -199,16 +172,20 @@ export class MessageService {
         counts: { ...before, [side]: before[side] + 1 },
         createdAt: new Date(),
       };
-      if ((await this.messages.insert(doc)) === 'inserted') {
+      if ((await this.store.messages.insert(doc)) === 'inserted') {
         this.remember(id, doc);
-        return ok(await this.committed(actor, conv, doc, input.text));
+        return ok({ doc, created: true, conversation: conv });
       }
-      const [inSlot, fresh] = await Promise.all([this.messages.findBySeq(id, seq), this.store.findById(id)]);
-      if (inSlot?.clientMsgId === input.clientMsgId) return this.replay(actor, fresh ?? conv, inSlot);
+      const [inSlot, fresh] = await Promise.all([
+        this.store.messages.findBySeq(id, seq),
+        this.store.conversations.findById(id),
+      ]);
+      const conversation = fresh ?? conv;
+      if (inSlot?.clientMsgId === input.clientMsgId) return ok({ doc: inSlot, created: false, conversation });
       if (!inSlot) {
         // The slot is free, so the clientMsgId was the duplicate: a retry of a message stored earlier.
-        const stored = await this.messages.findRetried(id, input.clientMsgId, seq - 1);
-        if (stored) return this.replay(actor, fresh ?? conv, stored);
+        const stored = await this.store.messages.findRetried(id, input.clientMsgId, seq - 1);
+        if (stored) return ok({ doc: stored, created: false, conversation });
         continue;
       }
       // Another message holds this seq: it exists, so seq + 1 is the next slot and leaves no gap.
@@ -224,31 +201,62 @@ export class MessageService {
     return fail(ErrorCode.unavailable, 'The conversation is too busy, try again');
   }
 
-  private async committed(
-    actor: Actor,
-    conv: ConversationDoc,
-    doc: MessageDoc,
-    text: string,
-  ): Promise<SendResult> {
-    const reopen = actor.role === 'customer';
-    let after = (await this.apply(conv._id, doc, reopen)) ?? conv;
-    messagesTotal.inc({ role: actor.role });
-    const message: Message = {
-      id: doc.id,
-      conversationId: doc.conversationId,
-      seq: doc.seq,
-      sender: { id: actor.id, username: actor.username, role: actor.role },
-      text,
-      clientMsgId: doc.clientMsgId,
-      createdAt: doc.createdAt.toISOString(),
-    };
-    this.conversations.notifier.messageCreated(after, message);
-    if (reopen && conv.status === 'resolved' && after.assigneeId === null) {
-      // A customer wrote into a resolved conversation that nobody holds: it queues like a new one.
-      after = await this.conversations.onWaiting(after);
+  private remember(conversationId: string, doc: Pick<MessageDoc, 'seq' | 'counts'>): void {
+    const known = this.lastStored.get(conversationId);
+    if (known && known.seq >= doc.seq) return;
+    this.lastStored.delete(conversationId);
+    this.lastStored.set(conversationId, { seq: doc.seq, counts: doc.counts });
+    if (this.lastStored.size > LAST_STORED_ENTRIES) {
+      const oldest = this.lastStored.keys().next().value;
+      if (oldest !== undefined) this.lastStored.delete(oldest);
     }
-    this.conversations.notifier.conversationUpdated(this.conversations.view(after));
-    return { message, created: true, conversation: after };
+  }
+
+  /** Folds a stored message into the conversation doc (idempotent); a customer's message reopens it. */
+  private fold(conversationId: string, doc: MessageDoc): Promise<ConversationDoc | null> {
+    return this.store.conversations.applyMessage(conversationId, {
+      seq: doc.seq,
+      counts: doc.counts,
+      clientMsgId: doc.clientMsgId,
+      reopen: doc.senderRole === 'customer',
+      lastMessage: {
+        seq: doc.seq,
+        senderRole: doc.senderRole,
+        senderId: doc.senderId,
+        ciphertext: doc.ciphertext,
+        nonce: doc.nonce,
+        keyId: doc.keyId,
+        createdAt: doc.createdAt,
+      },
+    });
+  }
+
+  /** A stored message in clear, or null (and logged) when it does not decrypt. */
+  private decrypt(doc: MessageDoc): Message | null {
+    const text = this.cipher.open(doc.conversationId, doc.seq, {
+      ciphertext: fromBinary(doc.ciphertext),
+      nonce: fromBinary(doc.nonce),
+      keyId: doc.keyId,
+    });
+    if (text === null) {
+      // Tampered, moved, or encrypted with a key this process no longer has: never shown, never garbage.
+      log.error(
+        { conversationId: doc.conversationId, seq: doc.seq, keyId: doc.keyId },
+        'message does not decrypt',
+      );
+      errorsTotal.inc({ source: 'crypto', code: 'decrypt_failed' });
+      return null;
+    }
+    return toMessage(doc, text);
+  }
+
+  private decryptAll(docs: MessageDoc[]): Message[] {
+    const out: Message[] = [];
+    for (const d of docs) {
+      const m = this.decrypt(d);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   /**
@@ -258,21 +266,12 @@ export class MessageService {
   private async tail(conv: ConversationDoc): Promise<ConversationDoc> {
     let last: MessageDoc | null = null;
     for (let seq = conv.lastSeq + 1; seq <= conv.lastSeq + MAX_SYNC_MESSAGES; seq++) {
-      const next = await this.messages.findBySeq(conv._id, seq);
+      const next = await this.store.messages.findBySeq(conv._id, seq);
       if (!next) break;
       last = next;
     }
     if (!last) return conv;
-    return (await this.apply(conv._id, last, last.senderRole === 'customer')) ?? conv;
-  }
-
-  private decryptAll(docs: MessageDoc[]): Message[] {
-    const out: Message[] = [];
-    for (const d of docs) {
-      const m = this.toMessage(d);
-      if (m) out.push(m);
-    }
-    return out;
+    return (await this.fold(conv._id, last)) ?? conv;
   }
 
   /** Every message with seq > afterSeq, in order, at most MAX_SYNC_MESSAGES (call again for more). */
@@ -281,12 +280,12 @@ export class MessageService {
     conversationId: string,
     afterSeq: number,
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await this.conversations.get(actor, conversationId);
+    const got = await findAccessible(this.store.conversations, actor, conversationId);
     if (!got.ok) return got;
     let conv = got.data;
     if (afterSeq + MAX_SYNC_MESSAGES > conv.lastSeq) conv = await this.tail(conv);
     const to = Math.min(conv.lastSeq, afterSeq + MAX_SYNC_MESSAGES);
-    const docs = to > afterSeq ? await this.messages.range(conv._id, afterSeq + 1, to) : [];
+    const docs = to > afterSeq ? await this.store.messages.range(conv._id, afterSeq + 1, to) : [];
     return ok({ messages: this.decryptAll(docs) });
   }
 
@@ -296,12 +295,12 @@ export class MessageService {
     conversationId: string,
     opts: { before?: number; limit: number },
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await this.conversations.get(actor, conversationId);
+    const got = await findAccessible(this.store.conversations, actor, conversationId);
     if (!got.ok) return got;
     const conv = await this.tail(got.data);
     const end = Math.min(opts.before ?? Number.POSITIVE_INFINITY, conv.lastSeq + 1) - 1;
     const start = Math.max(1, end - opts.limit + 1);
-    const docs = end >= start ? await this.messages.range(conv._id, start, end) : [];
+    const docs = end >= start ? await this.store.messages.range(conv._id, start, end) : [];
     return ok({ messages: this.decryptAll(docs) });
   }
 }

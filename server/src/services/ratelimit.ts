@@ -1,5 +1,6 @@
 // Keyed token buckets. The interface is asynchronous so that a shared (Redis) implementation can replace the
 // in-memory one for several server processes without touching the callers.
+import type { Config } from '../config';
 
 export type TakeResult = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -79,4 +80,39 @@ export class MemoryRateLimiter implements RateLimiter {
   get size(): number {
     return this.buckets.size;
   }
+}
+
+/** Builds a named limiter: per process by default, shared through Redis when several processes serve one site. */
+export type RateLimiterFactory = (name: string, opts: BucketOptions) => RateLimiter;
+
+export const memoryRateLimiters: RateLimiterFactory = (_name, opts) => new MemoryRateLimiter(opts);
+
+/** The socket events' buckets, charged per user before an event does anything. */
+export interface ChatLimits {
+  message: RateLimiter;
+  typing: RateLimiter;
+  open: RateLimiter;
+  /** Every other client event, a wide guard against one user flooding the database with reads. */
+  events: RateLimiter;
+}
+
+export function chatLimits(
+  config: Pick<Config, 'messageRatePerSecond' | 'messageBurst' | 'typingRatePerSecond' | 'openRatePerMinute'>,
+  limiter: RateLimiterFactory,
+): ChatLimits {
+  return {
+    message: limiter('message', { ratePerSecond: config.messageRatePerSecond, burst: config.messageBurst }),
+    typing: limiter('typing', {
+      ratePerSecond: config.typingRatePerSecond,
+      burst: Math.max(3, Math.ceil(config.typingRatePerSecond * 2)),
+    }),
+    open: limiter('open', {
+      ratePerSecond: config.openRatePerMinute / 60,
+      burst: Math.max(5, Math.ceil(config.openRatePerMinute / 3)),
+    }),
+    events: limiter('events', {
+      ratePerSecond: Math.max(50, config.messageRatePerSecond * 5),
+      burst: Math.max(100, config.messageBurst * 5),
+    }),
+  };
 }

@@ -7,10 +7,8 @@
 // (customerId, department), which makes "open" a point read and the unique pair a property of the `_id` itself.
 import { createHash } from 'node:crypto';
 import type { Role } from '@support-chat/protocol';
-import { type Binary, type Collection, type Db, MongoError } from 'mongodb';
-import { ensureCollection, isDuplicateKey } from './db';
-import { ensureMessageCollection } from './messages';
-import { toObjectId, type UserDoc } from './users';
+import type { Binary, Collection, Db } from 'mongodb';
+import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export type Side = 'customer' | 'agents';
 
@@ -82,7 +80,7 @@ const schema = {
   },
 };
 
-/** Creates the conversations and messages collections with their indexes (idempotent). */
+/** Creates the conversations collection with its indexes (idempotent). */
 export async function ensureConversationCollections(db: Db): Promise<void> {
   await ensureCollection(db, 'conversations', schema);
   const conversations = db.collection<ConversationDoc>('conversations');
@@ -92,25 +90,19 @@ export async function ensureConversationCollections(db: Db): Promise<void> {
   );
   await conversations.createIndex({ department: 1, updatedAt: -1 }, { name: 'department_updatedAt' });
   await conversations.createIndex({ assigneeId: 1 }, { name: 'assigneeId' });
-  await ensureMessageCollection(db);
 }
 
 /** The conversation id of a (customer, department) pair: 96 bits of SHA-256, in the id format of the API. */
 export const conversationIdFor = (customerId: string, department: string): string =>
   createHash('sha256').update(`${customerId}\n${department}`).digest('hex').slice(0, 24);
 
-/** True when the error came from the database or the driver (outage, timeout), not from our code. */
-export const isDatabaseError = (err: unknown): boolean => err instanceof MongoError;
-
 const sideKey = (side: Side) => side;
 
 export class ConversationStore {
-  readonly collection: Collection<ConversationDoc>;
-  private readonly users: Collection<UserDoc>;
+  private readonly collection: Collection<ConversationDoc>;
 
   constructor(db: Db) {
     this.collection = db.collection<ConversationDoc>('conversations');
-    this.users = db.collection<UserDoc>('users');
   }
 
   findById(id: string): Promise<ConversationDoc | null> {
@@ -236,33 +228,5 @@ export class ConversationStore {
       .limit(limit)
       .toArray();
   }
-
-  /** An enabled agent account that belongs to the department, or null. */
-  async findAgentOfDepartment(
-    agentId: string,
-    department: string,
-  ): Promise<{ id: string; username: string } | null> {
-    const _id = toObjectId(agentId);
-    if (!_id) return null;
-    const doc = await this.users.findOne({ _id });
-    if (!doc || doc.disabled || doc.role !== 'agent' || !doc.departments.includes(department)) return null;
-    return { id: doc._id.toHexString(), username: doc.username };
-  }
-
-  /** Every department id (a handful of documents). */
-  async departmentIds(): Promise<string[]> {
-    const docs = await this.collection.db
-      .collection<{ _id: string }>('departments')
-      .find({}, { projection: { _id: 1 } })
-      .toArray();
-    return docs.map((d) => d._id);
-  }
-
-  /** Whether the department exists (point read). */
-  async departmentExists(department: string): Promise<boolean> {
-    const doc = await this.collection.db
-      .collection<{ _id: string }>('departments')
-      .findOne({ _id: department }, { projection: { _id: 1 } });
-    return doc !== null;
-  }
 }
+raisesUnavailable(ConversationStore);

@@ -4,7 +4,7 @@
 import type { Role } from '@support-chat/protocol';
 import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { SideCounts } from './conversations';
-import { ensureCollection, isDuplicateKey } from './db';
+import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export interface MessageDoc {
   /** `${conversationId}:${seq padded to 12 digits}`: see messageKey. */
@@ -119,7 +119,7 @@ const SCAN_BREAK_EVEN = 30;
 const COUNT_TTL_MS = 30_000;
 
 export class MessageStore {
-  readonly collection: Collection<MessageDoc>;
+  private readonly collection: Collection<MessageDoc>;
   private serverKind: Promise<'mongodb' | 'ferretdb'> | null = null;
   /** Inserts waiting for the one in flight (see insert). */
   private readonly pendingInserts: PendingInsert[] = [];
@@ -250,3 +250,4 @@ export class MessageStore {
     return out;
   }
 }
+raisesUnavailable(MessageStore);

@@ -1,7 +1,7 @@
 // Login sessions and their refresh tokens. Tokens are stored only as SHA-256 hashes (the _id).
 import type { Collection, Db, ObjectId } from 'mongodb';
-import { bumpAuthEpoch } from './auth-epoch';
-import { ensureCollection } from './db';
+import type { AuthEpochStore } from './auth-epoch';
+import { ensureCollection, raisesUnavailable } from './mongo';
 
 /** One login (one device/browser). Revoking it ends every token and socket of that login. */
 export interface SessionDoc {
@@ -46,30 +46,75 @@ export async function ensureTokenCollections(db: Db): Promise<void> {
 
 export type RevokeReason = NonNullable<SessionDoc['revokedReason']>;
 
-/** Revokes the matching live sessions and spends their refresh tokens; returns the revoked session ids. */
-export async function revokeSessions(
-  store: { db: Db; sessions: Collection<SessionDoc>; refreshTokens: Collection<RefreshTokenDoc> },
-  filter: { sessionId: string } | { userId: ObjectId },
-  reason: RevokeReason,
-): Promise<string[]> {
-  const query = 'sessionId' in filter ? { _id: filter.sessionId } : { userId: filter.userId };
-  const live = await store.sessions.find({ ...query, revokedAt: null }, { projection: { _id: 1 } }).toArray();
-  const ids = live.map((s) => s._id);
-  if (ids.length === 0) return [];
-  await store.sessions.updateMany(
-    { _id: { $in: ids } },
-    { $set: { revokedAt: new Date(), revokedReason: reason } },
-  );
-  await store.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
-  await bumpAuthEpoch(store.db);
-  return ids;
-}
+/** Logins and their refresh tokens. */
+export class SessionStore {
+  private readonly sessions: Collection<SessionDoc>;
+  private readonly refreshTokens: Collection<RefreshTokenDoc>;
 
-/** Which of these sessions are still live (not revoked), in one query. */
-export async function liveSessionIds(
-  sessions: Collection<SessionDoc>,
-  ids: readonly string[],
-): Promise<Set<string>> {
-  const docs = await sessions.find({ _id: { $in: [...ids] } }, { projection: { revokedAt: 1 } }).toArray();
-  return new Set(docs.filter((s) => !s.revokedAt).map((s) => s._id));
+  constructor(
+    db: Db,
+    private readonly authEpoch: AuthEpochStore,
+  ) {
+    this.sessions = db.collection<SessionDoc>('sessions');
+    this.refreshTokens = db.collection<RefreshTokenDoc>('refreshTokens');
+  }
+
+  async insertSession(session: SessionDoc): Promise<void> {
+    await this.sessions.insertOne(session);
+  }
+
+  findSession(id: string): Promise<SessionDoc | null> {
+    return this.sessions.findOne({ _id: id });
+  }
+
+  async insertRefreshToken(token: RefreshTokenDoc): Promise<void> {
+    await this.refreshTokens.insertOne(token);
+  }
+
+  findRefreshToken(hash: string): Promise<RefreshTokenDoc | null> {
+    return this.refreshTokens.findOne({ _id: hash });
+  }
+
+  /** Marks an unspent token spent; its document as it was, or null when it was unknown or spent already. */
+  spendRefreshToken(hash: string): Promise<RefreshTokenDoc | null> {
+    return this.refreshTokens.findOneAndUpdate(
+      { _id: hash, spent: false },
+      { $set: { spent: true } },
+      { returnDocument: 'before' },
+    );
+  }
+
+  /** Housekeeping without TTL indexes (not available everywhere). */
+  async deleteExpiredTokens(userId: ObjectId, now: Date): Promise<void> {
+    await this.refreshTokens.deleteMany({ userId, expiresAt: { $lt: now } });
+  }
+
+  /** Revokes the matching live sessions and spends their refresh tokens; returns the revoked session ids. */
+  async revoke(
+    filter: { sessionId: string } | { userId: ObjectId },
+    reason: RevokeReason,
+  ): Promise<string[]> {
+    const query = 'sessionId' in filter ? { _id: filter.sessionId } : { userId: filter.userId };
+    const live = await this.sessions
+      .find({ ...query, revokedAt: null }, { projection: { _id: 1 } })
+      .toArray();
+    const ids = live.map((s) => s._id);
+    if (ids.length === 0) return [];
+    await this.sessions.updateMany(
+      { _id: { $in: ids } },
+      { $set: { revokedAt: new Date(), revokedReason: reason } },
+    );
+    await this.refreshTokens.updateMany({ sessionId: { $in: ids } }, { $set: { spent: true } });
+    await this.authEpoch.bump();
+    return ids;
+  }
+
+  /** Which of these sessions are still live (not revoked), in one query. */
+  async liveIds(ids: readonly string[]): Promise<Set<string>> {
+    const docs = await this.sessions
+      .find({ _id: { $in: [...ids] } }, { projection: { revokedAt: 1 } })
+      .toArray();
+    return new Set(docs.filter((s) => !s.revokedAt).map((s) => s._id));
+  }
 }
+raisesUnavailable(SessionStore);

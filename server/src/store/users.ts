@@ -1,8 +1,7 @@
 // Users: customers, agents and owners. Usernames and emails are unique case-insensitively via lowercased copies.
-
 import type { Role } from '@support-chat/protocol';
 import { type Collection, type Db, ObjectId } from 'mongodb';
-import { ensureCollection } from './db';
+import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export interface UserDoc {
   _id: ObjectId;
@@ -88,24 +87,96 @@ export interface UserState {
   disabled: boolean;
 }
 
-/** Role, departments and disabled flag of many users in one query (socket re-checks). */
-export async function findUserStates(
-  users: Collection<UserDoc>,
-  ids: readonly string[],
-): Promise<Map<string, UserState>> {
-  const oids = ids.map(toObjectId).filter((x): x is ObjectId => x !== null);
-  const docs = await users
-    .find({ _id: { $in: oids } }, { projection: { role: 1, departments: 1, disabled: 1 } })
-    .toArray();
-  return new Map(
-    docs.map((d) => [
-      d._id.toHexString(),
-      { role: d.role, departments: d.departments, disabled: d.disabled },
-    ]),
-  );
-}
+/** What a staff account change may set; every change bumps `version` (open sockets notice). */
+type UserChange = Partial<Pick<UserDoc, 'passwordHash' | 'disabled' | 'departments'>>;
 
-export const findUserById = (users: Collection<UserDoc>, id: string): Promise<UserDoc | null> => {
-  const oid = toObjectId(id);
-  return oid ? users.findOne({ _id: oid }) : Promise.resolve(null);
-};
+export class UserStore {
+  private readonly users: Collection<UserDoc>;
+
+  constructor(db: Db) {
+    this.users = db.collection<UserDoc>('users');
+  }
+
+  /** Inserts a new account; a taken username or email is answered, not thrown. */
+  async insert(doc: UserDoc): Promise<'inserted' | 'username_taken' | 'email_taken'> {
+    try {
+      await this.users.insertOne(doc);
+      return 'inserted';
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const byName = await this.users.findOne(
+        { usernameLower: doc.usernameLower },
+        { projection: { _id: 1 } },
+      );
+      return byName ? 'username_taken' : 'email_taken';
+    }
+  }
+
+  findById(id: string): Promise<UserDoc | null> {
+    const oid = toObjectId(id);
+    return oid ? this.users.findOne({ _id: oid }) : Promise.resolve(null);
+  }
+
+  findByUsername(username: string): Promise<UserDoc | null> {
+    return this.users.findOne({ usernameLower: lowerKey(username) });
+  }
+
+  /** An agent or owner account (the accounts the owner manages). */
+  findStaff(username: string): Promise<UserDoc | null> {
+    return this.users.findOne({ usernameLower: lowerKey(username), role: { $in: ['agent', 'owner'] } });
+  }
+
+  listAgents(): Promise<UserDoc[]> {
+    return this.users.find({ role: 'agent' }).sort({ usernameLower: 1 }).toArray();
+  }
+
+  /** The enabled agents of one department, by username. */
+  async departmentAgents(department: string): Promise<{ id: string; username: string }[]> {
+    const docs = await this.users
+      .find({ role: 'agent', departments: department, disabled: false })
+      .sort({ usernameLower: 1 })
+      .toArray();
+    return docs.map((d) => ({ id: d._id.toHexString(), username: d.username }));
+  }
+
+  /** An enabled agent account that belongs to the department, or null. */
+  async findAgentOfDepartment(
+    agentId: string,
+    department: string,
+  ): Promise<{ id: string; username: string } | null> {
+    const doc = await this.findById(agentId);
+    if (!doc || doc.disabled || doc.role !== 'agent' || !doc.departments.includes(department)) return null;
+    return { id: doc._id.toHexString(), username: doc.username };
+  }
+
+  async update(id: ObjectId, change: UserChange): Promise<void> {
+    await this.users.updateOne(
+      { _id: id },
+      { $set: { ...change, updatedAt: new Date() }, $inc: { version: 1 } },
+    );
+  }
+
+  /** Replaces an agent's departments; null when there is no such agent. */
+  setAgentDepartments(username: string, departments: string[]): Promise<UserDoc | null> {
+    return this.users.findOneAndUpdate(
+      { usernameLower: lowerKey(username), role: 'agent' },
+      { $set: { departments, updatedAt: new Date() }, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /** Role, departments and disabled flag of many users in one query (socket re-checks). */
+  async states(ids: readonly string[]): Promise<Map<string, UserState>> {
+    const oids = ids.map(toObjectId).filter((x): x is ObjectId => x !== null);
+    const docs = await this.users
+      .find({ _id: { $in: oids } }, { projection: { role: 1, departments: 1, disabled: 1 } })
+      .toArray();
+    return new Map(
+      docs.map((d) => [
+        d._id.toHexString(),
+        { role: d.role, departments: d.departments, disabled: d.disabled },
+      ]),
+    );
+  }
+}
+raisesUnavailable(UserStore);

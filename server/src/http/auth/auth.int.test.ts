@@ -9,6 +9,7 @@ import {
   type TestServer,
   waitForDisconnect,
 } from '../../../test/helpers';
+import type { UserDoc } from '../../store/users';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -68,14 +69,20 @@ describe('POST /api/auth/register', () => {
     });
     expect(res.status).toBe(400);
     expect(errorCode(res.body)).toBe('invalid_input');
-    expect(await t.server.store.users.countDocuments({ usernameLower: username.toLowerCase() })).toBe(0);
+    expect(
+      await t.server.store.db.collection('users').countDocuments({ usernameLower: username.toLowerCase() }),
+    ).toBe(0);
   });
 
   it('stores the password as argon2id and the refresh token only as a hash', async () => {
     const c = await registerCustomer(t.url);
-    const doc = await t.server.store.users.findOne({ usernameLower: c.user.username.toLowerCase() });
+    const doc = await t.server.store.db
+      .collection<UserDoc>('users')
+      .findOne({ usernameLower: c.user.username.toLowerCase() });
     expect(doc?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    const raw = JSON.stringify(await t.server.store.refreshTokens.find({ userId: doc?._id }).toArray());
+    const raw = JSON.stringify(
+      await t.server.store.db.collection('refreshTokens').find({ userId: doc?._id }).toArray(),
+    );
     expect(raw).not.toContain(c.refreshToken);
     expect(raw).not.toContain(c.password);
   });

@@ -2,8 +2,9 @@
 import { Router } from '@koa/router';
 import { schemas } from '@support-chat/protocol';
 import type { Context } from 'koa';
-import type { AppDeps } from '../../app';
-import type { AuthResult } from '../../services/auth';
+import type { Config } from '../../config';
+import type { Lifecycle } from '../../lifecycle';
+import type { AuthResult, AuthService } from '../../services/auth';
 import { fromApiError, HttpError, parseInput } from '../errors';
 import { isOriginAllowed } from '../origin';
 
@@ -55,14 +56,16 @@ const answer = (r: AuthResult) => ({
   refreshToken: r.refreshToken,
 });
 
-export function authRouter(deps: AppDeps): Router {
-  const { auth } = deps.services;
-  const { config } = deps;
+export function authRouter(
+  auth: AuthService,
+  lifecycle: Lifecycle,
+  config: Pick<Config, 'refreshTokenTtlSec' | 'allowedOrigins'>,
+): Router {
   const router = new Router({ prefix: '/api/auth' });
 
   router.post('/register', async (ctx) => {
     const body = parseInput(schemas.RegisterBody, ctx.request.body);
-    const result = await deps.trackWrite(auth.register(body));
+    const result = await lifecycle.trackWrite(auth.register(body));
     if (!result.ok) throw fromApiError(result.error);
     setRefreshCookie(ctx, result.data.refreshToken, config.refreshTokenTtlSec);
     ctx.status = 201;
@@ -72,7 +75,7 @@ export function authRouter(deps: AppDeps): Router {
 
   router.post('/login', async (ctx) => {
     const body = parseInput(schemas.LoginBody, ctx.request.body);
-    const result = await deps.trackWrite(auth.login(body, ctx.ip));
+    const result = await lifecycle.trackWrite(auth.login(body, ctx.ip));
     if (!result.ok) throw fromApiError(result.error);
     setRefreshCookie(ctx, result.data.refreshToken, config.refreshTokenTtlSec);
     ctx.set('Cache-Control', 'no-store');
@@ -83,7 +86,7 @@ export function authRouter(deps: AppDeps): Router {
     const body = parseInput(schemas.RefreshBody, ctx.request.body);
     const token = refreshTokenFrom(ctx, body, config.allowedOrigins);
     if (!token) throw new HttpError('unauthorized', 'No refresh token');
-    const result = await deps.trackWrite(auth.refresh(token));
+    const result = await lifecycle.trackWrite(auth.refresh(token));
     if (!result.ok) {
       clearRefreshCookie(ctx);
       throw fromApiError(result.error);
@@ -96,7 +99,7 @@ export function authRouter(deps: AppDeps): Router {
   router.post('/logout', async (ctx) => {
     const body = parseInput(schemas.LogoutBody, ctx.request.body);
     const token = refreshTokenFrom(ctx, body, config.allowedOrigins);
-    if (token) await deps.trackWrite(auth.logout(token));
+    if (token) await lifecycle.trackWrite(auth.logout(token));
     clearRefreshCookie(ctx);
     ctx.status = 204;
   });

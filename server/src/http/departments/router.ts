@@ -2,27 +2,28 @@
 // GET /api/departments/:id/agents: the department's agents, for its own agents (whom to assign a conversation to).
 import { Router } from '@koa/router';
 import { type DepartmentAgent, schemas } from '@support-chat/protocol';
-import type { AppDeps } from '../../app';
-import { chatFor } from '../../realtime/chat';
+import type { AccountService } from '../../services/accounts';
+import type { AuthService } from '../../services/auth';
+import type { Presence } from '../../services/presence';
 import { authenticate, currentUser } from '../authenticate';
 import { httpError, parseInput } from '../errors';
 
-export function departmentsRouter(deps: AppDeps): Router {
+export function departmentsRouter(auth: AuthService, accounts: AccountService, presence: Presence): Router {
   const router = new Router({ prefix: '/api' });
   router.get('/departments', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { departments: await deps.services.accounts.listDepartments(deps.presence) };
+    ctx.body = { departments: await accounts.listDepartments() };
   });
 
-  router.get('/departments/:id/agents', authenticate(deps.services.auth), async (ctx) => {
+  router.get('/departments/:id/agents', authenticate(auth), async (ctx) => {
     const department = parseInput(schemas.departmentId, ctx.params.id);
     const user = currentUser(ctx);
     if (user.role === 'customer') throw httpError('forbidden', 'Only agents see the agents of a department');
     // Another department's agents are not yours to see: answered like an unknown department.
     if (!user.departments.includes(department)) throw httpError('not_found', 'No such department');
     const [agents, online] = await Promise.all([
-      deps.services.accounts.departmentAgents(department),
-      chatFor(deps).presence.onlineAgents(department),
+      accounts.departmentAgents(department),
+      presence.onlineAgents(department),
     ]);
     const onlineIds = new Set(online);
     const body: DepartmentAgent[] = agents.map((a) => ({ ...a, online: onlineIds.has(a.id) }));

@@ -1,11 +1,16 @@
 // GET /api/health (process up), GET /api/ready (database answers), GET /metrics (Prometheus).
 import { Router } from '@koa/router';
-import type { AppDeps } from '../../app';
+import type { Lifecycle } from '../../lifecycle';
 import { registry } from '../../metrics';
 import { bearerToken } from '../authenticate';
 import { HttpError } from '../errors';
 
-export function healthRouter(deps: AppDeps): Router {
+export function healthRouter(opts: {
+  lifecycle: Lifecycle;
+  /** Whether the database answers within the time given. */
+  databaseAnswers(timeoutMs: number): Promise<boolean>;
+  metricsToken: string | null;
+}): Router {
   const router = new Router();
 
   router.get('/api/health', (ctx) => {
@@ -15,13 +20,14 @@ export function healthRouter(deps: AppDeps): Router {
 
   router.get('/api/ready', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    if (deps.closing) throw new HttpError('unavailable', 'Shutting down');
-    if (!(await deps.store.ping(1000))) throw new HttpError('unavailable', 'The database does not answer');
+    if (opts.lifecycle.closing) throw new HttpError('unavailable', 'Shutting down');
+    if (!(await opts.databaseAnswers(1000)))
+      throw new HttpError('unavailable', 'The database does not answer');
     ctx.body = { status: 'ready' };
   });
 
   router.get('/metrics', async (ctx) => {
-    const token = deps.config.metricsToken;
+    const token = opts.metricsToken;
     if (token && bearerToken(ctx) !== token)
       throw new HttpError('unauthorized', 'Metrics need the METRICS_TOKEN');
     ctx.set('Cache-Control', 'no-store');

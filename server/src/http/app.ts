@@ -1,0 +1,54 @@
+// The Koa application: metrics and CORS for configured origins, security headers, the one error middleware, JSON
+// bodies, then the routers it is given and the web page.
+import type { Router } from '@koa/router';
+import Koa from 'koa';
+import type { Config } from '../config';
+import { errorsTotal, httpRequestDuration } from '../metrics';
+import { jsonBody } from './body';
+import { errorMiddleware } from './errors';
+import { securityHeaders, webPage } from './web/static';
+
+export function createHttpApp(
+  config: Pick<Config, 'trustProxy' | 'allowedOrigins' | 'maxHttpBodyBytes' | 'webDistDir'>,
+  routers: Router[],
+): Koa {
+  const app = new Koa({ proxy: config.trustProxy });
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    // CORS only for configured extra origins (e.g. the desktop renderer); the own origin needs none.
+    const origin = ctx.get('origin');
+    if (origin && config.allowedOrigins.includes(origin) && ctx.path.startsWith('/api/')) {
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Vary', 'Origin');
+      ctx.set('Access-Control-Allow-Credentials', 'true');
+      if (ctx.method === 'OPTIONS') {
+        ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        ctx.set('Access-Control-Max-Age', '600');
+        ctx.status = 204;
+        return;
+      }
+    }
+    try {
+      await next();
+    } finally {
+      const route =
+        (ctx as unknown as { _matchedRoute?: string })._matchedRoute ??
+        (ctx.path.startsWith('/api') ? 'api-other' : 'static');
+      httpRequestDuration.observe(
+        { method: ctx.method, route: String(route), status: String(ctx.status) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    }
+  });
+  app.use(securityHeaders);
+  app.use(errorMiddleware);
+  app.on('apiError', (err: { code: string }) => errorsTotal.inc({ source: 'http', code: err.code }));
+  app.use(jsonBody(config.maxHttpBodyBytes));
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  app.use(webPage(config.webDistDir));
+  return app;
+}

@@ -1,0 +1,45 @@
+// The service tier, built once over the store: every collaborator is a constructor argument, in dependency order.
+import type { Config } from '../config';
+import type { Store } from '../store/db';
+import { AccountService } from './accounts';
+import { AssignmentService } from './assignment';
+import { AuthService, type AuthServiceOptions } from './auth';
+import { ConversationService } from './conversations';
+import { MessageCipher } from './crypto';
+import { MessageService } from './messages';
+import type { Presence } from './presence';
+import { type ChatLimits, chatLimits, memoryRateLimiters, type RateLimiterFactory } from './ratelimit';
+import { type ChatNotifier, ConversationViews } from './views';
+
+export interface Services {
+  auth: AuthService;
+  accounts: AccountService;
+  conversations: ConversationService;
+  messages: MessageService;
+  assignment: AssignmentService;
+  presence: Presence;
+  limits: ChatLimits;
+}
+
+export interface ServiceCollaborators {
+  /** Who is online: counted from the sockets, or shared through Redis. */
+  presence: Presence;
+  /** Where durable changes are announced (the realtime layer's room emits; silent in service tests). */
+  notifier: ChatNotifier;
+  /** Shared rate limits (Redis); default per process. */
+  rateLimiters?: RateLimiterFactory;
+  /** Shared login throttles (Redis); default per process. */
+  loginThrottles?: AuthServiceOptions;
+}
+
+export function createServices(store: Store, config: Config, c: ServiceCollaborators): Services {
+  const cipher = new MessageCipher(config.messageKeys);
+  const views = new ConversationViews(cipher);
+  const auth = new AuthService(store, config, c.loginThrottles);
+  const accounts = new AccountService(store, { auth, presence: c.presence });
+  const assignment = new AssignmentService(store, c.presence, views, c.notifier);
+  const conversations = new ConversationService(store, views, c.notifier, assignment);
+  const messages = new MessageService(store, cipher, views, c.notifier, assignment);
+  const limits = chatLimits(config, c.rateLimiters ?? memoryRateLimiters);
+  return { auth, accounts, conversations, messages, assignment, presence: c.presence, limits };
+}

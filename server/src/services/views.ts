@@ -1,0 +1,91 @@
+// What the chat services hand to the transports: a conversation as each side sees it (the unread count differs),
+// and the notifier through which they announce what they durably changed.
+import type { ConversationSummary, Message } from '@support-chat/protocol';
+import { createLogger } from '../log';
+import type { ConversationDoc, Side } from '../store/conversations';
+import { fromBinary } from '../store/messages';
+import { type Actor, otherSide, sideOf } from './actor';
+import type { MessageCipher } from './crypto';
+
+const log = createLogger('conversations');
+
+/** A conversation rendered once for each audience. */
+export interface ConversationView {
+  doc: ConversationDoc;
+  forCustomer: ConversationSummary;
+  forAgents: ConversationSummary;
+}
+
+/** Where services announce what they durably changed; the realtime layer turns it into socket events. */
+export interface ChatNotifier {
+  conversationUpdated(view: ConversationView): void;
+  messageCreated(conversation: ConversationDoc, message: Message): void;
+  conversationRead(conversation: ConversationDoc, by: Side, seq: number): void;
+}
+
+export const silentNotifier: ChatNotifier = {
+  conversationUpdated() {},
+  messageCreated() {},
+  conversationRead() {},
+};
+
+export const unreadFor = (doc: ConversationDoc, side: Side): number =>
+  Math.max(0, doc.counts[otherSide(side)] - doc.readCounts[side]);
+
+/** The text of the conversation's newest message, when the caller has it in clear already. */
+export interface KnownText {
+  seq: number;
+  text: string;
+}
+
+export class ConversationViews {
+  constructor(private readonly cipher: MessageCipher) {}
+
+  private lastText(doc: ConversationDoc, known?: KnownText): string | null {
+    const lm = doc.lastMessage;
+    if (!lm) return null;
+    if (known?.seq === lm.seq) return known.text;
+    const text = this.cipher.open(doc._id, lm.seq, {
+      ciphertext: fromBinary(lm.ciphertext),
+      nonce: fromBinary(lm.nonce),
+      keyId: lm.keyId,
+    });
+    if (text === null) log.error({ conversationId: doc._id, seq: lm.seq }, 'last message does not decrypt');
+    return text;
+  }
+
+  private summary(doc: ConversationDoc, side: Side, lastText: string | null): ConversationSummary {
+    const lm = doc.lastMessage;
+    return {
+      id: doc._id,
+      department: doc.department,
+      customer: { id: doc.customerId, username: doc.customerUsername },
+      status: doc.status,
+      assigneeId: doc.assigneeId,
+      lastSeq: doc.lastSeq,
+      lastMessage:
+        lm && lastText !== null
+          ? { seq: lm.seq, text: lastText, senderRole: lm.senderRole, createdAt: lm.createdAt.toISOString() }
+          : null,
+      unread: unreadFor(doc, side),
+      readSeq: { customer: doc.readSeq.customer, agents: doc.readSeq.agents },
+      createdAt: doc.createdAt.toISOString(),
+      updatedAt: doc.updatedAt.toISOString(),
+    };
+  }
+
+  /** The summary with the unread count of whoever asks. */
+  summaryFor(actor: Actor, doc: ConversationDoc): ConversationSummary {
+    return this.summary(doc, sideOf(actor), this.lastText(doc));
+  }
+
+  /** Both sides' summaries, decrypting the newest message once (or not at all when `known` is it). */
+  view(doc: ConversationDoc, known?: KnownText): ConversationView {
+    const text = this.lastText(doc, known);
+    return {
+      doc,
+      forCustomer: this.summary(doc, 'customer', text),
+      forAgents: this.summary(doc, 'agents', text),
+    };
+  }
+}

@@ -1,0 +1,11 @@
+// The one error the store raises for a database it cannot reach: each transport maps it in one place (503, or an
+// `unavailable` ack) so clients retry; anything else thrown from the store is a bug and answers 500.
+export class StoreUnavailableError extends Error {
+  constructor(options: { cause: unknown }) {
+    super(
+      `The database is not available: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      options,
+    );
+    this.name = 'StoreUnavailableError';
+  }
+}
