@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { FakeEmitter } from './test/fakes';
-import { UPDATE_CHECK_INTERVAL_MS, type UpdaterLike, UpdateService, updateFeedUrl } from './updates';
+import {
+  type GenericFeed,
+  UPDATE_CHECK_INTERVAL_MS,
+  type UpdaterLike,
+  UpdateService,
+  updateFeedUrl,
+} from './updates';
 
 class FakeUpdater extends FakeEmitter implements UpdaterLike {
   autoDownload = false;
@@ -13,8 +19,8 @@ class FakeUpdater extends FakeEmitter implements UpdaterLike {
   checks = 0;
   /** The next check's outcome; a pending promise lets a test overlap two checks. */
   nextCheck: () => Promise<unknown> = async () => null;
-  setFeedURL(options: { provider: 'generic'; url: string }): void {
-    expect(options.provider).toBe('generic');
+  setFeedURL(options: GenericFeed): void {
+    expect(options).toMatchObject({ provider: 'generic', useMultipleRangeRequest: false });
     this.feeds.push(options.url);
   }
   checkForUpdates(): Promise<unknown> {

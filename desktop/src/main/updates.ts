@@ -17,6 +17,14 @@ export interface UpdaterLogger {
   debug?(message: string): void;
 }
 
+/** electron-updater's GenericServerOptions as this app sets them. */
+export interface GenericFeed {
+  provider: 'generic';
+  url: string;
+  /** Single-range requests only, so the server's static route needs no multipart/byteranges answers. */
+  useMultipleRangeRequest: false;
+}
+
 /** The part of electron-updater's `autoUpdater` (an AppUpdater) this service uses. */
 export interface UpdaterLike {
   autoDownload: boolean;
@@ -24,7 +32,7 @@ export interface UpdaterLike {
   allowDowngrade: boolean;
   allowPrerelease: boolean;
   logger: UpdaterLogger | null;
-  setFeedURL(options: { provider: 'generic'; url: string }): void;
+  setFeedURL(options: GenericFeed): void;
   checkForUpdates(): Promise<unknown>;
   on(
     event: 'update-available' | 'update-not-available' | 'update-downloaded',
@@ -109,7 +117,7 @@ export class UpdateService {
     this.checking = true;
     try {
       if (feed !== this.feed) {
-        updater.setFeedURL({ provider: 'generic', url: feed });
+        updater.setFeedURL({ provider: 'generic', url: feed, useMultipleRangeRequest: false });
         this.feed = feed;
         log.info({ feed }, 'update feed set');
       }
