@@ -243,8 +243,9 @@ export async function fabricateCustomers(
             .token,
         );
       }
-      await store.users.insertMany(users);
-      await store.sessions.insertMany(sessions);
+      // Bulk seeding writes the documents directly; the server reaches them through its repositories.
+      await store.db.collection<UserDoc>('users').insertMany(users);
+      await store.db.collection<SessionDoc>('sessions').insertMany(sessions);
     }
   } finally {
     await store.close();
