@@ -145,4 +145,19 @@ describe('ConversationStore', () => {
     client.emit('message', message(fresh.id, 1, agent));
     await until(store, (s) => s.summaries.has(fresh.id));
   });
+
+  it('keeps the ten most recently opened conversations loaded and lets the oldest go', async () => {
+    const { client, store } = setup(false);
+    const opened = Array.from({ length: 11 }, () => summary());
+    client.summaries = opened;
+    store.start();
+    await store.summariesLoaded;
+    for (const c of opened) {
+      store.open(c.id);
+      await until(store, (s) => s.views[c.id]?.history === 'ready');
+    }
+    expect(Object.keys(store.getSnapshot().views)).toHaveLength(10);
+    expect(store.getSnapshot().views[opened[0]!.id]).toBeUndefined();
+    expect(client.calls).toContain(`untrack ${opened[0]!.id}`);
+  });
 });

@@ -127,8 +127,10 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
   }
 
   open(id: string): void {
-    if (this.conversations.getSnapshot().activeId !== id) this.update({ actionError: null });
+    const again = this.conversations.getSnapshot().activeId === id;
     this.conversations.open(id);
+    if (again) return;
+    this.update({ actionError: null });
     const department = this.conversations.getSnapshot().summaries.get(id)?.department;
     if (department) void this.loadAgents(department);
   }
