@@ -1,0 +1,129 @@
+/// <reference types="node" />
+// The transport against a real Socket.IO server on port 0 (no chat behind it): acknowledgements with a
+// timeout, handshakes refused for their token, a login refused for good, a socket the server ends.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ConnectionState, Transport, type TransportHooks } from './client-transport';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** A server that accepts the handshake token 'good' and answers `echo` with a Result, `junk` with junk. */
+async function server() {
+  const http = createServer();
+  const io = new Server(http);
+  io.use((socket, next) =>
+    next(socket.handshake.auth.token === 'good' ? undefined : new Error('unauthorized')),
+  );
+  io.on('connection', (socket) => {
+    socket.on('echo', (payload, ack) => ack({ ok: true, data: payload }));
+    socket.on('junk', (_payload, ack) => ack('not a result'));
+    socket.on('silence', () => {});
+  });
+  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+  closers.push(() => new Promise((ok) => io.close(() => ok())));
+  return { io, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+}
+
+function transport(url: string, token: () => string) {
+  const seen = {
+    tokenRefused: 0,
+    loginRefused: 0,
+    connected: [] as boolean[],
+    states: [] as ConnectionState[],
+  };
+  let onState: (s: ConnectionState) => void = () => {};
+  let loginGone: () => void = () => {};
+  const loginRefused = new Promise<void>((resolve) => {
+    loginGone = resolve;
+  });
+  const hooks: TransportHooks = {
+    token: async () => token(),
+    tokenRefused: () => seen.tokenRefused++,
+    loginRefused: () => {
+      seen.loginRefused++;
+      t.halt('offline');
+      loginGone();
+    },
+    connected: (reconnect) => seen.connected.push(reconnect),
+    offline: () => {},
+    state: (s) => {
+      seen.states.push(s);
+      onState(s);
+    },
+    events: {},
+  };
+  const t = new Transport(
+    { baseUrl: url, sendTimeoutMs: 200, reconnectDelayMs: 10, reconnectDelayMaxMs: 20 },
+    hooks,
+  );
+  closers.push(async () => t.halt('idle'));
+  const reaches = (state: ConnectionState) =>
+    new Promise<void>((resolve) => {
+      onState = (s) => s === state && resolve();
+    });
+  return { t, seen, reaches, loginRefused };
+}
+
+describe('Transport', () => {
+  it('answers through acknowledgements: the Result, bad_answer for junk, unavailable after the timeout', async () => {
+    const { url } = await server();
+    const { t, seen } = transport(url, () => 'good');
+    expect(await t.whenConnected(50)).toBe(false);
+    t.connect();
+    expect(await t.whenConnected()).toBe(true);
+    expect(seen.connected).toEqual([false]);
+    expect(await t.ask('echo', { a: 1 })).toEqual({ ok: true, data: { a: 1 } });
+    const junk = await t.ask('junk', {});
+    expect(!junk.ok && junk.error.code).toBe('internal_error');
+    const silence = await t.ask('silence', {});
+    expect(!silence.ok && silence.error).toEqual({
+      code: 'unavailable',
+      message: 'The server did not answer in time.',
+    });
+    t.halt('idle');
+    const offline = await t.ask('echo', {});
+    expect(!offline.ok && offline.error.code).toBe('unavailable');
+    expect(seen.states).toEqual(['connecting', 'connected', 'idle']);
+  });
+
+  it('on a refused token asks for a fresh one, and connects with it', async () => {
+    const { url } = await server();
+    let token = 'stale';
+    const { t, seen } = transport(url, () => {
+      const now = token;
+      token = 'good';
+      return now;
+    });
+    t.connect();
+    expect(await t.whenConnected()).toBe(true);
+    expect(seen.tokenRefused).toBe(1);
+  });
+
+  it('gives up on a login whose fresh tokens are refused again and again', async () => {
+    const { url } = await server();
+    const { t, seen, loginRefused } = transport(url, () => 'revoked');
+    t.connect();
+    await loginRefused;
+    expect([seen.tokenRefused, seen.loginRefused]).toEqual([3, 1]);
+    expect(t.wanted).toBe(false);
+    expect(seen.states).toEqual(['connecting', 'offline']);
+  });
+
+  it('comes back after the server ends the socket, with a fresh token', async () => {
+    const { io, url } = await server();
+    const { t, seen, reaches } = transport(url, () => 'good');
+    t.connect();
+    expect(await t.whenConnected()).toBe(true);
+    const back = reaches('connected');
+    io.disconnectSockets();
+    await back;
+    expect(seen.tokenRefused).toBe(1);
+    expect(seen.connected).toEqual([false, true]);
+    expect(seen.states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  });
+});
