@@ -1,9 +1,8 @@
 // The composition root: the only place that knows how the parts fit. It builds the store, then the services,
 // then the transports (HTTP routers and Socket.IO on one http.Server), once and in that order.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
-import { createHttpApp } from './http/app';
+import { createHttpApp, listen } from './http/app';
 import { authRouter } from './http/auth/router';
 import { conversationsRouter } from './http/conversations/router';
 import { departmentsRouter } from './http/departments/router';
@@ -87,19 +86,9 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     realtime,
     lifecycle,
     url: null,
-    listen() {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        // A reconnect storm of thousands overflows Node's default accept backlog (511): dropped SYNs wait for
-        // TCP's 1-2-4 s retries. 4096 (capped by the kernel's somaxconn) took 100% back 16 -> 13 s for 5k clients.
-        httpServer.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
-          httpServer.off('error', reject);
-          const { port } = httpServer.address() as AddressInfo;
-          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-          server.url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-          resolve(server.url);
-        });
-      });
+    async listen() {
+      server.url = await listen(httpServer, config);
+      return server.url;
     },
     async close() {
       if (lifecycle.closing) return;

@@ -13,6 +13,8 @@ import { presenceRoom } from './notifier';
 
 const log = createLogger('realtime-chat');
 
+type Chat = Pick<Services, 'conversations' | 'messages' | 'assignment' | 'presence' | 'limits'>;
+
 /** Tells the department's agents and the customers following it how many agents are online now. */
 async function announcePresence(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {
   if (departments.length === 0) return;
@@ -66,8 +68,6 @@ export function createSocketServer(
     pingTimeout: 20_000,
   });
 }
-
-type Chat = Pick<Services, 'conversations' | 'messages' | 'assignment' | 'presence' | 'limits'>;
 
 export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth, lifecycle: Lifecycle): void {
   const registerHandlers = createDispatcher(handlerTable(chat), chat.limits, lifecycle);
