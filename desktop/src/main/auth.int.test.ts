@@ -56,8 +56,9 @@ const me = (accessToken: string) =>
     (r) => r.status,
   );
 
-const refreshStatus = async (refreshToken: string) =>
-  (await postJson(`${server.url}/api/auth/refresh`, { refreshToken })).status;
+const refreshStatusAt = async (url: string, refreshToken: string) =>
+  (await postJson(`${url}/api/auth/refresh`, { refreshToken })).status;
+const refreshStatus = (refreshToken: string) => refreshStatusAt(server.url, refreshToken);
 
 describe('AuthService against the real server', () => {
   it('logs in, keeps only the refresh token in the keychain, rotates it, logs in silently, and revokes it on logout', async () => {
@@ -167,6 +168,62 @@ describe('AuthService against the real server', () => {
     });
     expect(login.ok ? 'ok' : login.error.code).toBe('forbidden');
     expect(keychain.entries.size).toBe(0);
+  });
+
+  it('a new login revokes and forgets the login kept from before, on another server or the same one', async () => {
+    const other = await startTestServer();
+    try {
+      const agentA = await createAgent(other, { departments: ['billing'] });
+      const keychain = new FakeKeychain();
+      const install = installation(keychain);
+      const first = await install.app();
+      const onA = await first.auth.login({
+        serverUrl: other.url,
+        username: agentA.user.username,
+        password: agentA.password,
+      });
+      expect(onA.ok).toBe(true);
+      const [tokenA] = [...keychain.entries.values()];
+
+      // A failed login keeps what is kept.
+      const wrong = await (await install.app()).auth.login({
+        serverUrl: server.url,
+        username: agentA.user.username,
+        password: 'wrong-password',
+      });
+      expect(wrong.ok).toBe(false);
+      expect([...keychain.entries.values()]).toEqual([tokenA]);
+
+      // Same server, same user, after a restart without a silent login: the old token is revoked, the new kept.
+      const again = await (await install.app()).auth.login({
+        serverUrl: other.url,
+        username: agentA.user.username,
+        password: agentA.password,
+      });
+      expect(again.ok).toBe(true);
+      expect(await refreshStatusAt(other.url, tokenA as string)).toBe(401);
+      const [tokenA2] = [...keychain.entries.values()];
+      expect(keychain.entries.size).toBe(1);
+      expect(tokenA2).not.toBe(tokenA);
+
+      // Server A goes away: the silent login fails, the agent logs in to another server instead.
+      await other.close();
+      const restarted = (await install.app()).auth;
+      expect(await restarted.restore()).toBeNull();
+      expect((await restarted.getSessionState()).restoreError?.code).toBe('unavailable');
+      const agentB = await newAgent();
+      const onB = await restarted.login({
+        serverUrl: server.url,
+        username: agentB.user.username,
+        password: agentB.password,
+      });
+      expect(onB.ok).toBe(true);
+      expect([...keychain.entries.keys()]).toEqual([
+        `SupportChat/${server.url}|${agentB.user.username.toLowerCase()}`,
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('answers wrong passwords and unreachable servers with clear errors', async () => {

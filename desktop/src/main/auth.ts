@@ -77,6 +77,8 @@ export class AuthService {
 
   async login(request: LoginRequest): Promise<Result<SessionView>> {
     if (this.current) await this.logout();
+    // A login kept from before (its silent login failed): revoked and forgotten once this login is accepted.
+    const stale = await this.kept();
     const account: Account = { serverUrl: request.serverUrl, username: null, keychain: 'available' };
     const session = this.open(account);
     const answer = await session.login({ username: request.username, password: request.password });
@@ -85,6 +87,11 @@ export class AuthService {
     if (user.role === 'customer') {
       await session.logout();
       return fail('forbidden', 'This app is for support agents. Customers chat on the web page.');
+    }
+    if (stale) {
+      const revoked = await stale.session.logout();
+      if (!revoked.ok) log.warn({ code: revoked.error.code }, 'revoking the previous login failed');
+      await this.writes;
     }
     account.username = user.username;
     const saved = await this.deps.credentials.saveRefreshToken(
