@@ -122,8 +122,9 @@ export function installDesktopStandIn(options: StandInOptions): void {
       async getSettings() {
         return ok(settings);
       },
-      async setSettings(patch: Json) {
-        settings = { ...settings, ...patch };
+      // As the real main process: the renderer changes only startAtLogin (a login saves the server URL).
+      async setSettings(patch: { startAtLogin?: boolean }) {
+        settings = { ...settings, startAtLogin: Boolean(patch.startAtLogin ?? settings.startAtLogin) };
         return ok(settings);
       },
       async openExternal(url: string) {
