@@ -14,7 +14,6 @@ import { connectScaleOut, type ScaleOut } from './realtime/adapter';
 import { type ChatIo, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
 import { createSocketServer, registerRealtime } from './realtime/index';
 import { roomNotifier, socketPresence } from './realtime/notifier';
-import type { AuthServiceOptions } from './services/auth';
 import { createServices, type Services } from './services/index';
 import { connectStore, type Store } from './store/db';
 
@@ -40,8 +39,6 @@ export interface CreateServerOptions {
   store?: Store;
   /** How long close() waits for in-flight writes. */
   drainTimeoutMs?: number;
-  /** Shared login throttles instead of in-memory ones (or those of the scale-out). */
-  loginThrottles?: AuthServiceOptions;
   /** Redis-backed presence, limits and adapter; default: connected from config.redisUrl (none without it). */
   scaleOut?: ScaleOut | null;
 }
@@ -61,7 +58,6 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     presence: scaleOut?.presence ?? socketPresence(io),
     notifier: roomNotifier(io),
     rateLimiters: scaleOut?.rateLimiters,
-    loginThrottles: opts.loginThrottles ?? scaleOut?.loginThrottles,
   });
   const { auth, accounts, conversations, messages, presence } = services;
 

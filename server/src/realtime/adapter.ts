@@ -7,7 +7,6 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Server } from 'socket.io';
 import type { Config } from '../config';
 import { createLogger } from '../log';
-import type { AuthServiceOptions } from '../services/auth';
 import {
   createRedisClient,
   installRedisRejectionGuard,
@@ -24,10 +23,9 @@ export interface ScaleOut {
   redis: RedisClient;
   /** This process's id in presence records. */
   nodeId: string;
-  /** Shared presence, message/typing/open limits and login throttles, for the services. */
+  /** Shared presence, and every rate limit (messages, typing, opens, logins), for the services. */
   presence: RedisPresence;
   rateLimiters: RateLimiterFactory;
-  loginThrottles: AuthServiceOptions;
   /** Installs the Streams adapter on the server (before it accepts connections). */
   attach(io: Server): void;
   /** After io.close(): leaves presence and closes the connection. */
@@ -41,10 +39,7 @@ export interface ScaleOutOptions {
   prefix?: string;
 }
 
-type ScaleOutConfig = Pick<
-  Config,
-  'redisUrl' | 'loginAccountPerMinute' | 'loginAccountBurst' | 'loginAddressPerMinute' | 'loginAddressBurst'
->;
+type ScaleOutConfig = Pick<Config, 'redisUrl'>;
 
 /** Null without REDIS_URL. Connects (waiting at most a few seconds: a node also starts while Redis is down). */
 export async function connectScaleOut(
@@ -81,16 +76,6 @@ export async function connectScaleOut(
     nodeId,
     presence,
     rateLimiters: limiter,
-    loginThrottles: {
-      accountThrottle: limiter('login-account', {
-        ratePerSecond: config.loginAccountPerMinute / 60,
-        burst: config.loginAccountBurst,
-      }),
-      addressThrottle: limiter('login-address', {
-        ratePerSecond: config.loginAddressPerMinute / 60,
-        burst: config.loginAddressBurst,
-      }),
-    },
     attach(io) {
       io.adapter(
         createAdapter(redis, {

@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
-import { ARGON2_OPTIONS, hashPassword, memoryThrottle } from './auth';
+import { ARGON2_OPTIONS, hashPassword } from './auth';
+import { MemoryRateLimiter } from './ratelimit';
 
 describe('password hashing', () => {
   it('uses argon2id with at least OWASP parameters (m=19 MiB, t=2, p=1) and verifies', async () => {
@@ -25,7 +26,7 @@ describe('password hashing', () => {
 
 describe('login throttle (token bucket)', () => {
   it('allows the burst, then answers with a retry time', async () => {
-    const throttle = memoryThrottle(60, 3);
+    const throttle = new MemoryRateLimiter({ ratePerSecond: 1, burst: 3 });
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await throttle.take('k'));
     expect(results.slice(0, 3).every((r) => r.ok)).toBe(true);

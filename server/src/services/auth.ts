@@ -8,6 +8,7 @@ import type { Store } from '../store/db';
 import type { RevokeReason, SessionDoc } from '../store/tokens';
 import { lowerKey, newUserDoc, type UserDoc, type UserState } from '../store/users';
 import { KeyedQueue } from './keyed-queue';
+import type { LoginThrottles } from './ratelimit';
 import {
   type AccessClaims,
   decodeAccessToken,
@@ -59,61 +60,21 @@ export const toUser = (doc: Pick<UserDoc, '_id' | 'username' | 'role' | 'departm
   departments: doc.role === 'customer' ? [] : [...doc.departments],
 });
 
-export type ThrottleResult = { ok: true } | { ok: false; retryAfterMs: number };
-
-/** A keyed token bucket; the in-memory one below can be swapped for a shared (Redis) implementation. */
-export interface Throttle {
-  take(key: string): Promise<ThrottleResult> | ThrottleResult;
-}
-
-/** In-process token bucket: `burst` tokens, refilled at `perMinute`. */
-export function memoryThrottle(perMinute: number, burst: number): Throttle {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const ratePerMs = perMinute / 60_000;
-  return {
-    take(key) {
-      const now = Date.now();
-      const b = buckets.get(key) ?? { tokens: burst, at: now };
-      b.tokens = Math.min(burst, b.tokens + (now - b.at) * ratePerMs);
-      b.at = now;
-      if (buckets.size > 50_000) buckets.clear(); // bounded memory under a flood of addresses
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        buckets.set(key, b);
-        return { ok: true };
-      }
-      buckets.set(key, b);
-      return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / ratePerMs) };
-    },
-  };
-}
-
 export type SessionRevokedListener = (
   sessionIds: string[],
   reason: NonNullable<SessionDoc['revokedReason']>,
 ) => void;
 
-export interface AuthServiceOptions {
-  accountThrottle?: Throttle;
-  addressThrottle?: Throttle;
-}
-
 export class AuthService {
   private readonly listeners = new Set<SessionRevokedListener>();
-  private readonly accountThrottle: Throttle;
-  private readonly addressThrottle: Throttle;
   private dummyHash: Promise<string> | null = null;
   private readonly refreshQueue = new KeyedQueue();
 
   constructor(
     private readonly store: Pick<Store, 'users' | 'sessions' | 'authEpoch'>,
     private readonly config: Config,
-    opts: AuthServiceOptions = {},
+    private readonly throttles: LoginThrottles,
   ) {
-    this.accountThrottle =
-      opts.accountThrottle ?? memoryThrottle(config.loginAccountPerMinute, config.loginAccountBurst);
-    this.addressThrottle =
-      opts.addressThrottle ?? memoryThrottle(config.loginAddressPerMinute, config.loginAddressBurst);
     // Ready before the first unknown-user login, so that one is not slower than the rest.
     void this.getDummyHash();
   }
@@ -143,8 +104,8 @@ export class AuthService {
   async login(input: { username: string; password: string }, address: string): Promise<Result<AuthResult>> {
     const key = lowerKey(input.username).slice(0, 64);
     const [byAddress, byAccount] = await Promise.all([
-      this.addressThrottle.take(`login:addr:${address}`),
-      this.accountThrottle.take(`login:acct:${key}`),
+      this.throttles.address.take(`login:addr:${address}`),
+      this.throttles.account.take(`login:acct:${key}`),
     ]);
     if (!byAddress.ok || !byAccount.ok) {
       const retryAfterMs = Math.max(

@@ -3,12 +3,18 @@ import type { Config } from '../config';
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AssignmentService } from './assignment';
-import { AuthService, type AuthServiceOptions } from './auth';
+import { AuthService } from './auth';
 import { ConversationService } from './conversations';
 import { MessageCipher } from './crypto';
 import { MessageService } from './messages';
 import type { Presence } from './presence';
-import { type ChatLimits, chatLimits, memoryRateLimiters, type RateLimiterFactory } from './ratelimit';
+import {
+  type ChatLimits,
+  chatLimits,
+  loginThrottles,
+  memoryRateLimiters,
+  type RateLimiterFactory,
+} from './ratelimit';
 import { type ChatNotifier, ConversationViews } from './views';
 
 export interface Services {
@@ -26,20 +32,19 @@ export interface ServiceCollaborators {
   presence: Presence;
   /** Where durable changes are announced (the realtime layer's room emits; silent in service tests). */
   notifier: ChatNotifier;
-  /** Shared rate limits (Redis); default per process. */
+  /** Shared rate limits and login throttles (Redis); default per process. */
   rateLimiters?: RateLimiterFactory;
-  /** Shared login throttles (Redis); default per process. */
-  loginThrottles?: AuthServiceOptions;
 }
 
 export function createServices(store: Store, config: Config, c: ServiceCollaborators): Services {
   const cipher = new MessageCipher(config.messageKeys);
   const views = new ConversationViews(cipher);
-  const auth = new AuthService(store, config, c.loginThrottles);
+  const limiter = c.rateLimiters ?? memoryRateLimiters;
+  const auth = new AuthService(store, config, loginThrottles(config, limiter));
   const accounts = new AccountService(store, { auth, presence: c.presence });
   const assignment = new AssignmentService(store, c.presence, views, c.notifier);
   const conversations = new ConversationService(store, views, c.notifier, assignment);
   const messages = new MessageService(store, cipher, views, c.notifier, assignment);
-  const limits = chatLimits(config, c.rateLimiters ?? memoryRateLimiters);
+  const limits = chatLimits(config, limiter);
   return { auth, accounts, conversations, messages, assignment, presence: c.presence, limits };
 }

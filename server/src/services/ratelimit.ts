@@ -87,6 +87,31 @@ export type RateLimiterFactory = (name: string, opts: BucketOptions) => RateLimi
 
 export const memoryRateLimiters: RateLimiterFactory = (_name, opts) => new MemoryRateLimiter(opts);
 
+/** Login attempts, limited per account and per address. */
+export interface LoginThrottles {
+  account: RateLimiter;
+  address: RateLimiter;
+}
+
+export function loginThrottles(
+  config: Pick<
+    Config,
+    'loginAccountPerMinute' | 'loginAccountBurst' | 'loginAddressPerMinute' | 'loginAddressBurst'
+  >,
+  limiter: RateLimiterFactory,
+): LoginThrottles {
+  return {
+    account: limiter('login-account', {
+      ratePerSecond: config.loginAccountPerMinute / 60,
+      burst: config.loginAccountBurst,
+    }),
+    address: limiter('login-address', {
+      ratePerSecond: config.loginAddressPerMinute / 60,
+      burst: config.loginAddressBurst,
+    }),
+  };
+}
+
 /** The socket events' buckets, charged per user before an event does anything. */
 export interface ChatLimits {
   message: RateLimiter;
