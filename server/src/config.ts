@@ -1,6 +1,6 @@
 // Configuration: parsed and validated once at boot from the environment (and .env, loaded by main.ts).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -50,6 +50,8 @@ export interface Config {
   webDistDir: string;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** Folder of the desktop app's update files served at /desktop/updates/ (null: no feed). */
+  desktopUpdatesDir: string | null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -89,6 +91,7 @@ const EnvSchema = z.object({
   USER_RECHECK_MS: int(100, 60_000).default(2000),
   WEB_DIST_DIR: z.string().optional(),
   METRICS_TOKEN: z.string().optional(),
+  DESKTOP_UPDATES_DIR: z.string().optional(),
 });
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -215,6 +218,14 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
   };
 }
 
+function desktopUpdatesDir(baseDir: string, raw: string | undefined): string | null {
+  if (!raw?.trim()) return null;
+  const dir = path.resolve(baseDir, raw.trim());
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new ConfigError(`DESKTOP_UPDATES_DIR must be an existing folder (${dir} is not)`);
+  return dir;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -276,5 +287,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userRecheckMs: e.USER_RECHECK_MS,
     webDistDir: e.WEB_DIST_DIR ? path.resolve(baseDir, e.WEB_DIST_DIR) : path.join(repoRoot, 'web', 'dist'),
     metricsToken: e.METRICS_TOKEN?.trim() || null,
+    desktopUpdatesDir: desktopUpdatesDir(baseDir, e.DESKTOP_UPDATES_DIR),
   };
 }

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { FakeEmitter } from './test/fakes';
+import { GenericProvider } from './test/generic-provider';
 import {
   type GenericFeed,
   UPDATE_CHECK_INTERVAL_MS,
@@ -136,24 +136,6 @@ describe('UpdateService', () => {
 });
 
 // electron-updater's own generic provider, with a stand-in HTTP executor: what the server must serve, and where.
-type ResolvedFile = { url: URL; info: { sha512: string } };
-type GenericProviderClass = new (
-  configuration: { provider: 'generic'; url: string },
-  updater: { channel: string | null; isAddNoCacheQuery: boolean },
-  runtimeOptions: {
-    platform: NodeJS.Platform;
-    executor: { request(options: { protocol?: string; hostname?: string; path?: string }): Promise<string> };
-  },
-) => {
-  getLatestVersion(): Promise<{ version: string; files: unknown[] }>;
-  resolveFiles(info: unknown): ResolvedFile[];
-};
-const { GenericProvider } = createRequire(import.meta.url)(
-  'electron-updater/out/providers/GenericProvider',
-) as {
-  GenericProvider: GenericProviderClass;
-};
-
 const SHA = 'c2hhNTEy'.repeat(11);
 
 describe('the update feed as electron-updater reads it', () => {

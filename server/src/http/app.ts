@@ -7,11 +7,15 @@ import Koa from 'koa';
 import type { Config } from '../config';
 import { errorsTotal, httpRequestDuration } from '../metrics';
 import { jsonBody } from './body';
+import { desktopUpdates } from './desktop-updates/router';
 import { errorMiddleware } from './errors';
 import { securityHeaders, webPage } from './web/static';
 
 export function createHttpApp(
-  config: Pick<Config, 'trustProxy' | 'allowedOrigins' | 'maxHttpBodyBytes' | 'webDistDir'>,
+  config: Pick<
+    Config,
+    'trustProxy' | 'allowedOrigins' | 'maxHttpBodyBytes' | 'webDistDir' | 'desktopUpdatesDir'
+  >,
   routers: Router[],
 ): Koa {
   const app = new Koa({ proxy: config.trustProxy });
@@ -51,6 +55,7 @@ export function createHttpApp(
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  app.use(desktopUpdates(config.desktopUpdatesDir));
   app.use(webPage(config.webDistDir));
   return app;
 }
