@@ -34,6 +34,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes DESKTOP_UPDATES_DIR only as an existing folder', () => {
+    const dir = tempDir();
+    expect(loadConfig({ DATA_DIR: dir }).desktopUpdatesDir).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir, DESKTOP_UPDATES_DIR: dir }).desktopUpdatesDir).toBe(dir);
+    expect(() => loadConfig({ DATA_DIR: dir, DESKTOP_UPDATES_DIR: path.join(dir, 'missing') })).toThrow(
+      /DESKTOP_UPDATES_DIR must be an existing folder/,
+    );
+  });
+
   it('generates development secrets once, in DATA_DIR/secrets.json with mode 0600', () => {
     const dir = tempDir();
     const first = loadConfig({ DATA_DIR: dir });
