@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Page } from '@playwright/test';
 import type { ConversationSummary, Message, User } from '@support-chat/protocol';
 import { ChatClient } from '@support-chat/protocol/client';
+import { freePort } from '@support-chat/server/testkit';
 import { MongoClient } from 'mongodb';
-import { freePort } from '../server/src/store/embedded';
 
 export { expect };
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedDb } from '../server/src/store/embedded';
+import { startEmbeddedDb } from '@support-chat/server/testkit';
 
 export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.MONGO_URI) {

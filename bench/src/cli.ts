@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmbeddedDb } from '../../server/src/store/embedded';
+import { startEmbeddedDb } from '@support-chat/server/testkit';
 import type { LoadResult } from './lib/generators';
 import { loadAverage, machineInfo } from './lib/procs';
 import { profileMarkdown } from './lib/profile';

@@ -2,6 +2,7 @@
 // unread counter, last message) and one insert of the encrypted message. Forked by the `db` scenario; several
 // writer processes can run side by side so that the driver is not what limits the number.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { seedConversations } from '@support-chat/server/testkit';
 import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { Samples } from './lib/stats';
 
@@ -26,8 +27,8 @@ export interface DbRunAnswer {
 }
 
 /**
- * The documents have the chat server's shapes (conversation with counters, cursors and the encrypted last
- * message; message with string `_id` "<conversation>:<seq>" and ~100 bytes of ciphertext); the writes are the
+ * The conversations are the chat server's own (testkit); the message has its shape (string `_id`
+ * "<conversation>:<seq>", ~100 bytes of ciphertext); the writes are the
  * textbook pair: `$inc` the conversation's seq and counter returning the new seq, then insert the message.
  */
 export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Omit<DbRunAnswer, 'probe'>> {
@@ -119,42 +120,10 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
   };
 }
 
-/** Creates the two collections with the chat server's unique indexes and `n` conversations. */
+/** A fresh database with the chat server's collections and indexes and `n` conversations, made by the server. */
 export async function prepareDb(uri: string, dbName: string, n: number): Promise<string[]> {
-  const client = new MongoClient(uri);
-  await client.connect();
-  try {
-    const db = client.db(dbName);
-    await db.dropDatabase();
-    const conversations = db.collection<Record<string, unknown> & { _id: string }>('conversations');
-    const messages = db.collection('messages');
-    await conversations.createIndex({ customerId: 1, department: 1 }, { unique: true });
-    await conversations.createIndex({ department: 1, updatedAt: -1 });
-    await conversations.createIndex({ assigneeId: 1 });
-    await messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true });
-    await messages.createIndex({ conversationId: 1, clientMsgId: 1 }, { unique: true });
-    const now = new Date();
-    const docs = Array.from({ length: n }, (_, i) => ({
-      _id: randomBytes(12).toString('hex'),
-      customerId: new ObjectId().toHexString(),
-      customerUsername: `customer-${i}`,
-      department: 'billing',
-      status: 'open',
-      assigneeId: new ObjectId().toHexString(),
-      waitingSince: null,
-      lastSeq: 0,
-      counts: { customer: 0, agents: 0 },
-      readSeq: { customer: 0, agents: 0 },
-      readCounts: { customer: 0, agents: 0 },
-      agentReadSeq: {},
-      createdAt: now,
-      updatedAt: now,
-    }));
-    for (let i = 0; i < docs.length; i += 1000) await conversations.insertMany(docs.slice(i, i + 1000));
-    return docs.map((d) => d._id);
-  } finally {
-    await client.close();
-  }
+  await dropDb(uri, dbName);
+  return seedConversations({ mongoUri: uri, dbName, count: n, department: 'billing' });
 }
 
 export async function dropDb(uri: string, dbName: string): Promise<void> {

@@ -55,4 +55,17 @@ describe('server layers', () => {
       ),
     ).toEqual([]);
   });
+
+  it('lets tools outside the server (bench/) import only its testkit', () => {
+    const benchDir = path.resolve(srcDir, '..', '..', 'bench', 'src');
+    const reaching = readdirSync(benchDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((file) =>
+        [...readFileSync(path.join(benchDir, file), 'utf8').matchAll(/from\s+'([^']+)'/g)]
+          .map((m) => m[1] as string)
+          .filter((spec) => /server\/src|^@support-chat\/server(?!\/testkit$)/.test(spec))
+          .map((spec) => `${file} -> ${spec}`),
+      );
+    expect(reaching).toEqual([]);
+  });
 });

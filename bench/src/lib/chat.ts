@@ -1,16 +1,12 @@
 // Our chat server as a measured process (`node --import tsx server/src/main.ts`, so its pid is the server
-// itself and SIGKILL really kills it), and the accounts a run needs: agents made through the accounts service
-// (as the admin command line does), customers registered over HTTP.
+// itself and SIGKILL really kills it), and the accounts a run needs: agents made with the admin command line,
+// customers registered over HTTP or, by the thousand, fabricated with the server's testkit.
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AccountService } from '../../../server/src/services/accounts';
-import { newSessionId, signAccessToken } from '../../../server/src/services/tokens';
-import { connectStore } from '../../../server/src/store/db';
-import type { SessionDoc } from '../../../server/src/store/tokens';
-import { lowerKey, newUserId, type UserDoc } from '../../../server/src/store/users';
+import { seedCustomers } from '@support-chat/server/testkit';
 import type { Participant } from '../loadgen';
 import { forkTs, freePort, probeImport, repoRoot, safeKill, stopChild, waitForHttp } from './procs';
 
@@ -131,7 +127,34 @@ interface AuthAnswer {
 
 export const DEPARTMENTS = ['billing', 'technical', 'account', 'sales', 'hr'] as const;
 
-/** One agent per department, created through the accounts service and logged in over HTTP. */
+/** Runs the owner's command line (server/src/cli) against the database; rejects with its output on failure. */
+function admin(mongoUri: string, dbName: string, args: string[], stdin: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const serverDir = process.env.BENCH_SERVER_DIR ?? path.join(repoRoot, 'server');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(serverDir, 'src', 'cli', 'main.ts'), ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, MONGO_URI: mongoUri, DB_NAME: dbName, LOG_LEVEL: 'warn' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    const collect = (b: Buffer) => {
+      output += b.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`admin ${args[0]} failed (${code}): ${output.trim()}`)),
+    );
+    child.stdin.end(stdin);
+  });
+}
+
+/** `perDepartment` agents per department, created with the admin command line and logged in over HTTP. */
 export async function createAgents(
   url: string,
   mongoUri: string,
@@ -139,28 +162,17 @@ export async function createAgents(
   tag: string,
   perDepartment = 1,
 ): Promise<Participant[]> {
-  const store = await connectStore(mongoUri, dbName);
-  const accounts = new AccountService(store);
   const agents: Participant[] = [];
-  try {
-    for (const department of DEPARTMENTS) {
-      for (let i = 0; i < perDepartment; i++) {
-        const username = `agent_${tag}_${department}_${i}`;
-        const password = `pw-${randomBytes(12).toString('hex')}`;
-        const created = await accounts.createAgent({
-          username,
-          email: `${username}@bench.test`,
-          password,
-          departments: [department],
-        });
-        if (!created.ok) throw new Error(`create agent: ${created.error.message}`);
-        const res = await postJson(`${url}/api/auth/login`, { username, password });
-        if (res.status !== 200) throw new Error(`agent login: ${res.status} ${JSON.stringify(res.body)}`);
-        agents.push({ token: (res.body as AuthAnswer).accessToken, department });
-      }
+  for (const department of DEPARTMENTS) {
+    for (let i = 0; i < perDepartment; i++) {
+      const username = `agent_${tag}_${department}_${i}`;
+      const password = `pw-${randomBytes(12).toString('hex')}`;
+      const args = ['create-agent', '--username', username, '--email', `${username}@bench.test`];
+      await admin(mongoUri, dbName, [...args, '--departments', department, '--password-stdin'], password);
+      const res = await postJson(`${url}/api/auth/login`, { username, password });
+      if (res.status !== 200) throw new Error(`agent login: ${res.status} ${JSON.stringify(res.body)}`);
+      agents.push({ token: (res.body as AuthAnswer).accessToken, department });
     }
-  } finally {
-    await store.close();
   }
   return agents;
 }
@@ -192,9 +204,9 @@ export async function registerCustomers(
 }
 
 /**
- * `n` customers written straight into the database (users + login sessions) with access tokens signed by the
- * server's own signer and secret: the handshake and everything after it is the real path, but the setup skips
- * n argon2 hashes (10,000 registrations would take the server many minutes of CPU before the measurement).
+ * `n` customers fabricated in the database by the server's testkit (users and logins, access tokens signed with the
+ * server's secret): the handshake and everything after it is the real path, but the setup skips n argon2 hashes
+ * (10,000 registrations would take the server many minutes of CPU before the measurement).
  */
 export async function fabricateCustomers(
   mongoUri: string,
@@ -203,53 +215,7 @@ export async function fabricateCustomers(
   n: number,
   tag: string,
 ): Promise<string[]> {
-  const store = await connectStore(mongoUri, dbName);
-  const secret = Buffer.from(secrets.SECRET_KEY, 'utf8');
-  const tokens: string[] = [];
-  try {
-    const now = new Date();
-    for (let start = 0; start < n; start += 1000) {
-      const users: UserDoc[] = [];
-      const sessions: SessionDoc[] = [];
-      for (let i = start; i < Math.min(n, start + 1000); i++) {
-        const username = `c_${tag}_${i}`;
-        const user: UserDoc = {
-          _id: newUserId(),
-          username,
-          usernameLower: lowerKey(username),
-          email: `${username}@bench.test`,
-          emailLower: lowerKey(`${username}@bench.test`),
-          // never used: these accounts only ever present access tokens
-          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$bench$bench',
-          role: 'customer',
-          departments: [],
-          disabled: false,
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
-        };
-        const session: SessionDoc = {
-          _id: newSessionId(),
-          userId: user._id,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + 24 * 3600_000),
-          revokedAt: null,
-          revokedReason: null,
-        };
-        users.push(user);
-        sessions.push(session);
-        tokens.push(
-          signAccessToken(secret, { sub: user._id.toHexString(), sid: session._id, role: 'customer' }, 900)
-            .token,
-        );
-      }
-      // Bulk seeding writes the documents directly; the server reaches them through its repositories.
-      await store.db.collection<UserDoc>('users').insertMany(users);
-      await store.db.collection<SessionDoc>('sessions').insertMany(sessions);
-    }
-  } finally {
-    await store.close();
-  }
+  const { tokens } = await seedCustomers({ mongoUri, dbName, secretKey: secrets.SECRET_KEY, count: n, tag });
   return tokens;
 }
 

@@ -10,7 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const benchRoot = path.resolve(here, '..', '..');
 export const repoRoot = path.resolve(benchRoot, '..');
 
-export { freePort } from '../../../server/src/store/embedded';
+export { freePort } from '@support-chat/server/testkit';
 
 // ---- every process we start, so that an interrupted run still stops them all (by pid) ----
 
@@ -141,7 +141,7 @@ export async function waitForHttp(url: string, timeoutMs = 60_000, child?: Child
   }
 }
 
-export { isProcessAlive as isAlive } from '../../../server/src/store/embedded';
+export { isProcessAlive as isAlive } from '@support-chat/server/testkit';
 
 // ---- CPU accounting from /proc: what each of our processes used, and what everything else used ----
 

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
+import { storedMessages } from '@support-chat/server/testkit';
 import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
 import { ask, benchRoot, type CpuReport, CpuWindow, listenOverflows } from '../lib/procs';
@@ -187,43 +187,31 @@ export async function stormRun(opts: {
   }
 }
 
-/** Straight from the database: every acknowledged message stored once at its seq, no seq gaps. */
+/** Straight from the database (the server's testkit): every acknowledged message stored once at its seq, no gaps. */
 async function checkDatabase(
   uri: string,
   dbName: string,
   acked: { conversationId: string; id: string; seq: number }[],
 ): Promise<StormRun['db']> {
-  const client = new MongoClient(uri);
-  await client.connect();
-  try {
-    const messages = client
-      .db(dbName)
-      .collection<{ conversationId: string; seq: number; clientMsgId: string }>('messages');
-    const conversationIds = [...new Set(acked.map((a) => a.conversationId))];
-    let stored = 0;
-    let duplicateClientMsgIds = 0;
-    let missingAcked = 0;
-    let seqGaps = 0;
-    for (const conversationId of conversationIds) {
-      const docs = await messages
-        .find({ conversationId }, { projection: { seq: 1, clientMsgId: 1 } })
-        .sort({ seq: 1 })
-        .toArray();
-      stored += docs.length;
-      const ids = new Set<string>();
-      const bySeq = new Map<number, string>();
-      docs.forEach((d, i) => {
-        if (ids.has(d.clientMsgId)) duplicateClientMsgIds++;
-        ids.add(d.clientMsgId);
-        bySeq.set(d.seq, d.clientMsgId);
-        if (d.seq !== i + 1) seqGaps++;
-      });
-      for (const a of acked) {
-        if (a.conversationId === conversationId && bySeq.get(a.seq) !== a.id) missingAcked++;
-      }
+  const conversationIds = [...new Set(acked.map((a) => a.conversationId))];
+  const stored = await storedMessages({ mongoUri: uri, dbName, conversationIds });
+  let count = 0;
+  let duplicateClientMsgIds = 0;
+  let missingAcked = 0;
+  let seqGaps = 0;
+  for (const [conversationId, docs] of stored) {
+    count += docs.length;
+    const ids = new Set<string>();
+    const bySeq = new Map<number, string>();
+    docs.forEach((d, i) => {
+      if (ids.has(d.clientMsgId)) duplicateClientMsgIds++;
+      ids.add(d.clientMsgId);
+      bySeq.set(d.seq, d.clientMsgId);
+      if (d.seq !== i + 1) seqGaps++;
+    });
+    for (const a of acked) {
+      if (a.conversationId === conversationId && bySeq.get(a.seq) !== a.id) missingAcked++;
     }
-    return { stored, duplicateClientMsgIds, missingAcked, seqGaps };
-  } finally {
-    await client.close();
   }
+  return { stored: count, duplicateClientMsgIds, missingAcked, seqGaps };
 }

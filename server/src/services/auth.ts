@@ -14,7 +14,7 @@ import {
   decodeAccessToken,
   hashRefreshToken,
   newRefreshToken,
-  newSessionId,
+  newSessionDoc,
   signAccessToken,
 } from './tokens';
 
@@ -208,14 +208,7 @@ export class AuthService {
 
   private async startSession(user: UserDoc): Promise<Tokens> {
     const now = new Date();
-    const session: SessionDoc = {
-      _id: newSessionId(),
-      userId: user._id,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlSec * 1000),
-      revokedAt: null,
-      revokedReason: null,
-    };
+    const session = newSessionDoc(user._id, this.config.refreshTokenTtlSec, now);
     await this.store.sessions.insertSession(session);
     // Housekeeping without TTL indexes (not available everywhere): drop this user's expired tokens.
     await this.store.sessions.deleteExpiredTokens(user._id, now);

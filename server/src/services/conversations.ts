@@ -2,7 +2,7 @@
 // opening one per (customer, department), listing, read cursors.
 import { type ConversationSummary, ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
-import { type ConversationDoc, conversationIdFor } from '../store/conversations';
+import { type ConversationDoc, conversationIdFor, newConversationDoc } from '../store/conversations';
 import type { Store } from '../store/db';
 import { type Actor, conversationNotFound, findAccessible, otherSide, sideOf } from './actor';
 import type { ChatNotifier, ConversationViews } from './views';
@@ -53,23 +53,7 @@ export class ConversationService {
     if (existing) return ok({ conversation: existing, created: false });
     if (!(await this.store.departments.exists(department)))
       return fail(ErrorCode.notFound, 'No such department');
-    const now = new Date();
-    const doc: ConversationDoc = {
-      _id: id,
-      customerId: actor.id,
-      customerUsername: actor.username,
-      department,
-      status: 'open',
-      assigneeId: null,
-      waitingSince: now,
-      lastSeq: 0,
-      counts: { customer: 0, agents: 0 },
-      readSeq: { customer: 0, agents: 0 },
-      readCounts: { customer: 0, agents: 0 },
-      agentReadSeq: {},
-      createdAt: now,
-      updatedAt: now,
-    };
+    const doc = newConversationDoc({ id: actor.id, username: actor.username }, department, new Date());
     const inserted = await this.store.conversations.insert(doc);
     if (!inserted) {
       const winner = await this.store.conversations.findById(id);

@@ -1,6 +1,7 @@
 // Access tokens (HS256 JWT, node:crypto only) and opaque refresh tokens (random 32 bytes, stored as SHA-256).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '@support-chat/protocol';
+import type { SessionDoc } from '../store/tokens';
 
 export interface AccessClaims {
   /** user id */
@@ -71,3 +72,13 @@ export const newRefreshToken = (): string => randomBytes(32).toString('base64url
 export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 /** Login session ids: random, unguessable, safe in room names. */
 export const newSessionId = (): string => randomBytes(16).toString('base64url');
+
+/** A new login of `userId`, valid for `ttlSec`. */
+export const newSessionDoc = (userId: SessionDoc['userId'], ttlSec: number, now = new Date()): SessionDoc => ({
+  _id: newSessionId(),
+  userId,
+  createdAt: now,
+  expiresAt: new Date(now.getTime() + ttlSec * 1000),
+  revokedAt: null,
+  revokedReason: null,
+});

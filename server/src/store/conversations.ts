@@ -96,6 +96,28 @@ export async function ensureConversationCollections(db: Db): Promise<void> {
 export const conversationIdFor = (customerId: string, department: string): string =>
   createHash('sha256').update(`${customerId}\n${department}`).digest('hex').slice(0, 24);
 
+/** A new conversation, waiting in its department's queue: the one place that knows every field it starts with. */
+export const newConversationDoc = (
+  customer: { id: string; username: string },
+  department: string,
+  now: Date,
+): ConversationDoc => ({
+  _id: conversationIdFor(customer.id, department),
+  customerId: customer.id,
+  customerUsername: customer.username,
+  department,
+  status: 'open',
+  assigneeId: null,
+  waitingSince: now,
+  lastSeq: 0,
+  counts: { customer: 0, agents: 0 },
+  readSeq: { customer: 0, agents: 0 },
+  readCounts: { customer: 0, agents: 0 },
+  agentReadSeq: {},
+  createdAt: now,
+  updatedAt: now,
+});
+
 const sideKey = (side: Side) => side;
 
 export class ConversationStore {
@@ -107,6 +129,11 @@ export class ConversationStore {
 
   findById(id: string): Promise<ConversationDoc | null> {
     return this.collection.findOne({ _id: id });
+  }
+
+  /** Many new conversations at once (tools that fabricate load). */
+  async insertMany(docs: ConversationDoc[]): Promise<void> {
+    if (docs.length) await this.collection.insertMany(docs);
   }
 
   /** Inserts a new conversation; null when it already exists (a racing open won). */

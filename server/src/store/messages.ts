@@ -25,7 +25,7 @@ export interface MessageDoc {
   createdAt: Date;
 }
 
-const SEQ_DIGITS = 12;
+export const SEQ_DIGITS = 12;
 
 export const messageKey = (conversationId: string, seq: number): string =>
   `${conversationId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;

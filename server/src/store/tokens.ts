@@ -63,6 +63,10 @@ export class SessionStore {
     await this.sessions.insertOne(session);
   }
 
+  async insertSessions(sessions: SessionDoc[]): Promise<void> {
+    if (sessions.length) await this.sessions.insertMany(sessions);
+  }
+
   findSession(id: string): Promise<SessionDoc | null> {
     return this.sessions.findOne({ _id: id });
   }

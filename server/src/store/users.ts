@@ -112,6 +112,11 @@ export class UserStore {
     }
   }
 
+  /** Many new accounts at once (tools that fabricate load; they pick unique names). */
+  async insertMany(docs: UserDoc[]): Promise<void> {
+    if (docs.length) await this.users.insertMany(docs);
+  }
+
   findById(id: string): Promise<UserDoc | null> {
     const oid = toObjectId(id);
     return oid ? this.users.findOne({ _id: oid }) : Promise.resolve(null);
