@@ -1,5 +1,5 @@
 // A database that does not answer leaves the store only as StoreUnavailableError (what the transports map to 503
-// and `unavailable` acks); a driver error that is not an outage (a bug) passes through unchanged.
+// and `unavailable` acks); errors of our own code pass through unchanged.
 import { MongoClient, MongoError } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './db';

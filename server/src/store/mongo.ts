@@ -38,19 +38,10 @@ export async function ensureCollection(db: Db, name: string, jsonSchema: Documen
 export const isDuplicateKey = (err: unknown): boolean =>
   err instanceof MongoServerError && (err.code === 11000 || err.code === 11001);
 
-/** The driver could not reach a server, or lost it mid-operation. */
-const OUTAGE_ERRORS =
-  /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolClosed|ServerClosed|OperationTimeout|WaitQueueTimeout)Error$/;
-/** Server answers that mean "not now" (shutdown, failover, unreachable host), not "wrong request". */
-const OUTAGE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
-
-const isOutage = (err: unknown): boolean =>
-  err instanceof MongoError &&
-  (OUTAGE_ERRORS.test(err.name) ||
-    (err instanceof MongoServerError && typeof err.code === 'number' && OUTAGE_CODES.has(err.code)));
-
+// Any error of the driver or the server is a database condition the client may retry (an outage, a failover, a
+// busy embedded database); duplicate keys never get here, each store handles its own.
 const rethrow = (err: unknown): never => {
-  throw isOutage(err) ? new StoreUnavailableError({ cause: err }) : err;
+  throw err instanceof MongoError ? new StoreUnavailableError({ cause: err }) : err;
 };
 
 /** Wraps every method of a repository class once, so that an outage leaves it only as StoreUnavailableError. */
