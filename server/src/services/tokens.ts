@@ -74,7 +74,11 @@ export const hashRefreshToken = (token: string): string => createHash('sha256').
 export const newSessionId = (): string => randomBytes(16).toString('base64url');
 
 /** A new login of `userId`, valid for `ttlSec`. */
-export const newSessionDoc = (userId: SessionDoc['userId'], ttlSec: number, now = new Date()): SessionDoc => ({
+export const newSessionDoc = (
+  userId: SessionDoc['userId'],
+  ttlSec: number,
+  now = new Date(),
+): SessionDoc => ({
   _id: newSessionId(),
   userId,
   createdAt: now,
