@@ -2,6 +2,7 @@
 // of the folder refused.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,21 @@ afterAll(async () => {
 });
 
 const get = (url: string, init?: RequestInit) => fetch(url, { redirect: 'manual', ...init });
+
+/** GET with the path sent exactly as written (fetch would resolve `%2e%2e` segments before sending). */
+const rawGet = (url: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = http.get({ hostname, port, path: url.slice(url.indexOf('/', 'http://'.length)) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
 
 describe('GET /desktop/updates/<file>', () => {
   it('serves the manifest uncached and the installer whole, as downloads that cannot render', async () => {
@@ -91,9 +107,9 @@ describe('GET /desktop/updates/<file>', () => {
       'latest-linux.yml%00.exe',
     ];
     for (const name of refused) {
-      const res = await get(`${server.url}/desktop/updates/${name}`);
+      const res = await rawGet(`${server.url}/desktop/updates/${name}`);
       expect([name, res.status]).toEqual([name, 404]);
-      expect(await res.text()).toBe('Not found');
+      expect(res.body).toBe('Not found');
     }
     writeFileSync(path.join(feed, 'notes.txt'), 'not an update file');
     expect((await get(`${server.url}/desktop/updates/notes.txt`)).status).toBe(404);
