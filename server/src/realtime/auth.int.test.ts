@@ -130,6 +130,38 @@ describe('tokens on the handshake', () => {
     await expect(connectSocket(t.url, none)).rejects.toThrow('unauthorized');
   });
 
+  it('refuses every other spelling of a valid signature (padding, +/ alphabet, other last character): 401 and unauthorized', async () => {
+    const c = await registerCustomer(t.url);
+    const claims = JSON.parse(Buffer.from(c.accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
+      sub: string;
+      sid: string;
+    };
+    // A valid token of this login whose signature has a character that the +/ alphabet spells differently.
+    let token = c.accessToken;
+    for (let back = 0; !/[-_]/.test(token.split('.')[2] ?? ''); back++) {
+      const now = Math.floor(Date.now() / 1000) - back;
+      token = signAccessToken(t.server.config.secretKey, { ...claims, role: 'customer' }, 900, now).token;
+    }
+    const [h, p, sig = ''] = token.split('.');
+    const last = sig.at(-1) ?? '';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes leave the last character's two low bits unused: the three other values decode to the same bytes.
+    const sameBytes = [1, 2, 3].map((d) => alphabet[alphabet.indexOf(last) ^ d]);
+    const variants = [
+      `${sig}=`,
+      sig.replaceAll('-', '+').replaceAll('_', '/'),
+      ...sameBytes.map((ch) => sig.slice(0, -1) + ch),
+    ].map((s) => `${h}.${p}.${s}`);
+    const me = (bearer: string) =>
+      fetch(`${t.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } }).then((r) => r.status);
+    expect(await me(token)).toBe(200);
+    for (const variant of variants) {
+      expect(Buffer.from(variant.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+      expect(await me(variant)).toBe(401);
+      await expect(connectSocket(t.url, variant)).rejects.toThrow('unauthorized');
+    }
+  });
+
   it('ends a connected socket when its access token expires', async () => {
     const s = await startTestServer({ env: { ACCESS_TOKEN_TTL_SEC: '2' } });
     try {

@@ -23,6 +23,12 @@ describe('access tokens', () => {
     expect(decodeAccessToken(secret, `${h}.${elevated}.${s}`)).toBeNull();
     const none = Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url');
     expect(decodeAccessToken(secret, `${none}.${p}.`)).toBeNull();
+    // The same signature bytes spelled with padding or the +/ alphabet.
+    const sig = s ?? '';
+    expect(decodeAccessToken(secret, `${h}.${p}.${sig}=`)).toBeNull();
+    expect(
+      decodeAccessToken(secret, `${h}.${p}.${Buffer.from(sig, 'base64url').toString('base64')}`),
+    ).toBeNull();
     for (const junk of [undefined, null, 42, {}, '', 'a.b', 'a.b.c.d', 'x'.repeat(5000)]) {
       expect(decodeAccessToken(secret, junk)).toBeNull();
     }

@@ -46,6 +46,8 @@ export function decodeAccessToken(
   if (header !== HEADER) return null;
   const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
   const given = Buffer.from(signature, 'base64url');
+  // Buffer's decoder forgives padding, the +/ alphabet and stray low bits: only our own encoding is the token.
+  if (given.toString('base64url') !== signature) return null;
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   let claims: Record<string, unknown>;
   try {
