@@ -63,7 +63,12 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
 
   const lifecycle = new ServerLifecycle();
   const app = createHttpApp(config, [
-    healthRouter({ lifecycle, databaseAnswers: (ms) => store.ping(ms), metricsToken: config.metricsToken }),
+    healthRouter({
+      lifecycle,
+      databaseAnswers: (ms) => store.ping(ms),
+      metricsToken: config.metricsToken,
+      metricsEnabled: config.metricsEnabled,
+    }),
     authRouter(auth, lifecycle, config),
     meRouter(auth),
     departmentsRouter(auth, accounts, presence),

@@ -50,6 +50,8 @@ export interface Config {
   webDistDir: string;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** GET /metrics answers at all: off in production without METRICS_TOKEN. */
+  metricsEnabled: boolean;
   /** Folder of the desktop app's update files served at /desktop/updates/ (null: no feed). */
   desktopUpdatesDir: string | null;
 }
@@ -287,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userRecheckMs: e.USER_RECHECK_MS,
     webDistDir: e.WEB_DIST_DIR ? path.resolve(baseDir, e.WEB_DIST_DIR) : path.join(repoRoot, 'web', 'dist'),
     metricsToken: e.METRICS_TOKEN?.trim() || null,
+    metricsEnabled: Boolean(e.METRICS_TOKEN?.trim()) || !production,
     desktopUpdatesDir: desktopUpdatesDir(baseDir, e.DESKTOP_UPDATES_DIR),
   };
 }

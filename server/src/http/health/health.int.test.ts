@@ -92,10 +92,38 @@ describe('GET /metrics', () => {
     const s = await startTestServer({ env: { METRICS_TOKEN: 'metrics-secret' } });
     try {
       expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+      for (const wrong of [
+        'Bearer metrics-secreT',
+        'Bearer metrics-secret-and-more',
+        'Basic metrics-secret',
+      ]) {
+        const res = await fetch(`${s.url}/metrics`, { headers: { authorization: wrong } });
+        expect(res.status).toBe(401);
+        expect(await res.text()).not.toContain('nodejs_version');
+      }
       const ok = await fetch(`${s.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret' } });
       expect(ok.status).toBe(200);
     } finally {
       await s.close();
+    }
+  });
+
+  it('is off in production without METRICS_TOKEN (404, nothing exposed), on with it', async () => {
+    const off = await startTestServer({ env: { NODE_ENV: 'production' } });
+    try {
+      const res = await fetch(`${off.url}/metrics`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toMatch(/support_chat_|nodejs_version/);
+    } finally {
+      await off.close();
+    }
+    const on = await startTestServer({ env: { NODE_ENV: 'production', METRICS_TOKEN: 'metrics-secret' } });
+    try {
+      expect((await fetch(`${on.url}/metrics`)).status).toBe(401);
+      const res = await fetch(`${on.url}/metrics`, { headers: { authorization: 'Bearer metrics-secret' } });
+      expect(res.status).toBe(200);
+    } finally {
+      await on.close();
     }
   });
 });

@@ -1,15 +1,22 @@
 // GET /api/health (process up), GET /api/ready (database answers), GET /metrics (Prometheus).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Lifecycle } from '../../lifecycle';
 import { registry } from '../../metrics';
 import { bearerToken } from '../authenticate';
 import { HttpError } from '../errors';
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+// Equal-length digests so the comparison takes the same time whatever was guessed.
+const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
+
 export function healthRouter(opts: {
   lifecycle: Lifecycle;
   /** Whether the database answers within the time given. */
   databaseAnswers(timeoutMs: number): Promise<boolean>;
   metricsToken: string | null;
+  /** Off: /metrics answers 404 (production without a token). */
+  metricsEnabled: boolean;
 }): Router {
   const router = new Router();
 
@@ -27,8 +34,9 @@ export function healthRouter(opts: {
   });
 
   router.get('/metrics', async (ctx) => {
+    if (!opts.metricsEnabled) throw new HttpError('not_found', 'Not found');
     const token = opts.metricsToken;
-    if (token && bearerToken(ctx) !== token)
+    if (token && !sameSecret(bearerToken(ctx) ?? '', token))
       throw new HttpError('unauthorized', 'Metrics need the METRICS_TOKEN');
     ctx.set('Cache-Control', 'no-store');
     ctx.type = registry.contentType;
