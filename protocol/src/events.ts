@@ -94,6 +94,8 @@ export interface ServerToClientEvents {
 
 /** Handshake `connect_error` message for a missing, bad or expired token. */
 export const UNAUTHORIZED = 'unauthorized' as const;
+/** Handshake `connect_error` message when the login or the user already holds the most sockets allowed. */
+export const TOO_MANY_CONNECTIONS = 'too_many_connections' as const;
 
 /** Rooms the server joins sockets to (never the client). */
 export const rooms = {

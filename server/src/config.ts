@@ -44,6 +44,9 @@ export interface Config {
   loginAddressPerMinute: number;
   loginAddressBurst: number;
   maxSocketPayloadBytes: number;
+  /** Open sockets per login and per user on one server process; the newest beyond is refused. */
+  maxSocketsPerLogin: number;
+  maxSocketsPerUser: number;
   maxHttpBodyBytes: number;
   /** How often open sockets are re-checked against their user record (disable, department change). */
   userRecheckMs: number;
@@ -89,6 +92,8 @@ const EnvSchema = z.object({
   LOGIN_ADDRESS_PER_MINUTE: z.coerce.number().positive().default(60),
   LOGIN_ADDRESS_BURST: int(1, 1_000_000).default(60),
   MAX_SOCKET_PAYLOAD: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  MAX_SOCKETS_PER_LOGIN: int(1, 1_000_000).default(10),
+  MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(30),
   MAX_HTTP_BODY: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   USER_RECHECK_MS: int(100, 60_000).default(2000),
   WEB_DIST_DIR: z.string().optional(),
@@ -285,6 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginAddressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
     loginAddressBurst: e.LOGIN_ADDRESS_BURST,
     maxSocketPayloadBytes: e.MAX_SOCKET_PAYLOAD,
+    maxSocketsPerLogin: e.MAX_SOCKETS_PER_LOGIN,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxHttpBodyBytes: e.MAX_HTTP_BODY,
     userRecheckMs: e.USER_RECHECK_MS,
     webDistDir: e.WEB_DIST_DIR ? path.resolve(baseDir, e.WEB_DIST_DIR) : path.join(repoRoot, 'web', 'dist'),

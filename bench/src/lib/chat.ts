@@ -57,6 +57,8 @@ export const BENCH_LIMITS: Record<string, string> = {
   LOGIN_ADDRESS_BURST: '1000000',
   LOGIN_ACCOUNT_PER_MINUTE: '1000000',
   LOGIN_ACCOUNT_BURST: '1000000',
+  MAX_SOCKETS_PER_LOGIN: '1000000',
+  MAX_SOCKETS_PER_USER: '1000000',
 };
 
 export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc> {

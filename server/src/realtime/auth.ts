@@ -5,6 +5,7 @@ import {
   type ClientToServerEvents,
   rooms,
   type ServerToClientEvents,
+  TOO_MANY_CONNECTIONS,
   UNAUTHORIZED,
 } from '@support-chat/protocol';
 import type { Server, Socket } from 'socket.io';
@@ -57,22 +58,60 @@ export function createAllowRequest(config: Pick<Config, 'allowedOrigins'>) {
   };
 }
 
+/**
+ * Counts this process's sockets per login and per user from admission until the socket or its connection closes
+ * (whichever comes first: a connection that closes mid-handshake never fires the socket's disconnect).
+ */
+function socketCaps(config: Pick<Config, 'maxSocketsPerLogin' | 'maxSocketsPerUser'>) {
+  const open = new Map<string, number>();
+  const add = (key: string, by: number) => {
+    const n = (open.get(key) ?? 0) + by;
+    if (n > 0) open.set(key, n);
+    else open.delete(key);
+  };
+  return (socket: ChatSocket, user: AuthUser): boolean => {
+    const keys = [`user:${user.id}`, `login:${user.sessionId}`] as const;
+    if (
+      (open.get(keys[0]) ?? 0) >= config.maxSocketsPerUser ||
+      (open.get(keys[1]) ?? 0) >= config.maxSocketsPerLogin
+    )
+      return false;
+    for (const key of keys) add(key, 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const key of keys) add(key, -1);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    return true;
+  };
+}
+
 const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 export function installRealtimeAuth(
   io: ChatIo,
   auth: AuthService,
-  config: Pick<Config, 'userRecheckMs'>,
+  config: Pick<Config, 'userRecheckMs' | 'maxSocketsPerLogin' | 'maxSocketsPerUser'>,
 ): RealtimeAuth {
   const expiryTimers = new WeakMap<ChatSocket, NodeJS.Timeout>();
   const departmentListeners = new Set<DepartmentsChangedListener>();
+  const admit = socketCaps(config);
 
   io.use(async (socket, next) => {
     const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     try {
       const result = await auth.authenticate(token);
       if (!result) return next(new Error(UNAUTHORIZED));
+      // Closed while the token was checked: Socket.IO drops it without a disconnect event, so it is not counted.
+      if (socket.conn.readyState !== 'open') return next(new Error('closed'));
+      if (!admit(socket, result.user)) {
+        log.warn({ userId: result.user.id }, 'handshake refused: too many connections');
+        return next(new Error(TOO_MANY_CONNECTIONS));
+      }
       socket.data.user = result.user;
       socket.data.tokenExp = result.claims.exp;
       next();
