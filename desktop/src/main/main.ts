@@ -129,6 +129,18 @@ async function start(): Promise<void> {
     },
   });
 
+  const updates = new UpdateService({
+    // Loaded only when packaged: a development run has no installer to replace.
+    updater: app.isPackaged
+      ? (require('electron-updater') as typeof import('electron-updater')).autoUpdater
+      : null,
+    // The feed of the server an agent logged into (a saved last username means a login saved that URL).
+    getServerUrl: () => auth.serverUrl ?? (settings.get().lastUsername ? settings.get().serverUrl : null),
+    every: (ms, check) => {
+      const timer = setInterval(() => void check(), ms);
+      return () => clearInterval(timer);
+    },
+  });
   registerIpcHandlers(ipcMain, {
     'auth:login': async (request, event) => {
       const before = currentServerUrl();
@@ -137,6 +149,8 @@ async function start(): Promise<void> {
       if (result.ok && new URL(before).origin !== new URL(result.data.serverUrl).origin) {
         setImmediate(() => event.sender.reload());
       }
+      // A first login (or another server) gives the updater its feed: check now rather than in a day.
+      if (result.ok) void updates.check();
       return result;
     },
     'auth:logout': async () => {
@@ -175,17 +189,5 @@ async function start(): Promise<void> {
   window = makeWindow();
   log.info({ version: app.getVersion() }, 'started');
 
-  const updates = new UpdateService({
-    // Loaded only when packaged: a development run has no installer to replace.
-    updater: app.isPackaged
-      ? (require('electron-updater') as typeof import('electron-updater')).autoUpdater
-      : null,
-    // The feed of the server an agent logged into (a saved last username means a login saved that URL).
-    getServerUrl: () => auth.serverUrl ?? (settings.get().lastUsername ? settings.get().serverUrl : null),
-    every: (ms, check) => {
-      const timer = setInterval(() => void check(), ms);
-      return () => clearInterval(timer);
-    },
-  });
   void updates.start();
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../server/test/helpers';
 import { GenericProvider } from './test/generic-provider';
-import { updateFeedUrl } from './updates';
+import { UPDATE_FEED_PATH } from './updates';
 
 const feed = mkdtempSync(path.join(os.tmpdir(), 'desktop-feed-'));
 const INSTALLER = 'support-chat-0.3.0-linux-x86_64.AppImage';
@@ -29,10 +29,10 @@ afterAll(async () => {
 });
 
 it('electron-updater reads the feed the server serves and gets the installer it names, byte for byte', async () => {
-  const feedUrl = updateFeedUrl(server.url);
-  expect(feedUrl).toBe(`${server.url}/desktop/updates/`);
+  // The app takes only https feeds (updateFeedUrl); the test server is plain http on loopback.
+  const feedUrl = `${server.url}${UPDATE_FEED_PATH}`;
   const provider = new GenericProvider(
-    { provider: 'generic', url: feedUrl as string },
+    { provider: 'generic', url: feedUrl },
     { channel: null, isAddNoCacheQuery: true },
     {
       platform: 'linux',

@@ -50,11 +50,14 @@ export interface UpdateServiceDeps {
   every: (ms: number, check: () => Promise<unknown>) => () => void;
 }
 
-/** The feed of a server, or null when the server URL breaks the rule (https, or http on loopback only). */
+/**
+ * The feed of a server: https only. The updater runs only in the packaged app, where a loopback http server
+ * (allowed for logins in development) could be any local process serving an installer.
+ */
 export const updateFeedUrl = (serverUrl: string | null): string | null => {
   if (!serverUrl) return null;
   const checked = checkServerUrl(serverUrl);
-  return checked.ok ? `${checked.url}${UPDATE_FEED_PATH}` : null;
+  return checked.ok && checked.url.startsWith('https:') ? `${checked.url}${UPDATE_FEED_PATH}` : null;
 };
 
 /** What an updater error may tell the log: its code and the start of its message (URLs, never credentials). */
@@ -110,7 +113,7 @@ export class UpdateService {
     if (!updater) return 'disabled';
     const feed = updateFeedUrl(this.deps.getServerUrl());
     if (!feed) {
-      log.info({}, 'no update check: no server logged into, or its URL is not https (nor loopback http)');
+      log.info({}, 'no update check: no server logged into, or its URL is not https');
       return 'no-feed';
     }
     if (this.checking) return 'busy';
