@@ -94,6 +94,7 @@ export async function startServer(opts: { env?: Record<string, string> } = {}): 
     // Every browser test logs in from 127.0.0.1.
     LOGIN_ADDRESS_PER_MINUTE: '10000',
     LOGIN_ADDRESS_BURST: '10000',
+    REGISTER_RATE_PER_HOUR: '100000',
     ...opts.env,
   };
   const url = `http://127.0.0.1:${port}`;

@@ -43,6 +43,8 @@ export interface Config {
   loginAccountBurst: number;
   loginAddressPerMinute: number;
   loginAddressBurst: number;
+  /** Registrations per client address per hour (also the burst). */
+  registerRatePerHour: number;
   maxSocketPayloadBytes: number;
   /** Open sockets per login and per user on one server process; the newest beyond is refused. */
   maxSocketsPerLogin: number;
@@ -91,6 +93,7 @@ const EnvSchema = z.object({
   LOGIN_ACCOUNT_BURST: int(1, 1_000_000).default(10),
   LOGIN_ADDRESS_PER_MINUTE: z.coerce.number().positive().default(60),
   LOGIN_ADDRESS_BURST: int(1, 1_000_000).default(60),
+  REGISTER_RATE_PER_HOUR: z.coerce.number().positive().default(10),
   MAX_SOCKET_PAYLOAD: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   MAX_SOCKETS_PER_LOGIN: int(1, 1_000_000).default(10),
   MAX_SOCKETS_PER_USER: int(1, 1_000_000).default(30),
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginAccountBurst: e.LOGIN_ACCOUNT_BURST,
     loginAddressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
     loginAddressBurst: e.LOGIN_ADDRESS_BURST,
+    registerRatePerHour: e.REGISTER_RATE_PER_HOUR,
     maxSocketPayloadBytes: e.MAX_SOCKET_PAYLOAD,
     maxSocketsPerLogin: e.MAX_SOCKETS_PER_LOGIN,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,

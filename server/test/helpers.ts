@@ -42,6 +42,7 @@ export async function startTestServer(
     // Tests log in often from one address.
     LOGIN_ADDRESS_PER_MINUTE: '10000',
     LOGIN_ADDRESS_BURST: '10000',
+    REGISTER_RATE_PER_HOUR: '100000',
     ...testSecrets(),
     ...opts.env,
   });

@@ -38,8 +38,12 @@ function describe(error: ApiError, mode: Mode): { form: string | null; fields: F
       };
     case 'rate_limited': {
       const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
+      const wait = seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} minutes`;
       return {
-        form: `Too many attempts. Wait ${seconds} s, then try again.`,
+        form:
+          mode === 'register'
+            ? `Too many new accounts from your network. Try again in ${wait}.`
+            : `Too many attempts. Wait ${wait}, then try again.`,
         fields: {},
       };
     }

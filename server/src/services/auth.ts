@@ -8,7 +8,7 @@ import type { Store } from '../store/db';
 import type { RevokeReason, SessionDoc } from '../store/tokens';
 import { lowerKey, newUserDoc, type UserDoc, type UserState } from '../store/users';
 import { KeyedQueue } from './keyed-queue';
-import type { LoginThrottles } from './ratelimit';
+import type { AuthThrottles } from './ratelimit';
 import {
   type AccessClaims,
   decodeAccessToken,
@@ -73,7 +73,7 @@ export class AuthService {
   constructor(
     private readonly store: Pick<Store, 'users' | 'sessions' | 'authEpoch'>,
     private readonly config: Config,
-    private readonly throttles: LoginThrottles,
+    private readonly throttles: AuthThrottles,
   ) {
     // Ready before the first unknown-user login, so that one is not slower than the rest.
     void this.getDummyHash();
@@ -85,7 +85,18 @@ export class AuthService {
     return () => this.listeners.delete(listener);
   }
 
-  async register(input: { username: string; email: string; password: string }): Promise<Result<AuthResult>> {
+  async register(
+    input: { username: string; email: string; password: string },
+    address: string,
+  ): Promise<Result<AuthResult>> {
+    // Charged before any work, taken or not: it bounds account farming and probing which emails exist.
+    const allowed = await this.throttles.register.take(`register:addr:${address}`);
+    if (!allowed.ok) {
+      log.warn({ address }, 'registration throttled');
+      return fail(ErrorCode.rateLimited, 'Too many new accounts from this address; try again later', {
+        retryAfterMs: allowed.retryAfterMs,
+      });
+    }
     // Public registration only ever creates customers.
     const doc = newUserDoc({
       username: input.username,

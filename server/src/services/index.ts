@@ -9,9 +9,9 @@ import { MessageCipher } from './crypto';
 import { MessageService } from './messages';
 import type { Presence } from './presence';
 import {
+  authThrottles,
   type ChatLimits,
   chatLimits,
-  loginThrottles,
   memoryRateLimiters,
   type RateLimiterFactory,
 } from './ratelimit';
@@ -40,7 +40,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const cipher = new MessageCipher(config.messageKeys);
   const views = new ConversationViews(cipher);
   const limiter = c.rateLimiters ?? memoryRateLimiters;
-  const auth = new AuthService(store, config, loginThrottles(config, limiter));
+  const auth = new AuthService(store, config, authThrottles(config, limiter));
   const accounts = new AccountService(store, { auth, presence: c.presence });
   const assignment = new AssignmentService(store, c.presence, views, c.notifier);
   const conversations = new ConversationService(store, views, c.notifier, assignment);

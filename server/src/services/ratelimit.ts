@@ -87,19 +87,24 @@ export type RateLimiterFactory = (name: string, opts: BucketOptions) => RateLimi
 
 export const memoryRateLimiters: RateLimiterFactory = (_name, opts) => new MemoryRateLimiter(opts);
 
-/** Login attempts, limited per account and per address. */
-export interface LoginThrottles {
+/** Login attempts, limited per account and per address; registrations, per address. */
+export interface AuthThrottles {
   account: RateLimiter;
   address: RateLimiter;
+  register: RateLimiter;
 }
 
-export function loginThrottles(
+export function authThrottles(
   config: Pick<
     Config,
-    'loginAccountPerMinute' | 'loginAccountBurst' | 'loginAddressPerMinute' | 'loginAddressBurst'
+    | 'loginAccountPerMinute'
+    | 'loginAccountBurst'
+    | 'loginAddressPerMinute'
+    | 'loginAddressBurst'
+    | 'registerRatePerHour'
   >,
   limiter: RateLimiterFactory,
-): LoginThrottles {
+): AuthThrottles {
   return {
     account: limiter('login-account', {
       ratePerSecond: config.loginAccountPerMinute / 60,
@@ -108,6 +113,10 @@ export function loginThrottles(
     address: limiter('login-address', {
       ratePerSecond: config.loginAddressPerMinute / 60,
       burst: config.loginAddressBurst,
+    }),
+    register: limiter('register-address', {
+      ratePerSecond: config.registerRatePerHour / 3600,
+      burst: Math.max(1, Math.ceil(config.registerRatePerHour)),
     }),
   };
 }

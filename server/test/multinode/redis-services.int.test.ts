@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectScaleOut } from '../../src/realtime/adapter';
 import { createRedisClient, type RedisClient } from '../../src/services/connection-redis';
 import { RedisPresence } from '../../src/services/presence-redis';
+import { authThrottles } from '../../src/services/ratelimit';
 import { RedisRateLimiter } from '../../src/services/ratelimit-redis';
 import { startRedis, type TestRedis, waitUntil } from './redis';
 
@@ -131,11 +132,32 @@ const limits = {
   loginAccountBurst: 10,
   loginAddressPerMinute: 60,
   loginAddressBurst: 60,
+  registerRatePerHour: 10,
 };
 
 describe('connectScaleOut', () => {
   it('returns null without REDIS_URL', async () => {
     expect(await connectScaleOut({ redisUrl: null, ...limits })).toBeNull();
+  });
+
+  it('shares the registration throttle between nodes, as every other limit', async () => {
+    const prefix = `r${Date.now()}`;
+    const nodes = [
+      await connectScaleOut({ redisUrl: redis.url }, { prefix }),
+      await connectScaleOut({ redisUrl: redis.url }, { prefix }),
+    ];
+    try {
+      const [a, b] = nodes.map((n) => {
+        if (!n) throw new Error('no scale-out');
+        return authThrottles({ ...limits, registerRatePerHour: 3 }, n.rateLimiters).register;
+      });
+      const key = 'register:addr:203.0.113.7';
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await (i % 2 ? b : a)?.take(key));
+      expect(results.map((r) => r?.ok)).toEqual([true, true, true, false]);
+    } finally {
+      for (const n of nodes) await n?.close();
+    }
   });
 
   it('carries a room emit from one server to a socket on another', async () => {

@@ -65,7 +65,7 @@ export function authRouter(
 
   router.post('/register', async (ctx) => {
     const body = parseInput(schemas.RegisterBody, ctx.request.body);
-    const result = await lifecycle.trackWrite(auth.register(body));
+    const result = await lifecycle.trackWrite(auth.register(body, ctx.ip));
     if (!result.ok) throw fromApiError(result.error);
     setRefreshCookie(ctx, result.data.refreshToken, config.refreshTokenTtlSec);
     ctx.status = 201;
