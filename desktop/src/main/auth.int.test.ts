@@ -226,6 +226,17 @@ describe('AuthService against the real server', () => {
     }
   });
 
+  it('deletes (never sends) the token kept for a saved server URL that the rule no longer allows', async () => {
+    const keychain = new FakeKeychain();
+    const install = installation(keychain);
+    const { settings } = await install.app();
+    await settings.update({ serverUrl: 'http://chat.example.com', lastUsername: 'ann' });
+    await keychain.setPassword('SupportChat', 'http://chat.example.com|ann', 'old-refresh-token');
+    const restarted = (await install.app()).auth;
+    expect(await restarted.restore()).toBeNull();
+    expect(keychain.entries.size).toBe(0);
+  });
+
   it('answers wrong passwords and unreachable servers with clear errors', async () => {
     const agent = await newAgent();
     const { auth } = await installation(new FakeKeychain()).app();

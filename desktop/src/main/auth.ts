@@ -119,6 +119,9 @@ export class AuthService {
 
   /** Silent login at start: the refresh token from the keychain buys a fresh pair of tokens. */
   async restore(): Promise<SessionView | null> {
+    // Deleted, not revoked: the token must not travel to a server URL the app no longer trusts.
+    const dropped = this.deps.settings.takeDiscardedLogin();
+    if (dropped) await this.deps.credentials.deleteRefreshToken(dropped.serverUrl, dropped.username);
     const kept = await this.kept();
     if (!kept) return null;
     // A refused token is forgotten by the session (and so the keychain); an unreachable server keeps it.

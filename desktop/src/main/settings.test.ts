@@ -28,6 +28,16 @@ describe('SettingsStore', () => {
     });
   });
 
+  it('keeps a saved URL that the rule accepts, normalised, with its login', async () => {
+    writeFileSync(
+      path.join(dir, 'settings.json'),
+      JSON.stringify({ serverUrl: 'https://chat.example.com/', startAtLogin: false, lastUsername: 'ann' }),
+    );
+    const store = SettingsStore.inDirectory(dir);
+    expect(await store.load()).toMatchObject({ serverUrl: 'https://chat.example.com', lastUsername: 'ann' });
+    expect(store.takeDiscardedLogin()).toBeNull();
+  });
+
   it('falls back to defaults field by field for a damaged file, and drops unknown fields', async () => {
     writeFileSync(
       path.join(dir, 'settings.json'),
@@ -38,7 +48,11 @@ describe('SettingsStore', () => {
         password: 'x',
       }),
     );
-    expect(await SettingsStore.inDirectory(dir).load()).toEqual({ ...DEFAULT_SETTINGS, lastUsername: 'ann' });
+    // The login kept for a server URL that is dropped is dropped with it (its keychain entry: auth.ts).
+    const damaged = SettingsStore.inDirectory(dir);
+    expect(await damaged.load()).toEqual(DEFAULT_SETTINGS);
+    expect(damaged.takeDiscardedLogin()).toEqual({ serverUrl: 'javascript:alert(1)', username: 'ann' });
+    expect(damaged.takeDiscardedLogin()).toBeNull();
     writeFileSync(path.join(dir, 'settings.json'), '{not json');
     expect(await SettingsStore.inDirectory(dir).load()).toEqual(DEFAULT_SETTINGS);
   });

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Settings, SettingsPatch } from '../common/ipc';
+import { checkServerUrl } from '../common/server-url';
 import { serverUrl } from './ipc-schemas';
 import { createLogger } from './logger';
 
@@ -22,6 +23,7 @@ const SettingsFile = z.object({
 
 export class SettingsStore {
   private current: Settings = { ...DEFAULT_SETTINGS };
+  private discarded: { serverUrl: string; username: string } | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -31,14 +33,29 @@ export class SettingsStore {
 
   async load(): Promise<Settings> {
     try {
-      const parsed = SettingsFile.safeParse(JSON.parse(await readFile(this.file, 'utf8')));
+      const raw = JSON.parse(await readFile(this.file, 'utf8')) as Record<string, unknown>;
+      const parsed = SettingsFile.safeParse(raw);
       this.current = parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
+      // A saved server that breaks today's URL rule is dropped, and so is the login kept for it.
+      const saved = raw.serverUrl;
+      if (this.current.lastUsername && typeof saved === 'string' && !checkServerUrl(saved).ok) {
+        this.discarded = { serverUrl: saved, username: this.current.lastUsername };
+        this.current.lastUsername = null;
+        log.warn({}, 'saved server URL is not allowed any more (https, or http on loopback); log in again');
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         log.warn({}, 'settings file unreadable, using defaults');
       this.current = { ...DEFAULT_SETTINGS };
     }
     return this.get();
+  }
+
+  /** The login kept for a server URL that load() dropped, once: its keychain entry is to be deleted. */
+  takeDiscardedLogin(): { serverUrl: string; username: string } | null {
+    const discarded = this.discarded;
+    this.discarded = null;
+    return discarded;
   }
 
   get(): Settings {
