@@ -22,6 +22,7 @@ export {
   type PendingStatus,
 } from './MessageList';
 export { MessageText } from './MessageText';
+export { SendNotices } from './SendNotices';
 export { mergeSummary, otherSide, sideOf, withMessage } from './summary';
 export { TypingIndicator } from './TypingIndicator';
 export { UnreadBadge } from './UnreadBadge';

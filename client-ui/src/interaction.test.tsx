@@ -4,8 +4,10 @@ import { act, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Composer } from './Composer';
+import { ConversationStore } from './conversation-store';
 import { MessageList } from './MessageList';
-import { customer, pending, summary } from './test/factories';
+import { SendNotices } from './SendNotices';
+import { customer, FakeClient, pending, summary } from './test/factories';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -103,5 +105,46 @@ describe('MessageList', () => {
     act(() => link.dispatchEvent(click));
     expect(onOpenLink).toHaveBeenCalledWith('https://example.com/help');
     expect(click.defaultPrevented).toBe(true);
+  });
+});
+
+describe('SendNotices', () => {
+  it("counts a rate limit down and clears it, and shows a refused send or the shell's own notice", () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeClient();
+      const conversation = summary();
+      client.summaries = [conversation];
+      const store = new ConversationStore(client, customer, { isVisible: () => true });
+      store.start();
+      const page = render(<SendNotices store={store} />);
+      expect(page.textContent).toBe('');
+      act(() =>
+        client.emit('outbox', [
+          pending(conversation.id, 'x', {
+            error: { code: 'rate_limited', message: 'slow', retryAfterMs: 2000 },
+          }),
+        ]),
+      );
+      expect(page.querySelector('[data-testid="rate-limited"]')?.textContent).toBe(
+        "You're sending messages too fast, wait 2 s.",
+      );
+      act(() => vi.advanceTimersByTime(2500));
+      expect(page.querySelector('[data-testid="rate-limited"]')).toBeNull();
+      expect(store.getSnapshot().rateLimitedUntil).toBeNull();
+
+      // A send the client refuses at once (e.g. too long) fails without reaching the outbox.
+      client.send = (conversationId, text) => ({
+        ...pending(conversationId, text),
+        status: 'failed',
+        error: { code: 'invalid_input', message: 'too long' },
+      });
+      act(() => store.send(conversation.id, 'x'.repeat(5000)));
+      expect(page.querySelector('[role="alert"]')?.textContent).toBeTruthy();
+      act(() => root?.render(<SendNotices store={store} notice="Could not open this conversation." />));
+      expect(page.querySelector('[role="alert"]')?.textContent).toBe('Could not open this conversation.');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

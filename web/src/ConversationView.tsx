@@ -1,21 +1,10 @@
-import { Composer, MessageList, TypingIndicator, useStore } from '@support-chat/client-ui';
+import { Composer, MessageList, SendNotices, TypingIndicator, useStore } from '@support-chat/client-ui';
 import type { User } from '@support-chat/protocol/core';
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId } from 'react';
 import { type ChatStore, conversationOf } from './chat-store';
 import { openDepartment } from './navigation';
 
 type ConnectionView = 'connected' | 'connecting' | 'reconnecting' | 'offline';
-
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    if (!active) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
-}
 
 export function ConversationView({
   store,
@@ -40,20 +29,11 @@ export function ConversationView({
   const view = id ? chat.views[id] : undefined;
   const titleId = useId();
 
-  const rateLimited = chat.rateLimitedUntil !== null;
-  const now = useNow(rateLimited);
-  const waitSeconds = chat.rateLimitedUntil ? Math.ceil((chat.rateLimitedUntil - now) / 1000) : 0;
-  useEffect(() => {
-    if (chat.rateLimitedUntil !== null && waitSeconds <= 0) conversations.clearRateLimit();
-  }, [chat.rateLimitedUntil, waitSeconds, conversations]);
-
   // Measure "conversation usable" for the performance report read by the browser tests.
   const history = view?.history;
   useEffect(() => {
     if (history === 'ready') performance.mark('conversation:ready');
   }, [history]);
-
-  const notice = page.notice ?? chat.notice;
 
   return (
     <section className="conversation" aria-labelledby={titleId}>
@@ -100,17 +80,7 @@ export function ConversationView({
           now are queued and sent when the connection is back.
         </p>
       ) : null}
-      {rateLimited && waitSeconds > 0 ? (
-        <p className="banner banner--error" role="status" data-testid="rate-limited">
-          You're sending messages too fast, wait {waitSeconds} s.
-        </p>
-      ) : null}
-      {notice ? (
-        <p className="banner banner--error" role="alert">
-          {notice}
-        </p>
-      ) : null}
-
+      <SendNotices store={conversations} notice={page.notice} />
       <MessageList
         view={view}
         me={me}

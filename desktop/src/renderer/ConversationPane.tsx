@@ -1,6 +1,12 @@
 // One conversation: header with claim / assign / release / resolve / reopen over the shared message list,
 // typing line and composer.
-import { Composer, type ConversationsState, MessageList, TypingIndicator } from '@support-chat/client-ui';
+import {
+  Composer,
+  type ConversationsState,
+  MessageList,
+  SendNotices,
+  TypingIndicator,
+} from '@support-chat/client-ui';
 import type { ConversationSummary, DepartmentAgent } from '@support-chat/protocol/core';
 import type { ConsoleState, ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
@@ -97,6 +103,7 @@ export function ConversationPane(props: {
           </button>
         </div>
       )}
+      <SendNotices store={conversations} />
       <MessageList
         key={`log-${id}`}
         view={chat.views[id]}
