@@ -39,8 +39,12 @@ export interface Config {
   messageBurst: number;
   typingRatePerSecond: number;
   openRatePerMinute: number;
+  /** Login attempts per (account, address). */
   loginAccountPerMinute: number;
   loginAccountBurst: number;
+  /** Login attempts per account from every address together: the ceiling on a spread attack. */
+  loginAccountCeilingPerMinute: number;
+  loginAccountCeilingBurst: number;
   loginAddressPerMinute: number;
   loginAddressBurst: number;
   /** Registrations per client address per hour (also the burst). */
@@ -91,6 +95,8 @@ const EnvSchema = z.object({
   OPEN_RATE_PER_MINUTE: z.coerce.number().positive().default(30),
   LOGIN_ACCOUNT_PER_MINUTE: z.coerce.number().positive().default(10),
   LOGIN_ACCOUNT_BURST: int(1, 1_000_000).default(10),
+  LOGIN_ACCOUNT_CEILING_PER_MINUTE: z.coerce.number().positive().default(100),
+  LOGIN_ACCOUNT_CEILING_BURST: int(1, 1_000_000).default(100),
   LOGIN_ADDRESS_PER_MINUTE: z.coerce.number().positive().default(60),
   LOGIN_ADDRESS_BURST: int(1, 1_000_000).default(60),
   REGISTER_RATE_PER_HOUR: z.coerce.number().positive().default(10),
@@ -290,6 +296,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openRatePerMinute: e.OPEN_RATE_PER_MINUTE,
     loginAccountPerMinute: e.LOGIN_ACCOUNT_PER_MINUTE,
     loginAccountBurst: e.LOGIN_ACCOUNT_BURST,
+    loginAccountCeilingPerMinute: e.LOGIN_ACCOUNT_CEILING_PER_MINUTE,
+    loginAccountCeilingBurst: e.LOGIN_ACCOUNT_CEILING_BURST,
     loginAddressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
     loginAddressBurst: e.LOGIN_ADDRESS_BURST,
     registerRatePerHour: e.REGISTER_RATE_PER_HOUR,

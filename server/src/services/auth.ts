@@ -114,17 +114,21 @@ export class AuthService {
 
   async login(input: { username: string; password: string }, address: string): Promise<Result<AuthResult>> {
     const key = lowerKey(input.username).slice(0, 64);
-    const [byAddress, byAccount] = await Promise.all([
+    const near = await Promise.all([
       this.throttles.address.take(`login:addr:${address}`),
-      this.throttles.account.take(`login:acct:${key}`),
+      this.throttles.accountAddress.take(`login:acct-addr:${key}:${address}`),
     ]);
-    if (!byAddress.ok || !byAccount.ok) {
-      const retryAfterMs = Math.max(
-        byAddress.ok ? 0 : byAddress.retryAfterMs,
-        byAccount.ok ? 0 : byAccount.retryAfterMs,
-      );
+    // Only attempts let through from their own address count toward the account's ceiling: one noisy address
+    // cannot use it up for the owner.
+    const all = near.every((r) => r.ok)
+      ? [...near, await this.throttles.account.take(`login:acct:${key}`)]
+      : near;
+    const waits = all.flatMap((r) => (r.ok ? [] : [r.retryAfterMs]));
+    if (waits.length > 0) {
       log.warn({ address }, 'login throttled');
-      return fail(ErrorCode.rateLimited, 'Too many login attempts; try again later', { retryAfterMs });
+      return fail(ErrorCode.rateLimited, 'Too many login attempts; try again later', {
+        retryAfterMs: Math.max(...waits),
+      });
     }
     const doc = await this.store.users.findByUsername(key);
     // Unknown users cost one argon2 verification too, so both failures answer in about the same time.

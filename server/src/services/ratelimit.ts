@@ -87,10 +87,11 @@ export type RateLimiterFactory = (name: string, opts: BucketOptions) => RateLimi
 
 export const memoryRateLimiters: RateLimiterFactory = (_name, opts) => new MemoryRateLimiter(opts);
 
-/** Login attempts, limited per account and per address; registrations, per address. */
+/** Login attempts per address, per (account, address) and per account (a ceiling); registrations per address. */
 export interface AuthThrottles {
-  account: RateLimiter;
   address: RateLimiter;
+  accountAddress: RateLimiter;
+  account: RateLimiter;
   register: RateLimiter;
 }
 
@@ -99,6 +100,8 @@ export function authThrottles(
     Config,
     | 'loginAccountPerMinute'
     | 'loginAccountBurst'
+    | 'loginAccountCeilingPerMinute'
+    | 'loginAccountCeilingBurst'
     | 'loginAddressPerMinute'
     | 'loginAddressBurst'
     | 'registerRatePerHour'
@@ -106,9 +109,13 @@ export function authThrottles(
   limiter: RateLimiterFactory,
 ): AuthThrottles {
   return {
-    account: limiter('login-account', {
+    accountAddress: limiter('login-account-address', {
       ratePerSecond: config.loginAccountPerMinute / 60,
       burst: config.loginAccountBurst,
+    }),
+    account: limiter('login-account', {
+      ratePerSecond: config.loginAccountCeilingPerMinute / 60,
+      burst: config.loginAccountCeilingBurst,
     }),
     address: limiter('login-address', {
       ratePerSecond: config.loginAddressPerMinute / 60,

@@ -130,6 +130,8 @@ describe('RedisPresence', () => {
 const limits = {
   loginAccountPerMinute: 10,
   loginAccountBurst: 10,
+  loginAccountCeilingPerMinute: 100,
+  loginAccountCeilingBurst: 100,
   loginAddressPerMinute: 60,
   loginAddressBurst: 60,
   registerRatePerHour: 10,

@@ -184,7 +184,7 @@ describe('POST /api/auth/login', () => {
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
-    // Even the right password waits: the bucket is per account.
+    // Even the right password waits from this address: the bucket is per (account, address).
     const right = await postJson(`${t.url}/api/auth/login`, {
       username: c.user.username,
       password: c.password,
