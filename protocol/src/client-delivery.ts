@@ -139,11 +139,12 @@ export class Delivery {
   }
 
   /** One page of messages with seq > afterSeq; new ones are also delivered. */
-  async sync(conversationId: string, afterSeq: number): Promise<Result<Message[]>> {
-    const r = await this.wire.ask<{ messages: Message[] }>(ClientEvent.conversationSync, {
-      conversationId,
-      afterSeq,
-    });
+  async sync(conversationId: string, afterSeq: number, waitForConnection = true): Promise<Result<Message[]>> {
+    const r = await this.wire.ask<{ messages: Message[] }>(
+      ClientEvent.conversationSync,
+      { conversationId, afterSeq },
+      waitForConnection,
+    );
     if (!r.ok) return r;
     if (!Array.isArray(r.data?.messages)) return { ok: false, error: badAnswer() };
     const page = r.data.messages.filter(isMessage);
@@ -185,19 +186,14 @@ export class Delivery {
       let after = this.seqs.floor(conversationId);
       let failures = 0;
       while (this.wire.connected && this.seqs.isTracked(conversationId)) {
-        const r = await this.wire.ask<{ messages: Message[] }>(
-          ClientEvent.conversationSync,
-          { conversationId, afterSeq: after },
-          false,
-        );
+        const r = await this.sync(conversationId, after, false);
         if (!r.ok) {
           // Transient (database down, timeout): a few tries here; every reconnect syncs again anyway.
           if (decideRetry(r.error, ++failures).kind === 'fail' || failures > 5) return;
           await sleep(Math.min(5000, 250 * 2 ** failures));
           continue;
         }
-        const page = Array.isArray(r.data?.messages) ? r.data.messages.filter(isMessage) : [];
-        for (const m of page) this.deliver(m);
+        const page = r.data;
         if (page.length < MAX_SYNC_MESSAGES) return;
         after = page[page.length - 1]!.seq;
       }
