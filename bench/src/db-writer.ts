@@ -2,7 +2,7 @@
 // unread counter, last message) and one insert of the encrypted message. Forked by the `db` scenario; several
 // writer processes can run side by side so that the driver is not what limits the number.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { seedConversations } from '@support-chat/server/testkit';
+import { messageKey, seedConversations } from '@support-chat/server/testkit';
 import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { Samples } from './lib/stats';
 
@@ -64,7 +64,7 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
     const seq = updated?.lastSeq;
     if (!seq) throw new Error('conversation missing');
     await messages.insertOne({
-      _id: `${conversationId}:${String(seq).padStart(12, '0')}`,
+      _id: messageKey(conversationId, seq),
       id: new ObjectId().toHexString(),
       conversationId,
       seq,

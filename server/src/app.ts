@@ -43,9 +43,13 @@ export interface CreateServerOptions {
   scaleOut?: ScaleOut | null;
 }
 
+const requireMongoUri = ({ mongoUri }: Config): string => {
+  if (!mongoUri) throw new Error('createServer needs config.mongoUri or opts.store');
+  return mongoUri;
+};
+
 export async function createServer(config: Config, opts: CreateServerOptions = {}): Promise<ChatServer> {
-  if (!opts.store && !config.mongoUri) throw new Error('createServer needs config.mongoUri or opts.store');
-  const store = opts.store ?? (await connectStore(config.mongoUri as string, config.dbName));
+  const store = opts.store ?? (await connectStore(requireMongoUri(config), config.dbName));
   const seeded = await store.departments.seed();
   if (seeded > 0) log.info({ count: seeded }, 'default departments seeded');
   const scaleOut = opts.scaleOut === undefined ? await connectScaleOut(config) : opts.scaleOut;

@@ -3,7 +3,7 @@
 export class StoreUnavailableError extends Error {
   constructor(options: { cause: unknown }) {
     super(
-      `The database is not available: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      `The database is not available: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
       options,
     );
     this.name = 'StoreUnavailableError';

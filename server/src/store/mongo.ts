@@ -39,7 +39,7 @@ export const isDuplicateKey = (err: unknown): boolean =>
   err instanceof MongoServerError && (err.code === 11000 || err.code === 11001);
 
 // Any error of the driver or the server is a database condition the client may retry (an outage, a failover, a
-// busy embedded database); duplicate keys never get here, each store handles its own.
+// busy embedded database). Duplicate keys a store expects it handles itself; the rest arrive here too.
 const rethrow = (err: unknown): never => {
   throw err instanceof MongoError ? new StoreUnavailableError({ cause: err }) : err;
 };
