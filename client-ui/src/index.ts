@@ -1,6 +1,6 @@
 // The chat UI every shell shares: a headless conversation store over ChatClient and the components that show it.
 // Styles: import '@support-chat/client-ui/styles.css' and set its --chat-* colours (see that file).
-export { Composer, draftStatus } from './Composer';
+export { Composer } from './Composer';
 export {
   type ConversationClient,
   ConversationStore,
@@ -8,12 +8,9 @@ export {
   type ConversationsState,
   type ConversationView,
   type LoadStatus,
-  PAGE_SIZE,
-  TYPING_TIMEOUT_MS,
 } from './conversation-store';
 export { ExternalStore, useStore } from './external-store';
 export { friendlyError } from './friendly-error';
-export { linkify, safeHttpsUrl, type TextPart } from './linkify';
 export {
   MessageList,
   type MessageListProps,
@@ -23,6 +20,5 @@ export {
 } from './MessageList';
 export { MessageText } from './MessageText';
 export { SendNotices } from './SendNotices';
-export { mergeSummary, otherSide, sideOf, withMessage } from './summary';
 export { TypingIndicator } from './TypingIndicator';
 export { UnreadBadge } from './UnreadBadge';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkServerUrl, isAllowedServerUrl, isLoopbackHostname } from './server-url';
+import { checkServerUrl, isLoopbackHostname } from './server-url';
 
 describe('server URL rule', () => {
   it('accepts https anywhere, normalised to origin and path', () => {
@@ -23,7 +23,7 @@ describe('server URL rule', () => {
       'http://0x7f.0.0.1',
       'http://[::1]:3000',
     ]) {
-      expect(isAllowedServerUrl(url), url).toBe(true);
+      expect(checkServerUrl(url).ok, url).toBe(true);
     }
     for (const url of [
       'http://chat.example.com',
@@ -53,7 +53,7 @@ describe('server URL rule', () => {
       'chat.example.com',
       '',
     ]) {
-      expect(isAllowedServerUrl(url), url).toBe(false);
+      expect(checkServerUrl(url).ok, url).toBe(false);
     }
   });
 

@@ -28,6 +28,3 @@ export const checkServerUrl = (value: string): ServerUrlCheck => {
   if (url.username || url.password) return { ok: false, message: 'must not contain a user name or password' };
   return { ok: true, url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 };
-
-/** True when `value` passes `checkServerUrl`. */
-export const isAllowedServerUrl = (value: string): boolean => checkServerUrl(value).ok;

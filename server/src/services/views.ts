@@ -29,7 +29,7 @@ export const silentNotifier: ChatNotifier = {
   conversationRead() {},
 };
 
-export const unreadFor = (doc: ConversationDoc, side: Side): number =>
+const unreadFor = (doc: ConversationDoc, side: Side): number =>
   Math.max(0, doc.counts[otherSide(side)] - doc.readCounts[side]);
 
 /** The text of the conversation's newest message, when the caller has it in clear already. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Context, Middleware, Next } from 'koa';
 import parseRange from 'range-parser';
 
-export const DESKTOP_UPDATES_PATH = '/desktop/updates/';
+const DESKTOP_UPDATES_PATH = '/desktop/updates/';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const EXTENSIONS = new Set(['.yml', '.exe', '.zip', '.dmg', '.appimage', '.deb', '.blockmap']);
