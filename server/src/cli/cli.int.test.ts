@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   connectSocket,
+  createAgent,
+  emitAck,
   postJson,
   randomName,
+  registerCustomer,
   startTestServer,
   type TestServer,
   waitForDisconnect,
@@ -154,6 +157,52 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
     expect((await login(username, 'agent password 2')).status).toBe(401);
   });
 
+  it('disable-user stops a customer: socket ends within seconds, tokens refused, conversation still readable to agents; enable-user lets them back', async () => {
+    const customer = await registerCustomer(t.url);
+    const socket = await connectSocket(t.url, customer.accessToken);
+    const opened = await emitAck<{ conversation: { id: string } }>(socket, 'conversation:open', {
+      department: 'billing',
+    });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const conversationId = opened.data.conversation.id;
+    const sent = await emitAck(socket, 'message:send', {
+      conversationId,
+      clientMsgId: crypto.randomUUID(),
+      text: 'abuse',
+    });
+    expect(sent.ok).toBe(true);
+
+    const disconnected = waitForDisconnect(socket, 10_000);
+    const disabled = await runCli(['disable-user', '--username', customer.user.username], env);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toContain(`User disabled: ${customer.user.username} (customer)`);
+    expect(await disconnected).toBe('io server disconnect');
+    const bearer = { authorization: `Bearer ${customer.accessToken}` };
+    expect((await fetch(`${t.url}/api/me`, { headers: bearer })).status).toBe(401);
+    expect(
+      (await postJson(`${t.url}/api/auth/refresh`, { refreshToken: customer.refreshToken })).status,
+    ).toBe(401);
+    expect((await login(customer.user.username, customer.password)).status).toBe(401);
+    await expect(connectSocket(t.url, customer.accessToken)).rejects.toThrow('unauthorized');
+
+    const agent = await createAgent(t, { departments: ['billing'] });
+    const history = await fetch(`${t.url}/api/conversations/${conversationId}/messages`, {
+      headers: { authorization: `Bearer ${agent.accessToken}` },
+    });
+    expect(history.status).toBe(200);
+    expect(((await history.json()) as { messages: { text: string }[] }).messages.map((m) => m.text)).toEqual([
+      'abuse',
+    ]);
+
+    const enabled = await runCli(['enable-user', '--username', customer.user.username], env);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect((await login(customer.user.username, customer.password)).status).toBe(200);
+    // disable-agent stays an alias of disable-user.
+    const alias = await runCli(['disable-agent', '--username', customer.user.username], env);
+    expect(alias.code, alias.stderr).toBe(0);
+    expect((await login(customer.user.username, customer.password)).status).toBe(401);
+  });
+
   it('reset-password: the old password stops working, the new one works, open logins end', async () => {
     const username = randomName('cy');
     await runCli(createAgentArgs(username, { departments: 'hr' }), env, 'old password 3');
@@ -200,7 +249,7 @@ describe('admin CLI with MONGO_URI while the server runs', () => {
       [createAgentArgs('{"$ne":""}', { email: 'n5@example.test' }), 'agent password 4', 2, /username/],
       [['create-department', '--id', 'billing', '--name', 'Again'], '', 1, /already exists/],
       [['create-department', '--id', 'Bad Id', '--name', 'X'], '', 2, /--id/],
-      [['disable-agent', '--username', randomName('ghost')], '', 1, /No agent/],
+      [['disable-user', '--username', randomName('ghost')], '', 1, /No user/],
       [['frobnicate'], '', 2, /unknown command/],
       [['disable-agent'], '', 2, /--username/],
     ];

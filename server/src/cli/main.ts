@@ -26,8 +26,8 @@ Usage: npm run admin -- <command> [options]
   list-agents [--json]
   set-departments --username <u> --departments <id,id>
   reset-password --username <u> --password-stdin
-  disable-agent --username <u>
-  enable-agent --username <u>
+  disable-user --username <u>      any role: logins end, open sockets within seconds (alias: disable-agent)
+  enable-user --username <u>       (alias: enable-agent)
 
 Passwords are read from standard input only (never from arguments), e.g.
   printf '%s' "$PASSWORD" | npm run admin -- create-agent --username ann --email ann@example.com --departments billing --password-stdin
@@ -62,6 +62,8 @@ const ArgSchemas = {
     username: z.string().min(1),
     'password-stdin': z.literal(true, { message: 'the password must come from --password-stdin' }),
   }),
+  'disable-user': z.strictObject({ username: z.string().min(1) }),
+  'enable-user': z.strictObject({ username: z.string().min(1) }),
   'disable-agent': z.strictObject({ username: z.string().min(1) }),
   'enable-agent': z.strictObject({ username: z.string().min(1) }),
 } as const;
@@ -208,13 +210,15 @@ async function run(
       const { user } = unwrap(await accounts.resetPassword({ username: args.username as string, password }));
       return `Password reset for ${user.username}; their sessions were ended`;
     }
+    case 'disable-user':
     case 'disable-agent': {
-      const { user } = unwrap(await accounts.disableAgent({ username: args.username as string }));
-      return `Agent disabled: ${user.username}; their sessions end within seconds`;
+      const { user } = unwrap(await accounts.disableUser({ username: args.username as string }));
+      return `User disabled: ${user.username} (${user.role}); their sessions end within seconds`;
     }
+    case 'enable-user':
     case 'enable-agent': {
-      const { user } = unwrap(await accounts.enableAgent({ username: args.username as string }));
-      return `Agent enabled: ${user.username}`;
+      const { user } = unwrap(await accounts.enableUser({ username: args.username as string }));
+      return `User enabled: ${user.username} (${user.role})`;
     }
   }
 }

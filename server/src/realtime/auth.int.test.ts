@@ -263,7 +263,7 @@ describe('rooms and changes to the user record', () => {
     const disconnected = waitForDisconnect(socket, 10_000);
     const cli = new AccountService(t.server.store);
     const started = Date.now();
-    await cli.disableAgent({ username: agent.user.username });
+    await cli.disableUser({ username: agent.user.username });
     expect(await disconnected).toBe('io server disconnect');
     console.log(`disable reached the open socket after ${Date.now() - started} ms`);
     await expect(connectSocket(t.url, agent.accessToken)).rejects.toThrow('unauthorized');
@@ -273,7 +273,7 @@ describe('rooms and changes to the user record', () => {
     const agent = await createAgent(t, { departments: ['billing'] });
     const socket = await connectSocket(t.url, agent.accessToken);
     const disconnected = waitForDisconnect(socket, 10_000);
-    await t.server.services.accounts.disableAgent({ username: agent.user.username });
+    await t.server.services.accounts.disableUser({ username: agent.user.username });
     expect(await disconnected).toBe('io server disconnect');
   });
 

@@ -104,22 +104,23 @@ export class AccountService {
     return ok({ user: toUser(doc) });
   }
 
-  /** Disables an agent: no login, every login revoked, open sockets end within seconds. */
-  async disableAgent(input: { username: string }): Promise<Result<{ user: User }>> {
-    const doc = await this.store.users.findStaff(input.username);
-    if (!doc) return fail(ErrorCode.notFound, `No agent named "${input.username}"`);
+  /** Disables a user of any role: no login, every login revoked, open sockets end within seconds. */
+  async disableUser(input: { username: string }): Promise<Result<{ user: User }>> {
+    const doc = await this.store.users.findByUsername(input.username);
+    if (!doc) return fail(ErrorCode.notFound, `No user named "${input.username}"`);
     await this.store.users.update(doc._id, { disabled: true });
     await this.store.authEpoch.bump();
     await this.revokeAll(doc, 'disabled');
-    log.info({ userId: doc._id.toHexString() }, 'agent disabled');
+    log.info({ userId: doc._id.toHexString(), role: doc.role }, 'user disabled');
     return ok({ user: toUser(doc) });
   }
 
-  /** Re-enables a disabled agent (they log in again). */
-  async enableAgent(input: { username: string }): Promise<Result<{ user: User }>> {
-    const doc = await this.store.users.findStaff(input.username);
-    if (!doc) return fail(ErrorCode.notFound, `No agent named "${input.username}"`);
+  /** Re-enables a disabled user (they log in again). */
+  async enableUser(input: { username: string }): Promise<Result<{ user: User }>> {
+    const doc = await this.store.users.findByUsername(input.username);
+    if (!doc) return fail(ErrorCode.notFound, `No user named "${input.username}"`);
     await this.store.users.update(doc._id, { disabled: false });
+    log.info({ userId: doc._id.toHexString(), role: doc.role }, 'user enabled');
     return ok({ user: toUser(doc) });
   }
 

@@ -157,7 +157,7 @@ describe('POST /api/auth/login', () => {
 
   it('refuses a disabled agent with the same 401', async () => {
     const agent = await createAgent(t, { departments: ['billing'] });
-    await t.server.services.accounts.disableAgent({ username: agent.user.username });
+    await t.server.services.accounts.disableUser({ username: agent.user.username });
     const res = await postJson(`${t.url}/api/auth/login`, {
       username: agent.user.username,
       password: agent.password,

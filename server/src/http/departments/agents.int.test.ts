@@ -40,7 +40,7 @@ beforeAll(async () => {
     createAgent(srv, { departments: ['billing'], username: 'carol-billing' }),
     createAgent(srv, { departments: ['sales'], username: 'dave-sales' }),
   ]);
-  const result = await srv.server.services.accounts.disableAgent({ username: 'carol-billing' });
+  const result = await srv.server.services.accounts.disableUser({ username: 'carol-billing' });
   expect(result.ok).toBe(true);
   void disabled;
 });
