@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Delivery, type Wire } from './client-delivery';
 import type { Result } from './errors';
-import { ClientEvent } from './events';
+import { type AckData, ClientEvent, type ClientEventName, type EventPayload } from './events';
 import { MAX_MESSAGE_CHARS, MAX_SYNC_MESSAGES } from './limits';
 import type { Message } from './types';
 
@@ -24,12 +24,12 @@ function harness(stored: Message[] = []) {
   const told: unknown[] = [];
   const wire: Wire & { connected: boolean } = {
     connected: true,
-    async ask<T>(event: string, payload: unknown): Promise<Result<T>> {
+    async ask<E extends ClientEventName>(event: E, payload: EventPayload<E>): Promise<Result<AckData<E>>> {
       const p = payload as Record<string, unknown>;
       asked.push({ event, payload: p });
       if (event === ClientEvent.conversationSync) {
         const page = stored.filter((m) => m.seq > (p.afterSeq as number)).slice(0, MAX_SYNC_MESSAGES);
-        return { ok: true, data: { messages: page } as T };
+        return { ok: true, data: { messages: page } as AckData<E> };
       }
       return { ok: false, error: { code: 'unavailable', message: 'no server here' } };
     },

@@ -4,7 +4,7 @@
 import { SeqTracker } from './client-seqs';
 import { badAnswer, isMessage, newClientMsgId } from './client-util';
 import { type ApiError, ErrorCode, type Result } from './errors';
-import { ClientEvent } from './events';
+import { type AckData, ClientEvent, type ClientEventName, type EventPayload } from './events';
 import { MAX_SYNC_MESSAGES } from './limits';
 import { decideRetry, Outbox, type OutboxItem } from './outbox';
 import { checkMessageText, OBJECT_ID } from './text';
@@ -13,8 +13,12 @@ import type { Message } from './types';
 /** The part of the transport delivery uses. */
 export interface Wire {
   readonly connected: boolean;
-  ask<T>(event: string, payload: unknown, waitForConnection?: boolean): Promise<Result<T>>;
-  tell(event: string, payload: unknown): void;
+  ask<E extends ClientEventName>(
+    event: E,
+    payload: EventPayload<E>,
+    waitForConnection?: boolean,
+  ): Promise<Result<AckData<E>>>;
+  tell<E extends ClientEventName>(event: E, payload: EventPayload<E>): void;
 }
 
 export interface DeliveryHooks {
@@ -140,7 +144,7 @@ export class Delivery {
 
   /** One page of messages with seq > afterSeq; new ones are also delivered. */
   async sync(conversationId: string, afterSeq: number, waitForConnection = true): Promise<Result<Message[]>> {
-    const r = await this.wire.ask<{ messages: Message[] }>(
+    const r = await this.wire.ask(
       ClientEvent.conversationSync,
       { conversationId, afterSeq },
       waitForConnection,
@@ -164,7 +168,7 @@ export class Delivery {
   }
 
   private async transmit(item: OutboxItem): Promise<Result<Message>> {
-    const r = await this.wire.ask<{ message: Message }>(
+    const r = await this.wire.ask(
       ClientEvent.messageSend,
       { conversationId: item.conversationId, clientMsgId: item.clientMsgId, text: item.text },
       false,

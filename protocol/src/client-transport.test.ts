@@ -12,7 +12,8 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-/** A server that accepts the handshake token 'good' and answers `echo` with a Result, `junk` with junk. */
+/** A server that accepts the handshake token 'good'; it echoes conversation:open as a Result, answers
+ * conversation:read with junk and conversation:sync never. */
 async function server() {
   const http = createServer();
   const io = new Server(http);
@@ -20,9 +21,9 @@ async function server() {
     next(socket.handshake.auth.token === 'good' ? undefined : new Error('unauthorized')),
   );
   io.on('connection', (socket) => {
-    socket.on('echo', (payload, ack) => ack({ ok: true, data: payload }));
-    socket.on('junk', (_payload, ack) => ack('not a result'));
-    socket.on('silence', () => {});
+    socket.on('conversation:open', (payload, ack) => ack({ ok: true, data: payload }));
+    socket.on('conversation:read', (_payload, ack) => ack('not a result'));
+    socket.on('conversation:sync', () => {});
   });
   await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
   closers.push(() => new Promise((ok) => io.close(() => ok())));
@@ -77,16 +78,17 @@ describe('Transport', () => {
     t.connect();
     expect(await t.whenConnected()).toBe(true);
     expect(seen.connected).toEqual([false]);
-    expect(await t.ask('echo', { a: 1 })).toEqual({ ok: true, data: { a: 1 } });
-    const junk = await t.ask('junk', {});
+    const echo = { department: 'billing' };
+    expect(await t.ask('conversation:open', echo)).toEqual({ ok: true, data: echo });
+    const junk = await t.ask('conversation:read', { conversationId: 'c', seq: 1 });
     expect(!junk.ok && junk.error.code).toBe('internal_error');
-    const silence = await t.ask('silence', {});
+    const silence = await t.ask('conversation:sync', { conversationId: 'c', afterSeq: 0 });
     expect(!silence.ok && silence.error).toEqual({
       code: 'unavailable',
       message: 'The server did not answer in time.',
     });
     t.halt('idle');
-    const offline = await t.ask('echo', {});
+    const offline = await t.ask('conversation:open', echo);
     expect(!offline.ok && offline.error.code).toBe('unavailable');
     expect(seen.states).toEqual(['connecting', 'connected', 'idle']);
   });

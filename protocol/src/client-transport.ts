@@ -3,7 +3,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { badAnswer, isResult, unavailable } from './client-util';
 import type { Result } from './errors';
-import { UNAUTHORIZED } from './events';
+import { type AckData, type ClientEventName, type EventPayload, UNAUTHORIZED } from './events';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -122,7 +122,11 @@ export class Transport {
   }
 
   /** Emits an event and waits for its acknowledgement; a timeout or a lost connection is `unavailable`. */
-  async ask<T>(event: string, payload: unknown, waitForConnection = true): Promise<Result<T>> {
+  async ask<E extends ClientEventName>(
+    event: E,
+    payload: EventPayload<E>,
+    waitForConnection = true,
+  ): Promise<Result<AckData<E>>> {
     if (!this.socket?.connected) {
       if (!waitForConnection || !(await this.whenConnected(this.sendTimeoutMs)))
         return {
@@ -144,13 +148,13 @@ export class Transport {
                 : 'The server did not answer in time.',
             ),
           });
-        } else resolve(isResult(res) ? (res as Result<T>) : { ok: false, error: badAnswer() });
+        } else resolve(isResult(res) ? (res as Result<AckData<E>>) : { ok: false, error: badAnswer() });
       });
     });
   }
 
   /** Fire and forget (typing): only when connected, the acknowledgement ignored. */
-  tell(event: string, payload: unknown): void {
+  tell<E extends ClientEventName>(event: E, payload: EventPayload<E>): void {
     if (this.socket?.connected) this.socket.emit(event, payload, () => {});
   }
 

@@ -9,8 +9,11 @@ import { type ConnectionState, Transport, type TransportOptions } from './client
 import { badAnswer, Emitter, isMessage } from './client-util';
 import { ErrorCode, type Result } from './errors';
 import {
+  type AckData,
   ClientEvent,
+  type ClientEventName,
   type ConversationReadEvent,
+  type EventPayload,
   type PresenceEvent,
   ServerEvent,
   type TypingEvent,
@@ -28,6 +31,12 @@ import type {
 } from './types';
 
 export type { ConnectionState } from './client-transport';
+
+/** The client events whose acknowledgement is a conversation summary. */
+type ConversationEvent = {
+  [E in ClientEventName]: AckData<E> extends { conversation: ConversationSummary } ? E : never;
+}[ClientEventName];
+
 export { newClientMsgId } from './client-util';
 export type { OutboxItem, OutboxStatus } from './outbox';
 export { Timeline, type TimelineEntry } from './timeline';
@@ -209,8 +218,11 @@ export class ChatClient {
 
   // ---------------------------------------------------------------- conversations
 
-  private async askConversation(event: string, payload: unknown): Promise<Result<ConversationSummary>> {
-    const r = await this.transport.ask<{ conversation: ConversationSummary }>(event, payload);
+  private async askConversation<E extends ConversationEvent>(
+    event: E,
+    payload: EventPayload<E>,
+  ): Promise<Result<ConversationSummary>> {
+    const r = await this.transport.ask<ConversationEvent>(event, payload);
     if (!r.ok) return r;
     return r.data?.conversation ? { ok: true, data: r.data.conversation } : { ok: false, error: badAnswer() };
   }

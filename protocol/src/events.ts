@@ -67,6 +67,13 @@ export interface ClientToServerEvents {
   ) => void;
 }
 
+export type ClientEventName = keyof ClientToServerEvents;
+/** The payload a client event carries. */
+export type EventPayload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
+/** What the acknowledgement of a client event carries on success. */
+export type AckData<E extends ClientEventName> =
+  Parameters<ClientToServerEvents[E]>[1] extends Ack<infer T> ? T : never;
+
 export interface ConversationReadEvent {
   conversationId: string;
   by: Side;

@@ -3,9 +3,11 @@
 // through the acknowledgement with a Result of the event's ack type, and lets the services broadcast only after
 // their durable write. Nothing thrown ever reaches the client.
 import {
-  type ClientToServerEvents,
+  type AckData,
+  type ClientEventName,
   describeIssues,
   ErrorCode,
+  type EventPayload,
   fail,
   ok,
   type Result,
@@ -26,16 +28,6 @@ import type { ChatSocket } from './auth';
 import { presenceRoom } from './notifier';
 
 const log = createLogger('realtime');
-
-export type ClientEventName = keyof ClientToServerEvents;
-/** The payload a client event carries. */
-export type EventPayload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
-/** What the acknowledgement of a client event carries on success. */
-export type AckData<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[1] extends (
-  result: Result<infer T>,
-) => void
-  ? T
-  : never;
 
 export interface SocketHandler<E extends ClientEventName> {
   /** The protocol's schema of the event; what it outputs is the event's payload type. */

@@ -1,9 +1,11 @@
 // The socket handler table is held to the protocol's ClientToServerEvents: `tsc` (npm run typecheck) fails on a
 // handler with the wrong payload or result type, and on a missing or unknown event. Each @ts-expect-error below
 // must stay an error, or tsc fails on the unused directive.
+
+import type { AckData, EventPayload } from '@support-chat/protocol';
 import { type ConversationSummary, type Message, ok, schemas } from '@support-chat/protocol';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AckData, EventPayload, HandlerTable, SocketHandler } from './handlers';
+import type { HandlerTable, SocketHandler } from './handlers';
 
 declare const message: Message;
 declare const conversation: ConversationSummary;
