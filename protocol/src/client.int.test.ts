@@ -2,7 +2,6 @@
 // The client against the real server (real HTTP, real Socket.IO, real database): auth, refresh, reconnects,
 // sends, the offline outbox and sync.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../server/src/store/embedded';
 // Brings in the `inject('mongoUri')` typing of the test run.
@@ -191,8 +190,7 @@ describe('ChatClient token lifetime', () => {
     // Restart with a new signing key over the same database: old access tokens are refused, refresh tokens live on.
     // Offline meanwhile, so that the refresh cannot come from the server's disconnect: only from the refusal.
     client.disconnect();
-    await first.server.close();
-    rmSync(first.dataDir, { recursive: true, force: true });
+    await first.close({ keepDatabase: true });
     const second = await startTestServer({ dbName, env: { PORT: String(port), ...testSecrets() } });
     servers.push(second);
     client.connect();

@@ -14,7 +14,8 @@ export interface TestServer {
   server: ChatServer;
   dbName: string;
   dataDir: string;
-  close(): Promise<void>;
+  /** Stops the server and removes its data folder; the database is dropped unless kept (for a restart over it). */
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 export const testSecrets = () => ({
@@ -53,9 +54,9 @@ export async function startTestServer(
     server,
     dbName,
     dataDir,
-    async close() {
+    async close({ keepDatabase = false } = {}) {
       // Drop with our own handle before the server closes its connection.
-      await server.store.db.dropDatabase().catch(() => {});
+      if (!keepDatabase) await server.store.db.dropDatabase().catch(() => {});
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -269,6 +269,24 @@ describe('rooms and changes to the user record', () => {
     await expect(connectSocket(t.url, agent.accessToken)).rejects.toThrow('unauthorized');
   });
 
+  it('ends the sockets of a user disabled by a write that revoked no login (the re-check reads disabled)', async () => {
+    const c = await registerCustomer(t.url);
+    const socket = await connectSocket(t.url, c.accessToken);
+    const disconnected = waitForDisconnect(socket, 10_000);
+    const doc = await t.server.store.users.findById(c.user.id);
+    if (!doc) throw new Error('no user');
+    // The first two writes of disableUser alone, as after a crash before the logins were revoked.
+    await t.server.store.users.update(doc._id, { disabled: true });
+    await t.server.store.authEpoch.bump();
+    expect(await disconnected).toBe('io server disconnect');
+    // The login is still live: only the disabled flag can have ended the socket.
+    const sid = (
+      JSON.parse(Buffer.from(c.accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sid: string }
+    ).sid;
+    expect(await t.server.store.sessions.liveIds([sid])).toEqual(new Set([sid]));
+    await expect(connectSocket(t.url, c.accessToken)).rejects.toThrow('unauthorized');
+  });
+
   it('ends sockets at once when disabled in-process', async () => {
     const agent = await createAgent(t, { departments: ['billing'] });
     const socket = await connectSocket(t.url, agent.accessToken);

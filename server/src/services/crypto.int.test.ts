@@ -112,7 +112,7 @@ describe('message text at rest', () => {
     // Restart with a new key in front: old messages still read, new ones use the new key id.
     cs.disconnect();
     as.disconnect();
-    await srv.server.close();
+    await srv.close({ keepDatabase: true });
     srv = await start(`${newKey},${oldKey}`);
     try {
       const cs2 = await connectSocket(srv.url, customer.accessToken);
