@@ -16,6 +16,14 @@ describe('HTTP error shape', () => {
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
   });
 
+  it('answers a wrong method with a JSON 405 and Allow', async () => {
+    const res = await fetch(`${t.url}/api/auth/login`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toContain('POST');
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ error: { code: 'method_not_allowed', message: expect.any(String) } });
+  });
+
   it('answers malformed JSON with 400 invalid_input, never a stack', async () => {
     const res = await fetch(`${t.url}/api/auth/login`, {
       method: 'POST',

@@ -116,7 +116,14 @@ it('never logs message text, passwords or tokens, whatever the key and the level
   const lines = output.split('\n').filter(Boolean);
   // The output was captured, debug level included, so silence is not what passes.
   for (const msg of ['logged in', 'socket connected', 'conversation created', 'server closed'])
-    expect(lines.some((l) => l.includes(`"msg":"${msg}"`)), msg).toBe(true);
+    expect(
+      lines.some((l) => l.includes(`"msg":"${msg}"`)),
+      msg,
+    ).toBe(true);
+  // The failed login is there, with the address it came from.
+  expect(lines.filter((l) => l.includes('"msg":"login failed"') && /"address":"[^"]+"/.test(l))).toHaveLength(
+    1,
+  );
   for (const secret of secrets) {
     const leaking = lines.filter((line) => line.includes(secret));
     expect(leaking, `logged: ${secret.slice(0, 12)}…`).toEqual([]);

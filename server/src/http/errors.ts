@@ -66,7 +66,7 @@ export function toApiError(err: unknown): HttpError {
   if (status === 401) return new HttpError('unauthorized', 'Not authenticated');
   if (status === 403) return new HttpError('forbidden', 'Not allowed');
   if (status === 404) return new HttpError('not_found', 'Not found');
-  if (status === 405) return new HttpError('not_found', 'Not found');
+  if (status === 405) return new HttpError('method_not_allowed', 'Method not allowed');
   if (status === 429) return new HttpError('rate_limited', 'Too many requests');
   if (status === 503) return new HttpError('unavailable', 'Service unavailable');
   if (status >= 400 && status < 500) return new HttpError('invalid_input', 'Invalid request');
@@ -80,6 +80,8 @@ export const errorMiddleware: Middleware = async (ctx: Context, next: Next) => {
     if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api')) {
       throw new HttpError('not_found', 'Not found');
     }
+    // The routers' allowedMethods() answers 405 with an Allow header and no body.
+    if (ctx.status === 405 && !ctx.body) throw new HttpError('method_not_allowed', 'Method not allowed');
   } catch (err) {
     const apiError = toApiError(err);
     if (apiError.status >= 500) {

@@ -417,5 +417,17 @@ describe('assignment', () => {
       }),
     ).conversation;
     expect(reopened.status).toBe('open');
+
+    // Claim takes only from the queue: a resolved, unassigned conversation is refused and stays as it was.
+    data(await emitAck(a1Socket, 'conversation:resolve', { conversationId: first.id }));
+    data(await emitAck(a1Socket, 'conversation:assign', { conversationId: first.id, agentId: null }));
+    expect(await emitAck(a1Socket, 'conversation:claim', { conversationId: first.id })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/resolved/) },
+    });
+    expect(await srv.server.store.conversations.findById(first.id)).toMatchObject({
+      status: 'resolved',
+      assigneeId: null,
+    });
   });
 });

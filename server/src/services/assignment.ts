@@ -136,8 +136,17 @@ export class AssignmentService implements WaitingHook {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
     if (got.data.assigneeId === actor.id) return ok(got.data);
-    const after = await this.store.conversations.setAssignee(id, [null], actor.id, { now: new Date() });
-    if (!after) return fail(ErrorCode.conflict, 'Another agent already holds this conversation');
+    // Only from the queue: a resolved conversation is reopened first (conversation:reopen), never held resolved.
+    const after = await this.store.conversations.setAssignee(id, [null], actor.id, {
+      requireStatus: 'open',
+      now: new Date(),
+    });
+    if (!after) {
+      const now = await this.store.conversations.findById(id);
+      return now?.status === 'resolved'
+        ? fail(ErrorCode.conflict, 'This conversation is resolved; reopen it first')
+        : fail(ErrorCode.conflict, 'Another agent already holds this conversation');
+    }
     log.info({ conversationId: id, agentId: actor.id }, 'conversation claimed');
     this.announce(after);
     return ok(after);

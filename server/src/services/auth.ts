@@ -140,6 +140,8 @@ export class AuthService {
       valid = false;
     }
     if (!doc || !valid || doc.disabled) {
+      // The typed username is left out: people type passwords into it.
+      log.warn({ address, userId: doc?._id.toHexString() ?? null }, 'login failed');
       return fail(ErrorCode.invalidCredentials, 'Wrong username or password');
     }
     log.info({ userId: doc._id.toHexString(), role: doc.role }, 'logged in');

@@ -87,6 +87,24 @@ describe('the web page', () => {
   });
 });
 
+describe('Strict-Transport-Security', () => {
+  it('is sent over https behind a trusted proxy, never over plain http or from an untrusted header', async () => {
+    const https = { 'x-forwarded-proto': 'https' };
+    // Without TRUST_PROXY the header is anyone's to send: no HSTS.
+    expect(
+      (await fetch(`${t.url}/api/health`, { headers: https })).headers.get('strict-transport-security'),
+    ).toBeNull();
+    const s = await startTestServer({ env: { TRUST_PROXY: 'true' } });
+    try {
+      expect((await fetch(`${s.url}/api/health`)).headers.get('strict-transport-security')).toBeNull();
+      const res = await fetch(`${s.url}/`, { headers: https });
+      expect(res.headers.get('strict-transport-security')).toMatch(/^max-age=31536000/);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('without a built page', () => {
   it('answers a small page saying how to build it', async () => {
     const s = await startTestServer({ env: { WEB_DIST_DIR: path.join(dist, 'missing') } });

@@ -53,6 +53,8 @@ export const securityHeaders: Middleware = async (ctx: Context, next: Next) => {
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+  // Only over https (ctx.secure follows X-Forwarded-Proto with TRUST_PROXY): browsers ignore it on http anyway.
+  if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   return next();
 };
 
