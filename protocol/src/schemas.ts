@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './limits';
-import { checkMessageText, hasNul, normalizeText, OBJECT_ID, rawTextIssues, stripBidiControls } from './text';
+import {
+  checkMessageText,
+  hasInvisible,
+  hasNul,
+  mixesScripts,
+  normalizeText,
+  OBJECT_ID,
+  rawTextIssues,
+  stripBidiControls,
+} from './text';
 
 // Every schema is strict: unknown fields are refused, so `{role: 'agent'}` or `{$ne: ''}` never slip through.
 
@@ -37,7 +46,10 @@ export const username = cleanText(200)
       .string()
       .min(3, 'must be at least 3 characters')
       .max(32, 'must be at most 32 characters')
-      .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"'),
+      .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"')
+      .refine((s) => !hasInvisible(s), 'must not contain invisible characters')
+      .refine((s) => /[\p{L}\p{N}]/u.test(s), 'must contain a letter or a digit')
+      .refine((s) => !mixesScripts(s), 'must not mix letters of different scripts'),
   );
 export const email = cleanText(320).pipe(z.email({ message: 'must be an email address' }).max(254));
 export const password = z

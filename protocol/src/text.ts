@@ -11,6 +11,61 @@ const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 export const hasNul = (s: string): boolean => NUL.test(s);
 export const hasLoneSurrogate = (s: string): boolean => LONE_SURROGATE.test(s);
 export const stripBidiControls = (s: string): string => s.replace(BIDI_CONTROLS, '');
+/** Characters that render as nothing (U+3164 HANGUL FILLER, zero-width joiners, variation selectors...). */
+export const hasInvisible = (s: string): boolean => /\p{Default_Ignorable_Code_Point}/u.test(s);
+
+const SCRIPTS = [
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Georgian',
+  'Hangul',
+  'Ethiopic',
+  'Cherokee',
+  'Khmer',
+  'Mongolian',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
+  'Han',
+].map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const);
+/** Scripts one name may mix (UTS #39 "highly restrictive"): Latin with Japanese, Chinese or Korean. */
+const MIXES = [
+  ['Latin', 'Han', 'Hiragana', 'Katakana'],
+  ['Latin', 'Han', 'Bopomofo'],
+  ['Latin', 'Han', 'Hangul'],
+];
+
+/** True when a name's letters (after NFKC) come from scripts that do not belong together, e.g. Latin and Cyrillic. */
+export function mixesScripts(s: string): boolean {
+  const found = new Set<string>();
+  for (const ch of s.normalize('NFKC')) {
+    const script = SCRIPTS.find(([, re]) => re.test(ch))?.[0];
+    // Digits and punctuation are Common; a letter of a script not listed counts as one more script.
+    if (script) found.add(script);
+    else if (/\p{L}/u.test(ch)) found.add('other');
+  }
+  return found.size > 1 && !MIXES.some((mix) => [...found].every((x) => mix.includes(x)));
+}
 /** Length in Unicode code points, which is what users count as characters. */
 export const codePointLength = (s: string): number => {
   let n = 0;

@@ -30,7 +30,12 @@ function describe(error: ApiError, mode: Mode): { form: string | null; fields: F
     case 'invalid_credentials':
       return { form: 'Wrong username or password.', fields: {} };
     case 'username_taken':
-      return { form: null, fields: { username: 'That username is already taken. Try another one.' } };
+      return {
+        form: null,
+        fields: {
+          username: 'That username, or one that looks just like it, is already taken. Try another one.',
+        },
+      };
     case 'email_taken':
       return {
         form: null,

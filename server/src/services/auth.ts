@@ -106,7 +106,8 @@ export class AuthService {
       departments: [],
     });
     const inserted = await this.store.users.insert(doc);
-    if (inserted === 'username_taken') return fail(ErrorCode.usernameTaken, 'That username is taken');
+    if (inserted === 'username_taken')
+      return fail(ErrorCode.usernameTaken, 'That username, or one that looks like it, is taken');
     if (inserted === 'email_taken') return fail(ErrorCode.emailTaken, 'An account with that email exists');
     log.info({ userId: doc._id.toHexString() }, 'customer registered');
     return ok({ user: toUser(doc), ...(await this.startSession(doc)) });

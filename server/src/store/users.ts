@@ -1,12 +1,19 @@
-// Users: customers, agents and owners. Usernames and emails are unique case-insensitively via lowercased copies.
+// Users: customers, agents and owners. Usernames and emails are unique case-insensitively via lowercased copies,
+// usernames also on their confusable skeleton (lookalikes share one).
 import type { Role } from '@support-chat/protocol';
 import { type Collection, type Db, ObjectId } from 'mongodb';
+import unhomoglyph from 'unhomoglyph';
+import { createLogger } from '../log';
 import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
+
+const log = createLogger('users');
 
 export interface UserDoc {
   _id: ObjectId;
   username: string;
   usernameLower: string;
+  /** Confusable skeleton of the username, unique: lookalike names share one. */
+  usernameSkeleton: string;
   email: string;
   emailLower: string;
   passwordHash: string;
@@ -34,6 +41,7 @@ const schema = {
   properties: {
     username: { bsonType: 'string', maxLength: 64 },
     usernameLower: { bsonType: 'string', maxLength: 64 },
+    usernameSkeleton: { bsonType: 'string' },
     email: { bsonType: 'string', maxLength: 254 },
     emailLower: { bsonType: 'string', maxLength: 254 },
     passwordHash: { bsonType: 'string' },
@@ -49,11 +57,53 @@ export async function ensureUserCollections(db: Db): Promise<void> {
   const users = db.collection<UserDoc>('users');
   await users.createIndex({ usernameLower: 1 }, { unique: true, name: 'usernameLower_unique' });
   await users.createIndex({ emailLower: 1 }, { unique: true, name: 'emailLower_unique' });
+  await backfillSkeletons(users);
+  await users.createIndex({ usernameSkeleton: 1 }, { unique: true, name: 'usernameSkeleton_unique' });
   await users.createIndex({ role: 1, departments: 1 }, { name: 'role_departments' });
 }
 
 /** Lowercase form used for uniqueness and lookups. */
 export const lowerKey = (s: string): string => s.normalize('NFC').toLowerCase();
+
+const prototypes = (s: string) => unhomoglyph(s.normalize('NFD')).normalize('NFD');
+/**
+ * UTS #39 skeleton over NFKC and case folding: mapped before folding too, so capitals of other scripts (Greek
+ * Κ, Cyrillic К) meet Latin K, and after, so that the folded forms meet theirs.
+ */
+export const usernameSkeleton = (s: string): string =>
+  prototypes(prototypes(s.normalize('NFKC')).toUpperCase().toLowerCase()).toLowerCase();
+
+/**
+ * Users from before skeletons get theirs once, at startup (idempotent: only those without one). Lookalikes that
+ * already exist keep their names: the later of each is keyed apart by its id, and logged.
+ */
+async function backfillSkeletons(users: Collection<UserDoc>): Promise<void> {
+  const missing = await users
+    .find({ usernameSkeleton: { $exists: false } }, { projection: { username: 1 } })
+    .sort({ _id: 1 })
+    .toArray();
+  if (missing.length === 0) return;
+  const taken = new Set(
+    (
+      await users
+        .find({ usernameSkeleton: { $exists: true } }, { projection: { usernameSkeleton: 1 } })
+        .toArray()
+    ).map((u) => u.usernameSkeleton),
+  );
+  for (const user of missing) {
+    let key = usernameSkeleton(user.username);
+    if (taken.has(key)) {
+      log.warn({ userId: user._id.toHexString() }, 'existing username looks like an older one; kept');
+      key = `${key}#${user._id.toHexString()}`;
+    }
+    taken.add(key);
+    await users.updateOne(
+      { _id: user._id, usernameSkeleton: { $exists: false } },
+      { $set: { usernameSkeleton: key } },
+    );
+  }
+  log.info({ count: missing.length }, 'username skeletons added');
+}
 
 export const toObjectId = (id: string): ObjectId | null =>
   ObjectId.isValid(id) && /^[a-f0-9]{24}$/.test(id) ? new ObjectId(id) : null;
@@ -73,6 +123,7 @@ export const newUserDoc = (input: {
     _id: newUserId(),
     ...input,
     usernameLower: lowerKey(input.username),
+    usernameSkeleton: usernameSkeleton(input.username),
     emailLower: lowerKey(input.email),
     disabled: false,
     version: 1,
@@ -105,7 +156,7 @@ export class UserStore {
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const byName = await this.users.findOne(
-        { usernameLower: doc.usernameLower },
+        { $or: [{ usernameLower: doc.usernameLower }, { usernameSkeleton: doc.usernameSkeleton }] },
         { projection: { _id: 1 } },
       );
       return byName ? 'username_taken' : 'email_taken';
