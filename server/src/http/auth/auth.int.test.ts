@@ -301,8 +301,26 @@ describe('POST /api/auth/refresh', () => {
     expect(noOrigin.status).toBe(403);
     const own = await postJson(`${t.url}/api/auth/refresh`, {}, { cookie, origin: t.url });
     expect(own.status).toBe(200);
-    const set = refreshCookie(own.headers);
-    expect(set?.value).toBe((own.body as { refreshToken: string }).refreshToken);
+    expect(refreshCookie(own.headers)?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('keeps a refresh through the cookie in the cookie: the answer body has no refresh token a page script could read', async () => {
+    const c = await registerCustomer(t.url);
+    // What a script injected into the page would do: refresh through the cookie and read the answer.
+    const res = await postJson(
+      `${t.url}/api/auth/refresh`,
+      {},
+      { origin: t.url, cookie: `sc_refresh=${c.refreshToken}` },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accessToken: expect.any(String), user: { id: c.user.id } });
+    expect(res.body).not.toHaveProperty('refreshToken');
+    const token = refreshCookie(res.headers)?.value ?? '';
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(res.body)).not.toContain(token);
+    // A token presented in the body (native clients) is answered in the body.
+    const native = await postJson(`${t.url}/api/auth/refresh`, { refreshToken: token });
+    expect(native.body).toMatchObject({ refreshToken: refreshCookie(native.headers)?.value });
   });
 });
 

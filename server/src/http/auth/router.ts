@@ -50,10 +50,11 @@ function refreshTokenFrom(
   return cookie;
 }
 
-const answer = (r: AuthResult) => ({
+/** The body carries the refresh token unless it is to stay in the HttpOnly cookie (out of a page script's reach). */
+const answer = (r: AuthResult, tokenInBody = true) => ({
   user: r.user,
   accessToken: r.accessToken,
-  refreshToken: r.refreshToken,
+  ...(tokenInBody ? { refreshToken: r.refreshToken } : {}),
 });
 
 export function authRouter(
@@ -93,7 +94,8 @@ export function authRouter(
     }
     setRefreshCookie(ctx, result.data.refreshToken, config.refreshTokenTtlSec);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = answer(result.data);
+    // Presented through the cookie (the web page, or a script injected into it): the new one stays there too.
+    ctx.body = answer(result.data, Boolean(body.refreshToken));
   });
 
   router.post('/logout', async (ctx) => {
