@@ -75,6 +75,8 @@ export interface ConversationsState {
   /** A short notice for a send refused at once, shown until the next conversation opens. */
   notice: string | null;
   sessionExpired: boolean;
+  /** Why the server refuses to connect (`too_many_connections`), until a connection is made. */
+  refused: string | null;
 }
 
 export interface ConversationStoreOptions {
@@ -119,6 +121,7 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
       rateLimitedUntil: null,
       notice: null,
       sessionExpired: false,
+      refused: null,
     });
     this.side = sideOf(me.role);
   }
@@ -139,6 +142,7 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
       c.on('typing', (event) => this.onTyping(event)),
       c.on('outbox', (items) => this.onOutbox(items)),
       c.on('sessionExpired', () => this.update({ sessionExpired: true })),
+      c.on('refused', (refused) => this.update({ refused })),
     );
     this.update({ connection: c.state });
     this.onOutbox(c.outboxItems);

@@ -109,6 +109,19 @@ describe('MessageList', () => {
 });
 
 describe('SendNotices', () => {
+  it('says why the server refuses to connect, until a connection is made', () => {
+    const client = new FakeClient();
+    const store = new ConversationStore(client, customer, { isVisible: () => true });
+    store.start();
+    const page = render(<SendNotices store={store} />);
+    act(() => client.emit('refused', 'too_many_connections'));
+    expect(page.querySelector('[data-testid="too-many-connections"]')?.textContent).toMatch(
+      /too many tabs or windows/,
+    );
+    act(() => client.emit('refused', null));
+    expect(page.querySelector('[data-testid="too-many-connections"]')).toBeNull();
+  });
+
   it("counts a rate limit down and clears it, and shows a refused send or the shell's own notice", () => {
     vi.useFakeTimers();
     try {

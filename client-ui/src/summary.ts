@@ -47,5 +47,6 @@ export const withMessage = (summary: ConversationSummary, m: Message, reader: Si
         lastSeq: m.seq,
         lastMessage: { seq: m.seq, text: m.text, senderRole: m.sender.role, createdAt: m.createdAt },
         unread: sideOf(m.sender.role) === reader ? summary.unread : summary.unread + 1,
+        // biome-ignore lint/complexity/useMathMinMax: ISO-8601 strings, compared as strings (not numbers)
         updatedAt: m.createdAt > summary.updatedAt ? m.createdAt : summary.updatedAt,
       };

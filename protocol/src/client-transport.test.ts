@@ -17,9 +17,11 @@ afterEach(async () => {
 async function server() {
   const http = createServer();
   const io = new Server(http);
-  io.use((socket, next) =>
-    next(socket.handshake.auth.token === 'good' ? undefined : new Error('unauthorized')),
-  );
+  io.use((socket, next) => {
+    const { token } = socket.handshake.auth;
+    if (token === 'crowded') return next(new Error('too_many_connections'));
+    next(token === 'good' ? undefined : new Error('unauthorized'));
+  });
   io.on('connection', (socket) => {
     socket.on('conversation:open', (payload, ack) => ack({ ok: true, data: payload }));
     socket.on('conversation:read', (_payload, ack) => ack('not a result'));
@@ -36,8 +38,10 @@ function transport(url: string, token: () => string) {
     loginRefused: 0,
     connected: [] as boolean[],
     states: [] as ConnectionState[],
+    refused: [] as (string | null)[],
   };
   let onState: (s: ConnectionState) => void = () => {};
+  let onRefused: (reason: string | null) => void = () => {};
   let loginGone: () => void = () => {};
   const loginRefused = new Promise<void>((resolve) => {
     loginGone = resolve;
@@ -56,6 +60,10 @@ function transport(url: string, token: () => string) {
       seen.states.push(s);
       onState(s);
     },
+    refused: (reason) => {
+      seen.refused.push(reason);
+      onRefused(reason);
+    },
     events: {},
   };
   const t = new Transport(
@@ -67,7 +75,11 @@ function transport(url: string, token: () => string) {
     new Promise<void>((resolve) => {
       onState = (s) => s === state && resolve();
     });
-  return { t, seen, reaches, loginRefused };
+  const refusal = () =>
+    new Promise<string | null>((resolve) => {
+      onRefused = resolve;
+    });
+  return { t, seen, reaches, loginRefused, refusal };
 }
 
 describe('Transport', () => {
@@ -104,6 +116,20 @@ describe('Transport', () => {
     t.connect();
     expect(await t.whenConnected()).toBe(true);
     expect(seen.tokenRefused).toBe(1);
+  });
+
+  it('says once why the server refuses more sockets, keeps trying, and clears it when one connects', async () => {
+    const { url } = await server();
+    let token = 'crowded';
+    const { t, seen, refusal } = transport(url, () => token);
+    const told = refusal();
+    t.connect();
+    expect(await told).toBe('too_many_connections');
+    expect(seen.refused).toEqual(['too_many_connections']);
+    token = 'good'; // another tab closed
+    expect(await t.whenConnected()).toBe(true);
+    expect(seen.refused).toEqual(['too_many_connections', null]);
+    expect(seen.tokenRefused).toBe(0);
   });
 
   it('gives up on a login whose fresh tokens are refused again and again', async () => {

@@ -3,7 +3,13 @@
 import { io, type Socket } from 'socket.io-client';
 import { badAnswer, isResult, unavailable } from './client-util';
 import type { Result } from './errors';
-import { type AckData, type ClientEventName, type EventPayload, UNAUTHORIZED } from './events';
+import {
+  type AckData,
+  type ClientEventName,
+  type EventPayload,
+  TOO_MANY_CONNECTIONS,
+  UNAUTHORIZED,
+} from './events';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -30,6 +36,8 @@ export interface TransportHooks {
   /** The connection is down (sends wait). */
   offline: () => void;
   state: (state: ConnectionState) => void;
+  /** Why the server refuses new sockets (too_many_connections), or null once one connects. */
+  refused: (reason: string | null) => void;
   /** Server → client events, listened to on every socket. */
   events: Record<string, (payload: never) => void>;
 }
@@ -48,6 +56,7 @@ export class Transport {
   private failedAttempts = 0;
   private reconnectTimer: Timer | undefined;
   private _state: ConnectionState = 'idle';
+  private refusedFor: string | null = null;
   private readonly stateWaiters = new Set<(state: ConnectionState) => void>();
 
   constructor(
@@ -226,6 +235,7 @@ export class Transport {
     this.everConnected = true;
     this.failedAttempts = 0;
     this.unauthorizedStreak = 0;
+    this.setRefused(null);
     this.setState('connected');
     this.hooks.connected(reconnect);
   }
@@ -242,6 +252,12 @@ export class Transport {
     }
   }
 
+  private setRefused(reason: string | null): void {
+    if (this.refusedFor === reason) return;
+    this.refusedFor = reason;
+    this.hooks.refused(reason);
+  }
+
   private onConnectError(socket: Socket, err: Error): void {
     if (!this.wantConnected || this.socket !== socket) return;
     this.failedAttempts++;
@@ -256,6 +272,7 @@ export class Transport {
       this.retryLater(this.unauthorizedStreak === 1 ? 0 : undefined);
     } else if (!socket.active) {
       // Refused by a server middleware for another reason: the manager will not retry by itself.
+      if (err.message === TOO_MANY_CONNECTIONS) this.setRefused(err.message);
       this.retryLater();
     }
     const trying = this.everConnected ? 'reconnecting' : 'connecting';

@@ -154,6 +154,26 @@ describe('ChatClient auth against the real server', () => {
   });
 });
 
+describe('ChatClient beyond the socket cap', () => {
+  it('says the server refuses more sockets of this login, and connects once another one closes', async () => {
+    const server = await startTestServer({ env: { MAX_SOCKETS_PER_LOGIN: '1' } });
+    servers.push(server);
+    const tokens: (string | null)[] = [];
+    const first = await connected(await loggedIn(server.url, { onRefreshToken: (t) => tokens.push(t) }));
+    // The same login in a second tab: its refresh token resumes it.
+    const second = newClient(server.url, { refreshToken: tokens.at(-1) as string });
+    expect((await second.resume()).ok).toBe(true);
+    const refused = next(second, 'refused');
+    second.connect();
+    expect(await refused).toBe('too_many_connections');
+    expect(second.state).not.toBe('connected');
+    const cleared = next(second, 'refused', (r) => r === null, 30_000);
+    first.disconnect();
+    expect(await cleared).toBeNull();
+    expect(second.state).toBe('connected');
+  });
+});
+
 describe('ChatClient token lifetime', () => {
   it('refreshes the access token before it expires and is connected again after the old one ends', async () => {
     const server = await startTestServer({ env: { ACCESS_TOKEN_TTL_SEC: '3' } });

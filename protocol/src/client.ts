@@ -57,6 +57,8 @@ export interface ClientEventMap {
   outbox: OutboxItem[];
   /** The logged-in user changed (login, resume, logout, expiry). */
   user: User | null;
+  /** Why the server refuses to connect (`too_many_connections`: other tabs or windows); null once connected. */
+  refused: string | null;
 }
 
 /** The list under `key` of an answer, or bad_answer. */
@@ -97,6 +99,7 @@ export class ChatClient {
       },
       offline: () => this.delivery.offline(),
       state: (state) => this.events.emit('state', state),
+      refused: (reason) => this.events.emit('refused', reason),
       events: {
         [ServerEvent.messageCreated]: (p: { message?: unknown }) => {
           if (isMessage(p?.message)) this.delivery.deliver(p.message);
