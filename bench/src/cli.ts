@@ -8,19 +8,20 @@ import { startEmbeddedDb } from '@support-chat/server/testkit';
 import type { LoadResult } from './lib/generators';
 import { loadAverage, machineInfo } from './lib/procs';
 import { profileMarkdown } from './lib/profile';
-import { cpuLine, lat, loadHeader, loadRow, machineBlock, save } from './lib/report';
+import { cpuLine, lat, loadHeader, loadRow, machineBlock, ms, save } from './lib/report';
 import { dbBaseline, type LoadOptions, relayBaseline, type ThroughputRun } from './scenarios/baselines';
 import { chatThroughput } from './scenarios/chat';
+import { hotpathRun } from './scenarios/hotpath';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
 import { stormRun } from './scenarios/storm';
 
-const SCENARIOS = ['relay', 'db', 'chat', 'throughput', 'memory', 'storm', 'all'] as const;
+const SCENARIOS = ['relay', 'db', 'chat', 'throughput', 'hotpath', 'memory', 'storm', 'all'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    customers: { type: 'string', default: '500' },
+    customers: { type: 'string' },
     window: { type: 'string', default: '1' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
@@ -43,7 +44,7 @@ const { values, positionals } = parseArgs({
 
 const scenario = positionals[0] as Scenario | undefined;
 if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
-  console.log(`usage: npm run bench -w bench -- <${SCENARIOS.join('|')}> [--customers N] [--window W]
+  console.log(`usage: npm run bench -w bench -- <${SCENARIOS.join('|')}> [--customers N (500; hotpath 40)] [--window W]
   [--duration s] [--warmup s] [--generators G] [--text chars] [--db-levels 1,8,32] [--db-writers W]
   [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]`);
   process.exit(scenario ? 1 : 0);
@@ -59,7 +60,8 @@ const serverEnv: Record<string, string> = Object.fromEntries(
 
 const runDir = mkdtempSync(path.join(os.tmpdir(), `bench-${scenario}-`));
 const load: LoadOptions = {
-  customers: Number(values.customers),
+  // hotpath: issue 9's workload, 40 closed-loop customers
+  customers: Number(values.customers ?? (scenario === 'hotpath' ? 40 : 500)),
   window: Number(values.window),
   warmupMs: Number(values.warmup) * 1000,
   durationMs: Number(values.duration) * 1000,
@@ -181,6 +183,53 @@ async function main() {
       if (chat.profile)
         parts.push(
           profileMarkdown(chat.profile.summary, `CPU profile of the server at max (${chat.profile.file})`),
+          '',
+        );
+    });
+  }
+
+  if (want('hotpath')) {
+    await withDb(async (uri, pid, kind) => {
+      const run = await hotpathRun({
+        ...load,
+        mongoUri: uri,
+        dbPid: pid,
+        dbWriters: Number(values['db-writers']),
+        env: serverEnv,
+      });
+      numbers.hotpath = strip(run);
+      const db = (label: string, l: typeof run.insertOne) =>
+        `| ${label} | ${l.messagesPerSecond} | ${lat(l.latency)} | ${l.meanBatch ?? '–'} | ${l.dbCpuPerDocUs} | ${l.errors} | ${cpuLine(l.cpu)} |`;
+      parts.push(
+        `### Hot path (issue 9): ${load.customers} closed-loop customers, window ${load.window}, one agent receiving everything (${kind})`,
+        '',
+        '| database baseline | docs/s | latency p50/p95/p99 ms | docs per insertMany | database CPU per doc µs | errors | CPU (cores) |',
+        '|---|---|---|---|---|---|---|',
+        db(
+          `insertOne loop, ${run.insertOne.concurrency} concurrent writers (${run.insertOne.writers} processes)`,
+          run.insertOne,
+        ),
+        db(`group insertMany of whatever is waiting, ${run.group.concurrency} writers`, run.group),
+        '',
+        '| target | msgs/s acked | failed | ack p50 / p99 ms | customer→agent p50 / p99 ms | CPU per message µs (server + database) | server cores | database cores | msgs per insertMany | other work (cores) |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+        ...run.targets.map(
+          (t) =>
+            `| ${t.label} | ${t.result.throughput} | ${t.result.failed + t.result.rateLimited} | ${ms(t.result.ack.p50)} / ${ms(t.result.ack.p99)} | ${ms(t.result.delivery.p50)} / ${ms(t.result.delivery.p99)} | ${t.cpuPerMessageUs} | ${t.serverCores.toFixed(2)} | ${t.dbCores.toFixed(2)} | ${t.meanBatch ?? '–'} | ${t.cpu.others.toFixed(2)} |`,
+        ),
+        '',
+        ...run.targets.map((t) => `CPU during ${t.label} (cores): ${cpuLine(t.cpu)}`),
+        '',
+      );
+      const chat = run.targets.at(-1);
+      const limit = run.targets.find((t) => t.label.includes('coalesced'));
+      if (chat && limit?.result.throughput)
+        parts.push(
+          '### Against the limits',
+          '',
+          `- our server ${chat.result.throughput} msgs/s = ${(chat.result.throughput / limit.result.throughput).toFixed(2)} of the design-limit relay with coalesced summaries (${limit.result.throughput} msgs/s); target >= 0.6 and >= 2,400 msgs/s`,
+          `- our server p99 ack ${ms(chat.result.ack.p99)} ms (target <= 50 ms); CPU per message ${chat.cpuPerMessageUs} µs (target <= 450 µs)`,
+          `- database: group insertMany ${run.group.messagesPerSecond} docs/s, ${(run.group.messagesPerSecond / Math.max(1, run.insertOne.messagesPerSecond)).toFixed(1)}× the insertOne loop (${run.insertOne.messagesPerSecond} docs/s)`,
           '',
         );
     });

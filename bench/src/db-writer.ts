@@ -1,9 +1,12 @@
 // The database's own capacity for what one chat message needs: one findOneAndUpdate on the conversation (seq and
 // unread counter, last message) and one insert of the encrypted message. Forked by the `db` scenario; several
 // writer processes can run side by side so that the driver is not what limits the number.
+// The `hotpath` scenario also runs it as bare message inserts: an insertOne loop per writer, or group commit (one
+// insertMany of whatever the writers left waiting, as soon as the previous one returned).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { messageKey, seedConversations } from '@support-chat/server/testkit';
 import { Binary, MongoClient, ObjectId } from 'mongodb';
+import { GroupCommit, insertOutcomes } from './lib/group-commit';
 import { Samples } from './lib/stats';
 
 export interface DbRunRequest {
@@ -14,7 +17,15 @@ export interface DbRunRequest {
   concurrency: number;
   durationMs: number;
   warmupMs: number;
+  /**
+   * pair (default): findOneAndUpdate + insertOne per message; insertOne: only the message insert, each loop
+   * waiting for its own; group: each loop enqueues its insert and one flusher sends whatever is waiting as one
+   * unordered insertMany as soon as the previous one returned (group commit, no timer).
+   */
+  mode?: DbMode;
 }
+
+export type DbMode = 'pair' | 'insertOne' | 'group';
 
 export interface DbRunAnswer {
   probe: 'db-run';
@@ -22,6 +33,9 @@ export interface DbRunAnswer {
   seconds: number;
   latencies: Float64Array | number[];
   errors: number;
+  /** group mode: insertMany calls and documents in them (warmup included), for the mean batch size */
+  batches?: number;
+  batchItems?: number;
   /** the first few distinct error messages */
   errorSamples: string[];
 }
@@ -45,7 +59,48 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
   let errors = 0;
   const errorSamples = new Set<string>();
 
+  const mode = req.mode ?? 'pair';
+  const nextSeq = new Map<string, number>();
+  const messageDoc = (conversationId: string, seq: number, ciphertext: Binary, nonce: Binary, now: Date) => ({
+    _id: messageKey(conversationId, seq),
+    id: new ObjectId().toHexString(),
+    conversationId,
+    seq,
+    clientMsgId: randomUUID(),
+    senderId,
+    senderUsername: 'bench-customer',
+    senderRole: 'customer',
+    ciphertext,
+    nonce,
+    keyId: 'k1',
+    counts: { customer: seq, agents: 0 },
+    createdAt: now,
+  });
+  const group = new GroupCommit<Record<string, unknown> & { _id: string }, true>(async (docs) => {
+    try {
+      await messages.insertMany(docs, { ordered: false });
+      return docs.map(() => true as const);
+    } catch (err) {
+      return insertOutcomes(err, docs.length);
+    }
+  });
+  /** Only the message insert (seq from memory: each loop owns its conversations). */
+  const insertOnly = async (conversationId: string) => {
+    const seq = (nextSeq.get(conversationId) ?? 0) + 1;
+    const doc = messageDoc(
+      conversationId,
+      seq,
+      new Binary(randomBytes(100)),
+      new Binary(randomBytes(12)),
+      new Date(),
+    );
+    if (mode === 'group') await group.enqueue(doc);
+    else await messages.insertOne(doc);
+    nextSeq.set(conversationId, seq);
+  };
+
   const writeOne = async (conversationId: string) => {
+    if (mode !== 'pair') return insertOnly(conversationId);
     const now = new Date();
     const ciphertext = new Binary(randomBytes(100));
     const nonce = new Binary(randomBytes(12));
@@ -63,21 +118,7 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
     );
     const seq = updated?.lastSeq;
     if (!seq) throw new Error('conversation missing');
-    await messages.insertOne({
-      _id: messageKey(conversationId, seq),
-      id: new ObjectId().toHexString(),
-      conversationId,
-      seq,
-      clientMsgId: randomUUID(),
-      senderId,
-      senderUsername: 'bench-customer',
-      senderRole: 'customer',
-      ciphertext,
-      nonce,
-      keyId: 'k1',
-      counts: { customer: seq, agents: 0 },
-      createdAt: now,
-    });
+    await messages.insertOne(messageDoc(conversationId, seq, ciphertext, nonce, now));
   };
 
   // Each loop owns its own conversations: no two writes to one conversation at once (FerretDB v1's
@@ -113,6 +154,8 @@ export async function runDbWriters(req: Omit<DbRunRequest, 'probe'>): Promise<Om
   await client.close();
   return {
     messages: count,
+    batches: group.batches,
+    batchItems: group.items,
     seconds,
     latencies: Array.from(latencies.values()),
     errors,

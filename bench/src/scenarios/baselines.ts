@@ -2,7 +2,7 @@
 // database's own capacity for the two writes one message needs.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { DbRunAnswer } from '../db-writer';
+import type { DbMode, DbRunAnswer } from '../db-writer';
 import { dropDb, prepareDb } from '../db-writer';
 import {
   closedLoop,
@@ -118,6 +118,10 @@ export interface DbLevel {
   errors: number;
   errorSamples: string[];
   cpu: CpuReport;
+  /** group mode: mean documents per insertMany */
+  meanBatch?: number;
+  /** database CPU per document written, µs */
+  dbCpuPerDocUs: number;
 }
 
 export interface DbBaseline {
@@ -136,6 +140,8 @@ export async function dbBaseline(
     logDir: string;
     /** as many as the chat run has (FerretDB v1 scans collections on _id updates: size matters) */
     conversations: number;
+    /** what each write is (db-writer.ts); group runs in one writer process (one flusher) */
+    mode?: DbMode;
   },
 ): Promise<DbBaseline> {
   const dbName = `bench_dbbase_${process.pid}`;
@@ -143,7 +149,7 @@ export async function dbBaseline(
   try {
     for (const concurrency of opts.levels) {
       const conversationIds = await prepareDb(uri, dbName, Math.max(concurrency, opts.conversations));
-      const writers = Math.min(opts.writers, concurrency);
+      const writers = opts.mode === 'group' ? 1 : Math.min(opts.writers, concurrency);
       const procs = Array.from({ length: writers }, (_, i) =>
         forkTs(path.join(benchRoot, 'src', 'db-writer.ts'), {
           logFile: path.join(opts.logDir, `db-writer-${i}.log`),
@@ -168,6 +174,7 @@ export async function dbBaseline(
                 concurrency: Math.ceil(concurrency / writers),
                 durationMs: opts.durationMs,
                 warmupMs: opts.warmupMs,
+                mode: opts.mode ?? 'pair',
               },
               opts.durationMs + opts.warmupMs + 60_000,
             ),
@@ -178,6 +185,8 @@ export async function dbBaseline(
         let messages = 0;
         let errors = 0;
         let seconds = 0;
+        let batches = 0;
+        let batchItems = 0;
         const errorSamples = new Set<string>();
         for (const a of answers) {
           if (a.error) throw new Error(`db writer: ${a.error}`);
@@ -185,12 +194,19 @@ export async function dbBaseline(
           errors += a.errors;
           for (const e of a.errorSamples ?? []) errorSamples.add(e);
           seconds = Math.max(seconds, a.seconds);
+          batches += a.batches ?? 0;
+          batchItems += a.batchItems ?? 0;
           latencies.addAll(a.latencies);
         }
+        const messagesPerSecond = Math.round(messages / seconds);
         levels.push({
           concurrency,
           writers,
-          messagesPerSecond: Math.round(messages / seconds),
+          messagesPerSecond,
+          ...(batches ? { meanBatch: Math.round((batchItems / batches) * 10) / 10 } : {}),
+          dbCpuPerDocUs: messagesPerSecond
+            ? Math.round(((report.perProcess.ferretdb ?? 0) / messagesPerSecond) * 1e6)
+            : 0,
           latency: latencies.summary(),
           errors,
           errorSamples: [...errorSamples],
