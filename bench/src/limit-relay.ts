@@ -8,14 +8,11 @@
 // (LIMIT_CONVERSATIONS per department of LIMIT_DEPARTMENTS), handed out in order to the customers that open one.
 // Same wire events and tokens as relay.ts, so the load generators drive it unchanged. Reports its port over IPC.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { messageKey, seedConversations } from '@support-chat/server/testkit';
 import { type AnyBulkWriteOperation, Binary, MongoClient, ObjectId } from 'mongodb';
-import { Server } from 'socket.io';
+import type { Server } from 'socket.io';
 import { GroupCommit, insertOutcomes } from './lib/group-commit';
-
-type Role = 'customer' | 'agent';
-type Ack = (answer: unknown) => void;
+import { type Ack, hostRelay, type RelayUser } from './lib/relay-host';
 
 interface LimitConversation {
   id: string;
@@ -25,15 +22,9 @@ interface LimitConversation {
   counts: { customer: number; agents: number };
 }
 
-interface LimitUser {
-  id: string;
-  role: Role;
-  departments: string[];
-}
-
 interface Send {
   conversation: LimitConversation;
-  user: LimitUser;
+  user: RelayUser;
   clientMsgId: string;
   text: string;
   ack: Ack;
@@ -55,14 +46,6 @@ function encrypt(text: string, conversationId: string, seq: number) {
   cipher.setAAD(Buffer.from(`${conversationId}:${seq}`));
   const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   return { ciphertext: new Binary(Buffer.concat([body, cipher.getAuthTag()])), nonce: new Binary(nonce) };
-}
-
-/** `relay:<role>:<userId>:<dept,dept>`, as relay.ts: trusted, which is the point of a limit. */
-function parseToken(token: unknown): LimitUser | null {
-  if (typeof token !== 'string') return null;
-  const [kind, role, id, depts] = token.split(':');
-  if (kind !== 'relay' || (role !== 'customer' && role !== 'agent') || !id) return null;
-  return { id, role, departments: depts ? depts.split(',') : [] };
 }
 
 const client = new MongoClient(uri, { maxPoolSize: 4 });
@@ -205,80 +188,53 @@ const commit = new GroupCommit<Send, true>(
   },
 );
 
-const httpServer = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end('{"ok":true}');
-});
-io = new Server(httpServer, { transports: ['websocket'], maxHttpBufferSize: 64 * 1024 });
-
-io.use((socket, next) => {
-  const user = parseToken((socket.handshake.auth as { token?: unknown }).token);
-  if (!user) return next(new Error('unauthorized'));
-  socket.data.user = user;
-  next();
-});
-
-io.on('connection', (socket) => {
-  const user = socket.data.user as LimitUser;
-  socket.join(`user:${user.id}`);
-  if (user.role === 'agent') for (const d of user.departments) socket.join(`department:${d}`);
-
-  socket.on('conversation:open', (payload: { department: string }, ack: Ack) => {
-    const opener = `${user.id}:${payload.department}`;
-    let c = byOpener.get(opener);
-    if (!c) {
-      const id = pools.get(payload.department)?.shift();
-      if (!id)
-        return ack({ ok: false, error: { code: 'not_found', message: 'no seeded conversation left' } });
-      c = {
-        id,
-        customerId: user.id,
-        department: payload.department,
-        lastSeq: 0,
-        counts: { customer: 0, agents: 0 },
-      };
-      byOpener.set(opener, c);
-      conversations.set(id, c);
-    }
-    ack({
-      ok: true,
-      data: { conversation: { id: c.id, department: c.department, status: 'open', lastSeq: c.lastSeq } },
+io = hostRelay(
+  `limit relay (${summariesMode})`,
+  (socket, user) => {
+    socket.on('conversation:open', (payload: { department: string }, ack: Ack) => {
+      const opener = `${user.id}:${payload.department}`;
+      let c = byOpener.get(opener);
+      if (!c) {
+        const id = pools.get(payload.department)?.shift();
+        if (!id)
+          return ack({ ok: false, error: { code: 'not_found', message: 'no seeded conversation left' } });
+        c = {
+          id,
+          customerId: user.id,
+          department: payload.department,
+          lastSeq: 0,
+          counts: { customer: 0, agents: 0 },
+        };
+        byOpener.set(opener, c);
+        conversations.set(id, c);
+      }
+      ack({
+        ok: true,
+        data: { conversation: { id: c.id, department: c.department, status: 'open', lastSeq: c.lastSeq } },
+      });
     });
-  });
 
-  socket.on(
-    'message:send',
-    (payload: { conversationId: string; clientMsgId: string; text: string }, ack: Ack) => {
-      const conversation = conversations.get(payload.conversationId);
-      if (!conversation)
-        return ack({ ok: false, error: { code: 'not_found', message: 'no such conversation' } });
-      commit
-        .enqueue({ conversation, user, clientMsgId: payload.clientMsgId, text: payload.text, ack })
-        .catch((err: Error) => ack({ ok: false, error: { code: 'unavailable', message: err.message } }));
-    },
-  );
-});
-
-const port = Number(process.env.PORT ?? 0);
-httpServer.listen(port, '127.0.0.1', () => {
-  const address = httpServer.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
-  process.send?.({ probe: 'listening', port: actual });
-  if (!process.send) console.log(`limit relay (${summariesMode}) listening on http://127.0.0.1:${actual}`);
-});
+    socket.on(
+      'message:send',
+      (payload: { conversationId: string; clientMsgId: string; text: string }, ack: Ack) => {
+        const conversation = conversations.get(payload.conversationId);
+        if (!conversation)
+          return ack({ ok: false, error: { code: 'not_found', message: 'no such conversation' } });
+        commit
+          .enqueue({ conversation, user, clientMsgId: payload.clientMsgId, text: payload.text, ack })
+          .catch((err: Error) => ack({ ok: false, error: { code: 'unavailable', message: err.message } }));
+      },
+    );
+  },
+  async () => {
+    clearInterval(coalescer);
+    await summaryWrite;
+    await db.dropDatabase();
+    await client.close();
+  },
+);
 
 process.on('message', (msg: { probe?: string }) => {
   if (msg?.probe === 'batches')
     process.send?.({ probe: 'batches', batches: commit.batches, items: commit.items });
-});
-
-process.on('SIGTERM', () => {
-  clearInterval(coalescer);
-  io.close();
-  httpServer.close(() => {
-    summaryWrite
-      .then(() => db.dropDatabase())
-      .catch(() => {})
-      .finally(() => client.close().finally(() => process.exit(0)));
-  });
 });

@@ -1,8 +1,7 @@
 // The bare Socket.IO limit: a relay that carries the same traffic pattern as the chat server (acked
 // `message:send`, `message:created` to the customer and the department, `conversation:updated` to each side)
 // with no authentication, no validation and no storage. Run as its own process; it reports its port over IPC.
-import { createServer } from 'node:http';
-import { Server } from 'socket.io';
+import { type Ack, hostRelay } from './lib/relay-host';
 
 interface RelayConversation {
   id: string;
@@ -14,27 +13,11 @@ interface RelayConversation {
   createdAt: string;
 }
 
-interface RelayUser {
-  id: string;
-  role: 'customer' | 'agent';
-  departments: string[];
-}
-
-type Ack = (answer: unknown) => void;
-
 const conversations = new Map<string, RelayConversation>();
 let nextConversation = 0;
 let nextMessage = 0;
 
 const hexId = (n: number, prefix: string) => (prefix + n.toString(16)).padStart(24, '0').slice(-24);
-
-/** `relay:<role>:<userId>:<dept,dept>`: the relay trusts it, which is the point of a bare baseline. */
-function parseToken(token: unknown): RelayUser | null {
-  if (typeof token !== 'string') return null;
-  const [kind, role, id, departments] = token.split(':');
-  if (kind !== 'relay' || (role !== 'customer' && role !== 'agent') || !id) return null;
-  return { id, role, departments: departments ? departments.split(',') : [] };
-}
 
 function summary(c: RelayConversation, side: 'customer' | 'agents', last: Record<string, unknown> | null) {
   return {
@@ -52,24 +35,7 @@ function summary(c: RelayConversation, side: 'customer' | 'agents', last: Record
   };
 }
 
-const httpServer = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end('{"ok":true}');
-});
-const io = new Server(httpServer, { transports: ['websocket'], maxHttpBufferSize: 64 * 1024 });
-
-io.use((socket, next) => {
-  const user = parseToken((socket.handshake.auth as { token?: unknown }).token);
-  if (!user) return next(new Error('unauthorized'));
-  socket.data.user = user;
-  next();
-});
-
-io.on('connection', (socket) => {
-  const user = socket.data.user as RelayUser;
-  socket.join(`user:${user.id}`);
-  if (user.role === 'agent') for (const d of user.departments) socket.join(`department:${d}`);
-
+const io = hostRelay('relay', (socket, user) => {
   socket.on('conversation:open', (payload: { department: string }, ack: Ack) => {
     const key = `${user.id}:${payload.department}`;
     let c = conversations.get(key);
@@ -116,17 +82,4 @@ io.on('connection', (socket) => {
       io.to(departmentRoom).emit('conversation:updated', { conversation: summary(c, 'agents', last) });
     },
   );
-});
-
-const port = Number(process.env.PORT ?? 0);
-httpServer.listen(port, '127.0.0.1', () => {
-  const address = httpServer.address();
-  const actual = typeof address === 'object' && address ? address.port : port;
-  process.send?.({ probe: 'listening', port: actual });
-  if (!process.send) console.log(`relay listening on http://127.0.0.1:${actual}`);
-});
-
-process.on('SIGTERM', () => {
-  io.close();
-  httpServer.close(() => process.exit(0));
 });

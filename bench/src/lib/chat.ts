@@ -115,6 +115,25 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc
   return proc;
 }
 
+/** A chat server named `name` on a fresh database `bench_<name>_<tag>`, with new secrets. */
+export async function startFreshChatServer(
+  name: string,
+  opts: { logDir: string; mongoUri: string; env?: Record<string, string> },
+) {
+  const tag = Date.now().toString(36);
+  const dbName = `bench_${name}_${tag}`;
+  const secrets = newSecrets();
+  const server = await startChatServer({
+    name,
+    runDir: opts.logDir,
+    mongoUri: opts.mongoUri,
+    dbName,
+    secrets,
+    env: opts.env,
+  });
+  return { tag, dbName, secrets, server };
+}
+
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
     method: 'POST',

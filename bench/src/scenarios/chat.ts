@@ -2,7 +2,7 @@
 // 50 % and 90 % of it (open loop), optionally with a CPU profile of the maximum-throughput window.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
+import { createAgents, customersOf, fabricateCustomers, startFreshChatServer } from '../lib/chat';
 import { closedLoop, openLoop, partition, setupAll, startGenerators } from '../lib/generators';
 import { ask, benchRoot, CpuWindow } from '../lib/procs';
 import { type ProfileSummary, summarizeProfile } from '../lib/profile';
@@ -18,17 +18,7 @@ export async function chatThroughput(
   rates: (max: number) => { rate: number; label: string }[],
 ): Promise<ChatThroughput> {
   const t0 = performance.now();
-  const tag = Date.now().toString(36);
-  const dbName = `bench_chat_${tag}`;
-  const secrets = newSecrets();
-  const server = await startChatServer({
-    name: 'chat',
-    runDir: opts.logDir,
-    mongoUri: opts.mongoUri,
-    dbName,
-    secrets,
-    env: opts.env,
-  });
+  const { tag, dbName, secrets, server } = await startFreshChatServer('chat', opts);
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
     const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);

@@ -1,11 +1,11 @@
 // Issue 9's hot path in one run: the database baselines (an insertOne loop with N concurrent writers, group
-// insertMany of whatever is waiting), the design-limit relay (limit-relay.ts: summaries with every batch, and
+// insertMany of whatever is waiting), the bare Socket.IO relay (nothing stored), the design-limit relay (limit-relay.ts: summaries with every batch, and
 // coalesced per 100 ms) and our chat server, all under the issue's workload: N closed-loop customers (40), window 1,
 // one department and one agent receiving everything. Per target: msgs/s, ack and customer -> agent latency, and
 // CPU per message (server + database) from the CPU windows.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createAgents, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
+import { createAgents, fabricateCustomers, startFreshChatServer } from '../lib/chat';
 import { closedLoop, type LoadResult, setupAll, startGenerators } from '../lib/generators';
 import {
   ask,
@@ -18,7 +18,7 @@ import {
   waitForMessage,
 } from '../lib/procs';
 import type { Participant } from '../loadgen';
-import { type DbLevel, dbBaseline, type LoadOptions } from './baselines';
+import { type DbLevel, dbBaseline, type LoadOptions, startRelay } from './baselines';
 
 export const HOTPATH_DEPARTMENT = 'billing';
 
@@ -82,8 +82,15 @@ async function startLimitRelay(
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-async function limitRelayRun(opts: HotpathOptions, summaries: SummaryMode): Promise<HotpathTarget> {
-  const relay = await startLimitRelay(opts, summaries);
+const RELAY_LABELS = {
+  bare: 'bare Socket.IO relay, nothing stored',
+  batch: 'design-limit relay, summaries with every batch',
+  coalesced: 'design-limit relay, summaries coalesced per 100 ms',
+} as const;
+
+/** The bare relay (no storage: the transport's own limit) or the design-limit relay, under the same workload. */
+async function relayRun(opts: HotpathOptions, kind: keyof typeof RELAY_LABELS): Promise<HotpathTarget> {
+  const relay = kind === 'bare' ? await startRelay(opts.logDir) : await startLimitRelay(opts, kind);
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
     const agents: Participant[] = [
@@ -97,12 +104,14 @@ async function limitRelayRun(opts: HotpathOptions, summaries: SummaryMode): Prom
     const w = new CpuWindow({ server: relay.child.pid, ferretdb: opts.dbPid, ...gens.pids });
     const result = await closedLoop(gens, opts.window, opts.warmupMs, opts.durationMs);
     const cpu = w.stop();
+    if (kind === 'bare') return target(RELAY_LABELS[kind], result, cpu);
     const b = await ask<{ batches: number; items: number }>(relay.child, { probe: 'batches' });
-    const label =
-      summaries === 'batch'
-        ? 'design-limit relay, summaries with every batch'
-        : 'design-limit relay, summaries coalesced per 100 ms';
-    return target(label, result, cpu, b.batches ? Math.round((b.items / b.batches) * 10) / 10 : 0);
+    return target(
+      RELAY_LABELS[kind],
+      result,
+      cpu,
+      b.batches ? Math.round((b.items / b.batches) * 10) / 10 : 0,
+    );
   } finally {
     await gens.stop();
     await stopChild(relay.child, 10_000);
@@ -110,17 +119,7 @@ async function limitRelayRun(opts: HotpathOptions, summaries: SummaryMode): Prom
 }
 
 async function chatRun(opts: HotpathOptions): Promise<HotpathTarget> {
-  const tag = Date.now().toString(36);
-  const dbName = `bench_hotpath_${tag}`;
-  const secrets = newSecrets();
-  const server = await startChatServer({
-    name: 'hotpath',
-    runDir: opts.logDir,
-    mongoUri: opts.mongoUri,
-    dbName,
-    secrets,
-    env: opts.env,
-  });
+  const { tag, dbName, secrets, server } = await startFreshChatServer('hotpath', opts);
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
     // one agent receiving everything: every customer writes to its department; only its agent connects
@@ -154,8 +153,9 @@ export async function hotpathRun(opts: HotpathOptions): Promise<HotpathRun> {
   const insertOne = await db('insertOne');
   const group = await db('group');
   const targets: HotpathTarget[] = [];
-  targets.push(await limitRelayRun(opts, 'batch'));
-  targets.push(await limitRelayRun(opts, 'coalesced'));
+  targets.push(await relayRun(opts, 'bare'));
+  targets.push(await relayRun(opts, 'batch'));
+  targets.push(await relayRun(opts, 'coalesced'));
   targets.push(await chatRun(opts));
   return { insertOne, group, targets };
 }

@@ -2,7 +2,7 @@
 // with one connection made and closed), at given connection counts, then the most connections one process holds.
 // Everything on 127.0.0.1; clients spread over several generator processes; every loop is bounded.
 import type { ChildProcess } from 'node:child_process';
-import { createAgents, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
+import { createAgents, fabricateCustomers, startFreshChatServer } from '../lib/chat';
 import { request, startGenerators } from '../lib/generators';
 import { ask, type CpuReport, CpuWindow } from '../lib/procs';
 import { relayParticipants, startRelay } from './baselines';
@@ -59,16 +59,7 @@ export async function memoryRun(opts: {
   let stop: () => Promise<void>;
   let tokens: string[];
   if (opts.target === 'chat') {
-    const dbName = `bench_mem_${tag}`;
-    const secrets = newSecrets();
-    const server = await startChatServer({
-      name: 'mem',
-      runDir: opts.logDir,
-      mongoUri: opts.mongoUri,
-      dbName,
-      secrets,
-      env: opts.env,
-    });
+    const { dbName, secrets, server } = await startFreshChatServer('mem', opts);
     url = server.url;
     child = server.child;
     stop = () => server.stop();

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { storedMessages } from '@support-chat/server/testkit';
-import { createAgents, customersOf, fabricateCustomers, newSecrets, startChatServer } from '../lib/chat';
+import { createAgents, customersOf, fabricateCustomers, startFreshChatServer } from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
 import { ask, benchRoot, type CpuReport, CpuWindow, listenOverflows } from '../lib/procs';
 import { type ProfileSummary, summarizeProfile } from '../lib/profile';
@@ -60,17 +60,7 @@ export async function stormRun(opts: {
   dbPid?: number;
   profile?: boolean;
 }): Promise<StormRun> {
-  const tag = Date.now().toString(36);
-  const dbName = `bench_storm_${tag}`;
-  const secrets = newSecrets();
-  const server = await startChatServer({
-    name: 'storm',
-    runDir: opts.logDir,
-    mongoUri: opts.mongoUri,
-    dbName,
-    secrets,
-    env: opts.env,
-  });
+  const { tag, dbName, secrets, server } = await startFreshChatServer('storm', opts);
   const gens = startGenerators(opts.generators, opts.logDir);
   const count = async () =>
     (await Promise.all(gens.procs.map((p) => request<{ connected: number }>(p, { probe: 'count' })))).reduce(
