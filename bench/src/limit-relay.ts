@@ -8,7 +8,7 @@
 // (LIMIT_CONVERSATIONS per department of LIMIT_DEPARTMENTS), handed out in order to the customers that open one.
 // Same wire events and tokens as relay.ts, so the load generators drive it unchanged. Reports its port over IPC.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { messageKey, seedConversations } from '@support-chat/server/testkit';
+import { lastMessageOf, messageKey, seedConversations } from '@support-chat/server/testkit';
 import { type AnyBulkWriteOperation, Binary, MongoClient, ObjectId } from 'mongodb';
 import type { Server } from 'socket.io';
 import { GroupCommit, insertOutcomes } from './lib/group-commit';
@@ -160,15 +160,7 @@ const commit = new GroupCommit<Send, true>(
         lastSeq: doc.seq,
         'counts.customer': doc.counts.customer,
         'counts.agents': doc.counts.agents,
-        lastMessage: {
-          seq: doc.seq,
-          senderRole: doc.senderRole,
-          senderId: doc.senderId,
-          ciphertext: doc.ciphertext,
-          nonce: doc.nonce,
-          keyId: KEY_ID,
-          createdAt: now,
-        },
+        lastMessage: lastMessageOf(doc),
         updatedAt: now,
       };
       if (summariesMode === 'coalesced') dirty.set(c.id, max);

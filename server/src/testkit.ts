@@ -9,7 +9,7 @@ import { newUserDoc } from './store/users';
 
 export { type EmbeddedDb, freePort, isProcessAlive, startEmbeddedDb } from './store/embedded';
 /** A message's `_id`: "<conversationId>:<zero-padded seq>" (for baselines that write the server's documents). */
-export { messageKey } from './store/messages';
+export { lastMessageOf, messageKey } from './store/messages';
 
 export interface SeedTarget {
   mongoUri: string;

@@ -39,7 +39,7 @@ import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
 import type { Store } from '../store/db';
-import { fromBinary, type MessageDoc, messageKey, toBinary } from '../store/messages';
+import { fromBinary, lastMessageOf, type MessageDoc, messageKey, toBinary } from '../store/messages';
 import { type Actor, findAccessible, sideOf } from './actor';
 import type { WaitingHook } from './conversations';
 import type { MessageCipher } from './crypto';
@@ -219,15 +219,7 @@ export class MessageService {
       counts: doc.counts,
       clientMsgId: doc.clientMsgId,
       reopen: doc.senderRole === 'customer',
-      lastMessage: {
-        seq: doc.seq,
-        senderRole: doc.senderRole,
-        senderId: doc.senderId,
-        ciphertext: doc.ciphertext,
-        nonce: doc.nonce,
-        keyId: doc.keyId,
-        createdAt: doc.createdAt,
-      },
+      lastMessage: lastMessageOf(doc),
     });
   }
 

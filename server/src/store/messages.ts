@@ -3,7 +3,7 @@
 // a point read (FerretDB scans for anything but `_id` equality). Text is stored only encrypted.
 import type { Role } from '@support-chat/protocol';
 import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
-import type { SideCounts } from './conversations';
+import type { LastMessageDoc, SideCounts } from './conversations';
 import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export interface MessageDoc {
@@ -83,6 +83,17 @@ export async function ensureMessageCollection(db: Db): Promise<void> {
 }
 
 /** Stored form of the encrypted text's bytes. */
+/** The conversation's copy of its newest message, still encrypted. */
+export const lastMessageOf = (doc: MessageDoc): LastMessageDoc => ({
+  seq: doc.seq,
+  senderRole: doc.senderRole,
+  senderId: doc.senderId,
+  ciphertext: doc.ciphertext,
+  nonce: doc.nonce,
+  keyId: doc.keyId,
+  createdAt: doc.createdAt,
+});
+
 export const toBinary = (bytes: Buffer): Binary => new Binary(bytes);
 export const fromBinary = (bin: Binary): Buffer =>
   Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.buffer.byteLength);
