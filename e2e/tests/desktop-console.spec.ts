@@ -22,6 +22,16 @@ import {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const screenshots = path.join(repoRoot, 'e2e/screenshots');
 
+/** The screen at 1280 and at 360 px wide (a narrow window), for a person to look at. */
+async function screenshotsAtBothWidths(page: Page, name: string) {
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  for (const width of [1280, 360]) {
+    await page.setViewportSize({ width, height: size.height });
+    await page.screenshot({ path: path.join(screenshots, `${name}-${width}.png`) });
+  }
+  await page.setViewportSize(size);
+}
+
 interface Customer {
   username: string;
   client: ChatClient;
@@ -163,7 +173,7 @@ test('the agent logs in and sees the inbox of their departments with unread coun
   await expect(row(alice)).toBeVisible();
   await expect(row(bob)).toBeVisible();
   await page.getByRole('button', { name: /^All/ }).click();
-  await page.screenshot({ path: path.join(screenshots, 'desktop-inbox.png') });
+  await screenshotsAtBothWidths(page, 'desktop-inbox');
 
   // The renderer never stores a token where page scripts could find it later.
   expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).toBe('{}');
@@ -276,7 +286,7 @@ test('claim, release, resolve and reopen change the conversation on the server',
   await header.getByRole('button', { name: 'Reopen' }).click();
   await expect(header.getByRole('button', { name: 'Resolve' })).toBeVisible();
   await expect.poll(async () => (await customerView(bob)).status).toBe('open');
-  await page.screenshot({ path: path.join(screenshots, 'desktop-conversation.png') });
+  await screenshotsAtBothWidths(page, 'desktop-conversation');
 });
 
 test('assign hands the conversation to a colleague of its department, shown by name', async () => {

@@ -29,6 +29,8 @@ test.describe('sending too fast', () => {
       /You're sending messages too fast, wait \d+ s\./,
     );
     await screenshot(page, 'conversation-rate-limited-1280');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await screenshot(page, 'conversation-rate-limited-360');
     const log = page.getByRole('log', { name: 'Messages' });
     await expect(log.locator('[data-testid="message"][data-status="waiting"]').first()).toContainText(
       'Waiting to send',
