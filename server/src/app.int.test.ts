@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSocket, registerCustomer, startTestServer, type TestServer } from '../test/helpers';
+import { connectSocket, emitAck, registerCustomer, startTestServer, type TestServer } from '../test/helpers';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -98,5 +98,22 @@ describe('graceful close', () => {
     expect(events.slice(0, 1)).toEqual(['write finished']);
     expect(events).toContain('closed');
     await s.close();
+  });
+});
+
+describe('one http.Server for Koa and Socket.IO', () => {
+  it('leaves Socket.IO long-polling to Socket.IO: a polling client works and Koa never answers its requests', async () => {
+    const c = await registerCustomer(t.url);
+    const socket = await connectSocket(t.url, c.accessToken, { transports: ['polling'] });
+    try {
+      // Several round trips, each answered on a held long-poll request.
+      for (const department of ['billing', 'technical', 'billing']) {
+        const opened = await emitAck(socket, 'conversation:open', { department });
+        expect(opened.ok).toBe(true);
+      }
+      expect(socket.io.engine.transport.name).toBe('polling');
+    } finally {
+      socket.close();
+    }
   });
 });

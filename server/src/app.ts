@@ -54,7 +54,14 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   if (seeded > 0) log.info({ count: seeded }, 'default departments seeded');
   const scaleOut = opts.scaleOut === undefined ? await connectScaleOut(config) : opts.scaleOut;
 
-  const httpServer = http.createServer();
+  // Socket.IO keeps its path and hands every other request to the listeners the server has when it attaches; a
+  // listener added later would answer Socket.IO's long-polls too (a 404, then engine.io's own write crashes). So
+  // the server's one listener exists now and calls Koa once the transports are built.
+  let handleHttp: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const httpServer = http.createServer((req, res) => handleHttp(req, res));
   const io = createSocketServer(httpServer, config);
   scaleOut?.attach(io);
 
@@ -78,7 +85,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     departmentsRouter(auth, accounts, presence),
     conversationsRouter(auth, conversations, messages),
   ]);
-  httpServer.on('request', app.callback());
+  handleHttp = app.callback();
   const realtime = installRealtimeAuth(io, auth, config);
   registerRealtime(io, services, realtime, lifecycle);
 
