@@ -6,3 +6,4 @@ export * from './limits';
 export * from './text';
 export * from './types';
 export * from './version';
+export * from './widget';

@@ -74,6 +74,39 @@ export const MessagesQuery = z.strictObject({
   limit: z.coerce.number().pipe(z.int().min(1).max(MAX_PAGE_LIMIT)).default(DEFAULT_PAGE_LIMIT),
 });
 
+// ---- Website widget (SPEC §10) ----
+
+export const siteId = departmentId;
+/** A visitor's display name: free text, not a username (not unique, no username rules). */
+export const visitorName = cleanText(400).pipe(z.string().min(1).max(100));
+const credential = z.string().regex(/^[A-Za-z0-9_-]{20,128}$/, 'must be a widget credential');
+/** A page of the shop (http or https), as the widget reports where a chat started. */
+export const pageUrl = z
+  .string()
+  .max(2000)
+  .refine((s) => /^https?:\/\//.test(s) && URL.canParse(s), 'must be an http(s) URL');
+/** A compact JWS: three base64url parts, no padding; at most 4 KiB. */
+export const identityToken = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, 'must be a compact JWT');
+export const WidgetStartBody = z.strictObject({
+  site: siteId,
+  name: visitorName.optional(),
+  email: email.optional(),
+});
+export const WidgetTokenBody = z.strictObject({ site: siteId, credential });
+export const WidgetIdentifyBody = z.strictObject({
+  site: siteId,
+  credential: credential.optional(),
+  token: identityToken,
+});
+export const WidgetPageBody = z.strictObject({ department: departmentId, pageUrl });
+export const WidgetProfileBody = z.strictObject({
+  name: visitorName.optional(),
+  email: email.optional(),
+});
+
 // ---- Socket payloads (client → server) ----
 
 export const ConversationOpenPayload = z.strictObject({ department: departmentId });

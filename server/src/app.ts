@@ -8,6 +8,7 @@ import { conversationsRouter } from './http/conversations/router';
 import { departmentsRouter } from './http/departments/router';
 import { healthRouter } from './http/health/router';
 import { meRouter } from './http/me/router';
+import { widgetRouter } from './http/widget/router';
 import { ServerLifecycle } from './lifecycle';
 import { createLogger } from './log';
 import { connectScaleOut, type ScaleOut } from './realtime/adapter';
@@ -83,6 +84,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     authRouter(auth, lifecycle, config),
     meRouter(auth),
     departmentsRouter(auth, accounts, presence),
+    widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config.webDistDir),
     conversationsRouter(auth, conversations, messages),
   ]);
   handleHttp = app.callback();

@@ -63,6 +63,10 @@ export interface Config {
   metricsEnabled: boolean;
   /** Folder of the desktop app's update files served at /desktop/updates/ (null: no feed). */
   desktopUpdatesDir: string | null;
+  /** How long a widget visitor stays signed in without coming back (the credential slides on each use). */
+  widgetSessionTtlSec: number;
+  /** A widget credential older than this is replaced on its next use (the old one keeps a short grace). */
+  widgetCredentialRotateSec: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -108,6 +112,8 @@ const EnvSchema = z.object({
   WEB_DIST_DIR: z.string().optional(),
   METRICS_TOKEN: z.string().optional(),
   DESKTOP_UPDATES_DIR: z.string().optional(),
+  WIDGET_SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+  WIDGET_CREDENTIAL_ROTATE_SEC: int(0, 365 * 24 * 3600).default(3600),
 });
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -310,5 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN?.trim() || null,
     metricsEnabled: Boolean(e.METRICS_TOKEN?.trim()) || !production,
     desktopUpdatesDir: desktopUpdatesDir(baseDir, e.DESKTOP_UPDATES_DIR),
+    widgetSessionTtlSec: e.WIDGET_SESSION_TTL_SEC,
+    widgetCredentialRotateSec: e.WIDGET_CREDENTIAL_ROTATE_SEC,
   };
 }

@@ -4,9 +4,11 @@ import '../env';
 import { parseArgs } from 'node:util';
 import { type Result, schemas } from '@support-chat/protocol';
 import { z } from 'zod';
-import { ConfigError, loadStorageConfig } from '../config';
+import { ConfigError, loadConfig, loadStorageConfig } from '../config';
 import { setLogLevel } from '../log';
 import { AccountService } from '../services/accounts';
+import { MessageCipher } from '../services/crypto';
+import { SiteAdmin } from '../services/widget';
 import { connectStore, type Store } from '../store/db';
 import { acquireEmbeddedDb } from '../store/embedded';
 
@@ -28,6 +30,11 @@ Usage: npm run admin -- <command> [options]
   reset-password --username <u> --password-stdin
   disable-user --username <u>      any role: logins end, open sockets within seconds (alias: disable-agent)
   enable-user --username <u>       (alias: enable-agent)
+  create-site --id <id> --name <name> --origins <https://shop.example,...>
+              [--departments <id,id>] [--identity off|optional|required]
+                                   a website with the chat widget; prints its signing secret once (last line)
+  rotate-site-secret --id <id>     a new signing secret (printed once); the old one stops working
+  list-sites
 
 Passwords are read from standard input only (never from arguments), e.g.
   printf '%s' "$PASSWORD" | npm run admin -- create-agent --username ann --email ann@example.com --departments billing --password-stdin
@@ -64,6 +71,23 @@ const ArgSchemas = {
   }),
   'disable-user': z.strictObject({ username: z.string().min(1) }),
   'enable-user': z.strictObject({ username: z.string().min(1) }),
+  'create-site': z.strictObject({
+    id: schemas.siteId,
+    name: schemas.departmentName,
+    origins: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string()).min(1, 'give at least one origin')),
+    departments: departmentList.optional(),
+    identity: z.enum(['off', 'optional', 'required']).default('optional'),
+  }),
+  'rotate-site-secret': z.strictObject({ id: schemas.siteId }),
+  'list-sites': z.strictObject({}),
   'disable-agent': z.strictObject({ username: z.string().min(1) }),
   'enable-agent': z.strictObject({ username: z.string().min(1) }),
 } as const;
@@ -82,6 +106,8 @@ function parseCommandLine(argv: string[]): { command: Command; args: Record<stri
         username: { type: 'string' },
         email: { type: 'string' },
         departments: { type: 'string' },
+        origins: { type: 'string' },
+        identity: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         password: { type: 'string' },
         json: { type: 'boolean' },
@@ -163,8 +189,45 @@ async function run(
   command: Command,
   args: Record<string, unknown>,
   accounts: AccountService,
+  sites: () => SiteAdmin,
 ): Promise<string> {
   switch (command) {
+    case 'create-site': {
+      const { site, secret } = unwrap(
+        await sites().createSite({
+          id: args.id as string,
+          name: args.name as string,
+          origins: args.origins as string[],
+          departments: (args.departments as string[] | undefined) ?? [],
+          identity: args.identity as 'off' | 'optional' | 'required',
+        }),
+      );
+      // The secret alone on the last line, so that scripts can take it with `tail -n 1`.
+      return [
+        `Site created: ${site._id} (${site.name})`,
+        `  origins: ${site.origins.join(', ')}`,
+        `  departments: ${site.departments.join(', ')}`,
+        `  identity: ${site.identity}`,
+        "Snippet for its pages (put your chat server's address in src):",
+        `  <script async src="https://chat.example.com/widget.js" data-site="${site._id}"></script>`,
+        "Signing secret for identity tokens (shown once; keep it on the shop's server only):",
+        secret,
+      ].join('\n');
+    }
+    case 'rotate-site-secret': {
+      const { secret } = unwrap(await sites().rotateSecret(args.id as string));
+      return ['New signing secret (shown once; the old one no longer works):', secret].join('\n');
+    }
+    case 'list-sites': {
+      const list = await sites().listSites();
+      return (
+        list
+          .map(
+            (s) => `${s._id}\t${s.name}\t${s.identity}\t${s.origins.join(',')}\t${s.departments.join(',')}`,
+          )
+          .join('\n') || '(no sites)'
+      );
+    }
     case 'create-department': {
       const d = unwrap(await accounts.createDepartment({ id: args.id as string, name: args.name as string }));
       return `Department created: ${d.id} (${d.name})`;
@@ -261,7 +324,10 @@ async function main(argv: string[]): Promise<number> {
     store = await connectStore(uri, storage.dbName, { serverSelectionTimeoutMS: 5000 });
     // A fresh install may see the CLI before the server: the default departments exist either way.
     await store.departments.seed();
-    const output = await run(parsedCommand.command, parsedCommand.args, new AccountService(store));
+    const opened = store;
+    // Site secrets are sealed with the message keys: only site commands need them (and the full configuration).
+    const sites = () => new SiteAdmin(opened, new MessageCipher(loadConfig().messageKeys));
+    const output = await run(parsedCommand.command, parsedCommand.args, new AccountService(store), sites);
     process.stdout.write(`${output}\n`);
     return ExitCode.ok;
   } catch (err) {

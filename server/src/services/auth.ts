@@ -90,13 +90,8 @@ export class AuthService {
     address: string,
   ): Promise<Result<AuthResult>> {
     // Charged before any work, taken or not: it bounds account farming and probing which emails exist.
-    const allowed = await this.throttles.register.take(`register:addr:${address}`);
-    if (!allowed.ok) {
-      log.warn({ address }, 'registration throttled');
-      return fail(ErrorCode.rateLimited, 'Too many new accounts from this address; try again later', {
-        retryAfterMs: allowed.retryAfterMs,
-      });
-    }
+    const allowed = await this.chargeRegistration(address);
+    if (!allowed.ok) return allowed;
     // Public registration only ever creates customers.
     const doc = newUserDoc({
       username: input.username,
@@ -111,6 +106,16 @@ export class AuthService {
     if (inserted === 'email_taken') return fail(ErrorCode.emailTaken, 'An account with that email exists');
     log.info({ userId: doc._id.toHexString() }, 'customer registered');
     return ok({ user: toUser(doc), ...(await this.startSession(doc)) });
+  }
+
+  /** One new account from this address (registration, a widget visitor): rate limited per address. */
+  async chargeRegistration(address: string): Promise<Result<null>> {
+    const allowed = await this.throttles.register.take(`register:addr:${address}`);
+    if (allowed.ok) return ok(null);
+    log.warn({ address }, 'registration throttled');
+    return fail(ErrorCode.rateLimited, 'Too many new accounts from this address; try again later', {
+      retryAfterMs: allowed.retryAfterMs,
+    });
   }
 
   async login(input: { username: string; password: string }, address: string): Promise<Result<AuthResult>> {

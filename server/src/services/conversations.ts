@@ -21,6 +21,11 @@ export class ConversationService {
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
     private readonly waiting: WaitingHook,
+    /** Which departments a customer may open (a website's customers: that site's; SPEC §10). */
+    private readonly departmentAllowed: (
+      customerId: string,
+      department: string,
+    ) => Promise<boolean> = async () => true,
   ) {}
 
   /** The conversation if the actor may see it; an unknown and a foreign id answer the same not_found. */
@@ -51,7 +56,10 @@ export class ConversationService {
       return fail(ErrorCode.internal, 'Cannot open this conversation');
     }
     if (existing) return ok({ conversation: existing, created: false });
-    if (!(await this.store.departments.exists(department)))
+    if (
+      !(await this.store.departments.exists(department)) ||
+      !(await this.departmentAllowed(actor.id, department))
+    )
       return fail(ErrorCode.notFound, 'No such department');
     const doc = newConversationDoc({ id: actor.id, username: actor.username }, department, new Date());
     const inserted = await this.store.conversations.insert(doc);

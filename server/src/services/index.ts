@@ -16,6 +16,7 @@ import {
   type RateLimiterFactory,
 } from './ratelimit';
 import { type ChatNotifier, ConversationViews } from './views';
+import { WidgetService } from './widget';
 
 export interface Services {
   auth: AuthService;
@@ -25,6 +26,7 @@ export interface Services {
   assignment: AssignmentService;
   presence: Presence;
   limits: ChatLimits;
+  widget: WidgetService;
 }
 
 export interface ServiceCollaborators {
@@ -43,8 +45,15 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const auth = new AuthService(store, config, authThrottles(config, limiter));
   const accounts = new AccountService(store, { auth, presence: c.presence });
   const assignment = new AssignmentService(store, c.presence, views, c.notifier);
-  const conversations = new ConversationService(store, views, c.notifier, assignment);
+  const widget = new WidgetService(store, config, cipher, auth, c.presence);
+  const conversations = new ConversationService(
+    store,
+    views,
+    c.notifier,
+    assignment,
+    (customerId, department) => widget.departmentAllowed(customerId, department),
+  );
   const messages = new MessageService(store, cipher, views, c.notifier, assignment);
   const limits = chatLimits(config, limiter);
-  return { auth, accounts, conversations, messages, assignment, presence: c.presence, limits };
+  return { auth, accounts, conversations, messages, assignment, presence: c.presence, limits, widget };
 }

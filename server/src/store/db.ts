@@ -5,6 +5,7 @@ import { AuthEpochStore } from './auth-epoch';
 import { ConversationStore, ensureConversationCollections } from './conversations';
 import { DepartmentStore, ensureDepartmentCollections } from './departments';
 import { ensureMessageCollection, MessageStore } from './messages';
+import { ensureSiteCollections, SiteStore } from './sites';
 import { ensureTokenCollections, SessionStore } from './tokens';
 import { ensureUserCollections, UserStore } from './users';
 
@@ -19,6 +20,8 @@ export interface Store {
   authEpoch: AuthEpochStore;
   conversations: ConversationStore;
   messages: MessageStore;
+  /** Websites with the widget, their customers and the widget's credentials (SPEC §10). */
+  sites: SiteStore;
   /** True when the database answers within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -44,6 +47,7 @@ export function openStore(
     authEpoch,
     conversations: new ConversationStore(db),
     messages: new MessageStore(db, opts.messageReads),
+    sites: new SiteStore(db),
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
@@ -72,6 +76,7 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureTokenCollections(db);
   await ensureConversationCollections(db);
   await ensureMessageCollection(db);
+  await ensureSiteCollections(db);
 }
 
 export interface ConnectOptions extends StoreOptions {

@@ -1,0 +1,378 @@
+// The website widget against a real server and database (SPEC §10, SECURITY.md "Website widget"): every identity
+// token rule, the site's departments, the frame's framing policy, the credential's rotation and revocation, what
+// agents see, and that identifying after chatting anonymously keeps the conversation.
+import { generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectSocket,
+  createAgent,
+  emitAck,
+  postJson,
+  startTestServer,
+  type TestServer,
+} from '../../../test/helpers';
+
+const SHOP = 'http://localhost:5555';
+let t: TestServer;
+const secrets: Record<string, string> = {};
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const now = () => Math.floor(Date.now() / 1000);
+
+const sign = (site: string, claims: Record<string, unknown>, opts: { iat?: number; exp?: number } = {}) => {
+  const iat = opts.iat ?? now();
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(opts.exp ?? iat + 600)
+    .sign(Buffer.from(secrets[site] as string, 'utf8'));
+};
+
+async function createSite(id: string, identity: 'off' | 'optional' | 'required', departments = ['billing']) {
+  const created = await t.server.services.widget.admin.createSite({
+    id,
+    name: `Shop ${id}`,
+    origins: [SHOP, 'https://shop.example'],
+    departments,
+    identity,
+  });
+  if (!created.ok) throw new Error(created.error.message);
+  secrets[id] = created.data.secret;
+}
+
+interface Session {
+  user: { id: string; username: string };
+  accessToken: string;
+  credential?: string;
+  verified: boolean;
+  name: string | null;
+  email: string | null;
+}
+
+const api = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  postJson(`${t.url}/api/widget${path}`, body, headers);
+
+async function visitor(site: string, details: { name?: string; email?: string } = {}): Promise<Session> {
+  const res = await api('/sessions', { site, ...details });
+  expect(res.status).toBe(201);
+  return res.body as Session;
+}
+
+async function identify(site: string, token: string, credential?: string) {
+  return api('/identify', { site, token, ...(credential ? { credential } : {}) });
+}
+
+beforeAll(async () => {
+  t = await startTestServer({ env: { REGISTER_RATE_PER_HOUR: '100000' } });
+  await createSite('shop', 'optional', ['billing', 'technical']);
+  await createSite('strict', 'required');
+  await createSite('anon', 'off');
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('site and frame', () => {
+  it('describes the site with its departments only, and refuses unknown sites', async () => {
+    const res = await fetch(`${t.url}/api/widget/sites/shop`);
+    const { site } = (await res.json()) as { site: { departments: { id: string }[]; identity: string } };
+    expect(site.departments.map((d) => d.id)).toEqual(['billing', 'technical']);
+    expect(site.identity).toBe('optional');
+    expect(JSON.stringify(site)).not.toContain('secret');
+    expect((await fetch(`${t.url}/api/widget/sites/nope`)).status).toBe(404);
+  });
+
+  it('lets only the site’s origins frame the widget', async () => {
+    const res = await fetch(`${t.url}/widget/frame?site=shop`);
+    // Built or not, the policy is on the answer for a known site.
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain(`frame-ancestors ${SHOP} https://shop.example`);
+    expect(csp).not.toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    const unknown = await fetch(`${t.url}/widget/frame?site=nope`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-frame-options')).toBe('DENY');
+    // The customer page itself stays unframable.
+    expect((await fetch(`${t.url}/`)).headers.get('content-security-policy')).toContain(
+      "frame-ancestors 'none'",
+    );
+  });
+
+  it('refuses sites with non-https origins (http only on loopback)', async () => {
+    const admin = t.server.services.widget.admin;
+    for (const origin of [
+      'http://shop.example',
+      'https://shop.example/path',
+      'ftp://x',
+      'javascript:alert(1)',
+    ]) {
+      const r = await admin.createSite({
+        id: 'bad',
+        name: 'Bad',
+        origins: [origin],
+        departments: [],
+        identity: 'off',
+      });
+      expect(r.ok, origin).toBe(false);
+    }
+  });
+});
+
+describe('visitors', () => {
+  it('chat anonymously in the site’s departments only', async () => {
+    const v = await visitor('shop', { name: 'Ada', email: 'ada@example.test' });
+    expect(v.credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(v.verified).toBe(false);
+    const socket = await connectSocket(t.url, v.accessToken);
+    try {
+      const open = await emitAck<{ conversation: { id: string } }>(socket, 'conversation:open', {
+        department: 'billing',
+      });
+      expect(open.ok).toBe(true);
+      const other = await emitAck(socket, 'conversation:open', { department: 'sales' });
+      expect(other).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('are refused with identity required, and cannot send anything', async () => {
+    const res = await api('/sessions', { site: 'strict' });
+    expect(res.status).toBe(403);
+    expect(JSON.stringify(res.body)).not.toContain('accessToken');
+  });
+
+  it('exchange their credential, rotated with a grace for tabs refreshing at once', async () => {
+    const rotating = await startTestServer({ env: { WIDGET_CREDENTIAL_ROTATE_SEC: '0' } });
+    try {
+      const created = await rotating.server.services.widget.admin.createSite({
+        id: 'rot',
+        name: 'Rot',
+        origins: [SHOP],
+        departments: [],
+        identity: 'off',
+      });
+      expect(created.ok).toBe(true);
+      const start = await postJson(`${rotating.url}/api/widget/sessions`, { site: 'rot' });
+      const first = (start.body as Session).credential as string;
+      const [a, b] = await Promise.all([
+        postJson(`${rotating.url}/api/widget/token`, { site: 'rot', credential: first }),
+        postJson(`${rotating.url}/api/widget/token`, { site: 'rot', credential: first }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const fresh = [a, b].map((r) => (r.body as Session).credential).filter(Boolean);
+      expect(fresh).toHaveLength(1);
+      // The replacement works; another site's widget cannot use it.
+      const next = await postJson(`${rotating.url}/api/widget/token`, { site: 'rot', credential: fresh[0] });
+      expect(next.status).toBe(200);
+      const foreign = await postJson(`${rotating.url}/api/widget/token`, {
+        site: 'other',
+        credential: fresh[0],
+      });
+      expect(foreign.status).toBe(401);
+    } finally {
+      await rotating.close();
+    }
+  });
+
+  it('lose their credential on logout and when the owner disables them', async () => {
+    const v = await visitor('shop');
+    expect((await api('/token', { site: 'shop', credential: v.credential })).status).toBe(200);
+    expect((await api('/logout', { site: 'shop', credential: v.credential })).status).toBe(204);
+    expect((await api('/token', { site: 'shop', credential: v.credential })).status).toBe(401);
+
+    const w = await visitor('shop');
+    const disabled = await t.server.services.accounts.disableUser({ username: w.user.username });
+    expect(disabled.ok).toBe(true);
+    expect((await api('/token', { site: 'shop', credential: w.credential })).status).toBe(401);
+  });
+
+  it('count against the registration throttle of their address', async () => {
+    const limited = await startTestServer({ env: { REGISTER_RATE_PER_HOUR: '2' } });
+    try {
+      await limited.server.services.widget.admin.createSite({
+        id: 'few',
+        name: 'Few',
+        origins: [SHOP],
+        departments: [],
+        identity: 'off',
+      });
+      const statuses = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await postJson(`${limited.url}/api/widget/sessions`, { site: 'few' })).status);
+      expect(statuses).toEqual([201, 201, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('identity tokens', () => {
+  it('a valid token makes a verified customer; each (site, sub) is one customer', async () => {
+    const token = await sign('strict', { sub: 'cust-1', name: 'Grace', email: 'grace@example.test' });
+    const first = await identify('strict', token);
+    expect(first.status).toBe(200);
+    const a = first.body as Session;
+    expect(a).toMatchObject({ verified: true, name: 'Grace', email: 'grace@example.test' });
+    const again = (await identify('strict', await sign('strict', { sub: 'cust-1' }))).body as Session;
+    expect(again.user.id).toBe(a.user.id);
+    const other = (await identify('strict', await sign('strict', { sub: 'cust-2' }))).body as Session;
+    expect(other.user.id).not.toBe(a.user.id);
+  });
+
+  it('refuses every bad token, and nothing is created for them', async () => {
+    const users = () => t.server.store.db.collection('users').countDocuments();
+    const before = await users();
+    const good = await sign('strict', { sub: 'x' });
+    const [h, p] = good.split('.') as [string, string, string];
+    const rsa = await generateKeyPair('RS256');
+    const bad: Record<string, string> = {
+      forged: await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(Buffer.from('not-the-site-secret-at-all-000000')),
+      otherSite: await sign('shop', { sub: 'x' }),
+      expired: await sign('strict', { sub: 'x' }, { iat: now() - 1200, exp: now() - 600 }),
+      overLongLived: await sign('strict', { sub: 'x' }, { iat: now(), exp: now() + 3601 }),
+      algNone: `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
+      hs512: await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'HS512' })
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(Buffer.from(secrets.strict as string, 'utf8')),
+      rs256: await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(rsa.privateKey),
+      noIat: await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('10m')
+        .sign(Buffer.from(secrets.strict as string, 'utf8')),
+      noSub: await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(Buffer.from(secrets.strict as string, 'utf8')),
+      tamperedPayload: `${h}.${b64({ sub: 'admin', iat: now(), exp: now() + 60 })}.${good.split('.')[2]}`,
+    };
+    for (const [kind, token] of Object.entries(bad)) {
+      const res = await identify('strict', token);
+      expect(res.status, kind).toBe(401);
+      expect(JSON.stringify(res.body), kind).not.toContain('accessToken');
+    }
+    // Not a compact JWT at all (padding, alphabet variants): refused by the schema.
+    const signature = good.split('.')[2] as string;
+    const last = signature.at(-1) as string;
+    // 32 bytes in 43 characters: the last one carries 2 unused bits; a variant decodes to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const strayBits = alphabet[alphabet.indexOf(last) ^ 1] as string;
+    const variants = [
+      `${h}.${p}.${Buffer.from(signature, 'base64url').toString('base64')}`,
+      `${h}.${p}.${signature.slice(0, -1)}${strayBits}`,
+      `${good}.x`,
+      'a'.repeat(5000),
+    ];
+    for (const token of variants) {
+      const res = await identify('strict', token);
+      expect([400, 401], token.slice(0, 20)).toContain(res.status);
+    }
+    expect(await users()).toBe(before);
+  });
+
+  it('a token signed with the secret before a rotation is refused after it', async () => {
+    const old = await sign('strict', { sub: 'rot-1' });
+    const rotated = await t.server.services.widget.admin.rotateSecret('strict');
+    if (!rotated.ok) throw new Error(rotated.error.message);
+    expect((await identify('strict', old)).status).toBe(401);
+    secrets.strict = rotated.data.secret;
+    expect((await identify('strict', await sign('strict', { sub: 'rot-1' }))).status).toBe(200);
+  });
+
+  it('is refused where identity is off', async () => {
+    expect((await identify('anon', await sign('anon', { sub: 'x' }))).status).toBe(403);
+  });
+});
+
+describe('identifying after chatting anonymously', () => {
+  it('keeps the conversation (the visitor becomes the customer), and a second device sees the same history', async () => {
+    const agent = await createAgent(t, { departments: ['billing'] });
+    const v = await visitor('shop', { name: 'Anon' });
+    const socket = await connectSocket(t.url, v.accessToken);
+    let conversationId: string;
+    try {
+      const open = await emitAck<{ conversation: { id: string } }>(socket, 'conversation:open', {
+        department: 'billing',
+      });
+      if (!open.ok) throw new Error(open.error.message);
+      conversationId = open.data.conversation.id;
+      const sent = await emitAck(socket, 'message:send', {
+        conversationId,
+        clientMsgId: crypto.randomUUID(),
+        text: 'hello before signing in',
+      });
+      expect(sent.ok).toBe(true);
+    } finally {
+      socket.disconnect();
+    }
+    expect(
+      (
+        await api(
+          '/page',
+          { department: 'billing', pageUrl: `${SHOP}/products/42` },
+          { authorization: `Bearer ${v.accessToken}` },
+        )
+      ).status,
+    ).toBe(204);
+    // A page of another site is not recorded.
+    expect(
+      (
+        await api(
+          '/page',
+          { department: 'billing', pageUrl: 'https://evil.example/' },
+          { authorization: `Bearer ${v.accessToken}` },
+        )
+      ).status,
+    ).toBe(400);
+
+    const token = await sign('shop', { sub: 'alice', name: 'Alice', email: 'alice@example.test' });
+    const who = (await identify('shop', token, v.credential)).body as Session;
+    expect(who.user.id).toBe(v.user.id);
+    expect(who.verified).toBe(true);
+
+    // Another browser: a fresh visitor that identifies as alice becomes her, history included.
+    const other = await visitor('shop');
+    const same = (await identify('shop', await sign('shop', { sub: 'alice' }), other.credential))
+      .body as Session;
+    expect(same.user.id).toBe(v.user.id);
+    const history = await fetch(`${t.url}/api/conversations/${conversationId}/messages`, {
+      headers: { authorization: `Bearer ${same.accessToken}` },
+    });
+    const { messages } = (await history.json()) as { messages: { text: string }[] };
+    expect(messages.map((m) => m.text)).toEqual(['hello before signing in']);
+    // The other browser's anonymous visitor lost its login to the verified one.
+    expect((await api('/token', { site: 'shop', credential: other.credential })).status).toBe(401);
+
+    // What agents see beside the conversation; customers may not ask.
+    const profile = await fetch(`${t.url}/api/conversations/${conversationId}/visitor`, {
+      headers: { authorization: `Bearer ${agent.accessToken}` },
+    });
+    expect(profile.status).toBe(200);
+    const { visitor: seen } = (await profile.json()) as { visitor: Record<string, unknown> };
+    expect(seen).toMatchObject({
+      site: { id: 'shop', name: 'Shop shop' },
+      username: v.user.username,
+      verified: true,
+      name: 'Alice',
+      email: 'alice@example.test',
+      pageUrl: `${SHOP}/products/42`,
+    });
+    expect((seen.linked as { username: string }[]).map((l) => l.username)).toEqual([other.user.username]);
+    const asCustomer = await fetch(`${t.url}/api/conversations/${conversationId}/visitor`, {
+      headers: { authorization: `Bearer ${same.accessToken}` },
+    });
+    expect(asCustomer.status).toBe(403);
+  });
+});
