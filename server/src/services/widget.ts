@@ -18,7 +18,6 @@ import {
   type WidgetSessionResponse,
   type WidgetSite,
 } from '@support-chat/protocol';
-import type { ObjectId } from 'mongodb';
 import type { Config } from '../config';
 import { createLogger } from '../log';
 import type { Store } from '../store/db';
@@ -419,7 +418,7 @@ export class WidgetService {
     return this.sessionResponse(user, customer, session._id, credential);
   }
 
-  private async issueCredential(site: string, userId: ObjectId, sessionId: string): Promise<string> {
+  private async issueCredential(site: string, userId: UserDoc['_id'], sessionId: string): Promise<string> {
     const credential = randomBytes(32).toString('base64url');
     const now = new Date();
     await this.store.sites.insertCredential({
