@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedDb } from '@support-chat/server/testkit';
+import { redactUri, startEmbeddedDb } from '@support-chat/server/testkit';
 
 export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.MONGO_URI) {
@@ -12,7 +12,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-e2e-db-'));
   const db = await startEmbeddedDb({ dir, progress: (line) => console.log(`[e2e-db] ${line}`) });
-  console.log(`[e2e-db] ${db.kind} pid ${db.pid} at ${db.uri}`);
+  console.log(`[e2e-db] ${db.kind} pid ${db.pid} at ${redactUri(db.uri)}`);
   process.env.E2E_MONGO_URI = db.uri;
   return async () => {
     await db.stop();

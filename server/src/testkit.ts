@@ -7,7 +7,7 @@ import { connectStore } from './store/db';
 import { SEQ_DIGITS } from './store/messages';
 import { newUserDoc } from './store/users';
 
-export { type EmbeddedDb, freePort, isProcessAlive, startEmbeddedDb } from './store/embedded';
+export { type EmbeddedDb, freePort, isProcessAlive, redactUri, startEmbeddedDb } from './store/embedded';
 /** A message's `_id`: "<conversationId>:<zero-padded seq>" (for baselines that write the server's documents). */
 export { lastMessageOf, messageKey } from './store/messages';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedDb } from '../src/store/embedded';
+import { redactUri, startEmbeddedDb } from '../src/store/embedded';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +19,7 @@ export default async function setup(project: TestProject) {
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-testdb-'));
   const db = await startEmbeddedDb({ dir, progress: (line) => console.log(`[test-db] ${line}`) });
-  console.log(`[test-db] ${db.kind} pid ${db.pid} at ${db.uri}`);
+  console.log(`[test-db] ${db.kind} pid ${db.pid} at ${redactUri(db.uri)}`);
   project.provide('mongoUri', db.uri);
   return async () => {
     await db.stop();

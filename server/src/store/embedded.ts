@@ -1,7 +1,13 @@
-// The embedded MongoDB-compatible server behind "no MONGO_URI": a mongod if one is at hand, else FerretDB
-// (found on the PATH, in the cache, or built once with Go). Used by `npm start`, the admin CLI and the tests.
+// The embedded MongoDB-compatible server behind "no MONGO_URI", in this order: a `mongod` on the PATH; else a
+// `mongod` downloaded once by mongodb-memory-server-core into the cache; else FerretDB (on the PATH, in the cache,
+// or built once with Go); else one error that names the three ways out. Used by `npm start`, the admin CLI and
+// the tests. Only this server and its CLI can reach it: FerretDB listens on a Unix socket inside the 0700 data
+// directory and on no TCP port; mongod runs as a single-node replica set (transactions and change streams) on
+// 127.0.0.1 with access control, its generated credentials and key file kept 0600 beside its data.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -21,18 +27,24 @@ const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 export interface EmbeddedDb {
   kind: 'mongod' | 'ferretdb';
+  /** The driver URI. FerretDB: its Unix socket, percent-encoded; mongod: 127.0.0.1 with the generated credentials. */
   uri: string;
   pid: number;
   stop(): Promise<void>;
 }
 
 export interface EmbeddedDbOptions {
-  /** Where the database keeps its files (created if missing). */
+  /** Where the database keeps its files (created if missing, made 0700). */
   dir: string;
-  /** 0 (default) picks a free port. */
+  /**
+   * mongod only, on its first start in `dir` (later starts reuse the port recorded there). FerretDB listens on no
+   * port: its Unix socket lives in `dir`, so a restart in the same `dir` has the same URI.
+   */
   port?: number;
-  /** Progress lines for the person waiting (building FerretDB takes minutes the first time). */
+  /** Progress lines for the person waiting (a download or a FerretDB build takes minutes the first time). */
   progress?: (line: string) => void;
+  /** The Go toolchain that may build FerretDB; null: none. Default: `go` on the PATH, else /usr/local/go/bin/go. */
+  goBin?: string | null;
 }
 
 export const cacheDir = (): string =>
@@ -46,6 +58,9 @@ const which = (cmd: string): string | null => {
   return null;
 };
 
+const defaultGo = (): string | null =>
+  which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -57,8 +72,19 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** Resolves once something accepts TCP connections on the port, or rejects when the process dies first. */
-const waitForPort = (port: number, child: ChildProcess, timeoutMs: number): Promise<void> =>
+const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+type Endpoint = { port: number } | { path: string };
+const describe = (at: Endpoint) => ('port' in at ? `port ${at.port}` : `socket ${at.path}`);
+
+/** Resolves once something accepts connections at `at`, or rejects when the process dies first. */
+const waitForListener = (at: Endpoint, child: ChildProcess, timeoutMs: number): Promise<void> =>
   new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
     let done = false;
@@ -72,7 +98,7 @@ const waitForPort = (port: number, child: ChildProcess, timeoutMs: number): Prom
     child.once('exit', onExit);
     const attempt = () => {
       if (done) return;
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = 'port' in at ? net.connect(at.port, '127.0.0.1') : net.connect(at.path);
       socket.once('connect', () => {
         socket.destroy();
         finish();
@@ -80,11 +106,22 @@ const waitForPort = (port: number, child: ChildProcess, timeoutMs: number): Prom
       socket.once('error', () => {
         socket.destroy();
         if (Date.now() > deadline)
-          finish(new Error(`database did not listen on port ${port} within ${timeoutMs} ms`));
+          finish(new Error(`database did not listen on ${describe(at)} within ${timeoutMs} ms`));
         else setTimeout(attempt, 50);
       });
     };
     attempt();
+  });
+
+/** True when a process accepts connections on the Unix socket now. */
+const socketAnswers = (socketPath: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 
 const stopChild = (child: ChildProcess): Promise<void> =>
@@ -98,8 +135,219 @@ const stopChild = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
+/** The URI without its password, for logs and progress lines. */
+export const redactUri = (uri: string): string =>
+  uri.replace(/^(mongodb(?:\+srv)?:\/\/[^:/@]+):[^@/]*@/, '$1:***@');
+
+/** The one error when nothing works: what was tried, and the three ways out. */
+export class NoDatabaseError extends Error {
+  constructor(tried: string[]) {
+    super(
+      [
+        'No MongoDB-compatible database is available for the embedded mode. Tried:',
+        ...tried.map((t) => `  - ${t}`),
+        'Any one of these fixes it:',
+        '  1. install MongoDB (a `mongod` on the PATH: https://www.mongodb.com/try/download/community), or let it be',
+        '     downloaded: this needs access to fastdl.mongodb.org or a mirror in MONGOMS_DOWNLOAD_MIRROR;',
+        '  2. install Go (https://go.dev/dl/): FerretDB is then built once, in a minute or two, and cached;',
+        '  3. set MONGO_URI to a MongoDB server you run, e.g. MONGO_URI=mongodb://127.0.0.1:27017/support_chat',
+      ].join('\n'),
+    );
+    this.name = 'NoDatabaseError';
+  }
+}
+
+// ---- mongod: on the PATH, or downloaded into the cache by mongodb-memory-server-core ----
+
+/** Where downloaded mongod binaries are kept (MONGOMS_DOWNLOAD_DIR overrides it, as mongodb-memory-server reads it). */
+export const mongodDownloadDir = (): string =>
+  process.env.MONGOMS_DOWNLOAD_DIR || path.join(cacheDir(), 'mongodb-binaries');
+
+/** Runs `fn` with MONGOMS_* defaults that suit a start-up path, restoring the environment after. */
+async function withDownloadDefaults<T>(fn: () => Promise<T>): Promise<T> {
+  const mirror = process.env.MONGOMS_DOWNLOAD_URL || process.env.MONGOMS_DOWNLOAD_MIRROR || '';
+  const defaults: Record<string, string> = {
+    // One attempt: an offline machine falls through to FerretDB in milliseconds, not after seconds of back-off.
+    MONGOMS_MAX_RETRIES: '1',
+    // A plain-http mirror (a proxy inside a company network) works without also setting MONGOMS_USE_HTTP.
+    ...(mirror.startsWith('http://') ? { MONGOMS_USE_HTTP: 'true' } : {}),
+    // The archive's published checksum is always verified unless someone turns it off explicitly.
+    MONGOMS_MD5_CHECK: 'true',
+  };
+  const set: string[] = [];
+  for (const [k, v] of Object.entries(defaults)) {
+    if (process.env[k] === undefined) {
+      process.env[k] = v;
+      set.push(k);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const k of set) delete process.env[k];
+  }
+}
+
+/**
+ * The path of a downloaded mongod: the cached one, or a fresh download (progress printed, published MD5 checked,
+ * unpacked into the cache). Honours mongodb-memory-server's MONGOMS_DOWNLOAD_MIRROR, MONGOMS_DOWNLOAD_URL,
+ * MONGOMS_VERSION and MONGOMS_DOWNLOAD_DIR. Throws one readable line when it cannot.
+ */
+export async function downloadMongod(progress: (line: string) => void = () => {}): Promise<string> {
+  const downloadDir = mongodDownloadDir();
+  const mms = await import('mongodb-memory-server-core');
+  const { DryMongoBinary, MongoBinary } = mms;
+  return withDownloadDefaults(async () => {
+    const options = await DryMongoBinary.generateOptions({ downloadDir });
+    const cached = await DryMongoBinary.locateBinary(options);
+    if (cached) return cached;
+    const { default: DownloadUrl } = await import(
+      'mongodb-memory-server-core/lib/util/MongoBinaryDownloadUrl.js'
+    );
+    const url = await new DownloadUrl({
+      platform: options.platform,
+      arch: options.arch,
+      version: options.version,
+      os: options.os,
+    }).getDownloadUrl();
+    progress(`Downloading MongoDB ${options.version} (mongod) from ${url} into ${downloadDir}...`);
+    try {
+      const bin = await MongoBinary.getPath({ downloadDir, checkMD5: true });
+      progress(`mongod ${options.version} downloaded and verified: ${bin}`);
+      return bin;
+    } catch (err) {
+      const e = err as Error;
+      let why = e.message.replace(/\s+/g, ' ').trim();
+      if (e instanceof mms.errors.DownloadError) why = `${e.msg}`.replace(/\s+/g, ' ').trim();
+      if (e instanceof mms.errors.Md5CheckFailedError) {
+        // The archive and its checksum file stay behind after a failed check: remove them.
+        const archive = path.join(downloadDir, path.basename(new URL(url).pathname));
+        for (const f of [archive, `${archive}.md5`]) rmSync(f, { force: true });
+        why = `the archive does not match its published MD5 checksum (got ${e.binarymd5}, published ${e.checkfilemd5}); nothing was kept`;
+      }
+      throw new Error(`downloading mongod from ${url} failed: ${why}`);
+    }
+  });
+}
+
+/** The replica set of the embedded mongod (one member). */
+const REPLICA_SET = 'rs0';
+
+/** mongod's command line: one member of a replica set, 127.0.0.1 only, access control by the key file, no socket in /tmp. */
+export const mongodArgs = (o: { dbPath: string; port: number; keyFile: string }): string[] => [
+  '--dbpath',
+  o.dbPath,
+  '--port',
+  String(o.port),
+  '--bind_ip',
+  '127.0.0.1',
+  '--replSet',
+  REPLICA_SET,
+  '--keyFile',
+  o.keyFile,
+  '--nounixsocket',
+  '--quiet',
+];
+
+/** What the embedded mongod keeps beside its data (0600): its port and the generated credentials. */
+interface MongodAuth {
+  port: number;
+  user: string;
+  password: string;
+  /** The replica set was initiated and the user created (the localhost exception is closed). */
+  initiated: boolean;
+}
+
+const mongodUri = (a: MongodAuth, port: number) =>
+  `mongodb://${encodeURIComponent(a.user)}:${encodeURIComponent(a.password)}@127.0.0.1:${port}/` +
+  '?authSource=admin&directConnection=true';
+
+async function startMongod(
+  bin: string,
+  dir: string,
+  opts: EmbeddedDbOptions,
+  progress: (line: string) => void,
+): Promise<EmbeddedDb> {
+  const dbPath = path.join(dir, 'mongod');
+  mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+  const authFile = path.join(dir, 'mongod-auth.json');
+  const keyFile = path.join(dir, 'mongod.key');
+  let auth: MongodAuth = existsSync(authFile)
+    ? (JSON.parse(readFileSync(authFile, 'utf8')) as MongodAuth)
+    : {
+        port: opts.port || (await freePort()),
+        user: 'support-chat',
+        password: randomBytes(24).toString('base64url'),
+        initiated: false,
+      };
+  const save = (a: MongodAuth) => writeFileSync(authFile, JSON.stringify(a), { mode: 0o600 });
+  save(auth);
+  // mongod refuses a key file that others can read.
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(96).toString('base64'), { mode: 0o400 });
+
+  const portMoved = !(await portIsFree(auth.port));
+  const port = portMoved ? await freePort() : auth.port;
+  const child = spawnDb(bin, mongodArgs({ dbPath, port, keyFile }), path.join(dir, 'mongod.log'));
+  await waitOrExplain('mongod', { port }, child, 120_000);
+
+  const { MongoClient } = await import('mongodb');
+  const waitForPrimary = async (client: InstanceType<typeof MongoClient>) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const hello = await client.db('admin').command({ hello: 1 });
+      if (hello.isWritablePrimary) return;
+      if (Date.now() > deadline) throw new Error('the replica set elected no primary within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  try {
+    if (!auth.initiated) {
+      progress('First start of the embedded mongod: initiating its replica set and creating its user...');
+      // The localhost exception (no user exists yet) allows exactly this; if another local process used it
+      // first, createUser fails here and we stop rather than use a database someone else holds.
+      const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`);
+      try {
+        await client.db('admin').command({
+          replSetInitiate: { _id: REPLICA_SET, members: [{ _id: 0, host: `127.0.0.1:${port}` }] },
+        });
+        await waitForPrimary(client);
+        await client
+          .db('admin')
+          .command({ createUser: auth.user, pwd: auth.password, roles: [{ role: 'root', db: 'admin' }] });
+      } finally {
+        await client.close();
+      }
+      auth = { ...auth, port, initiated: true };
+      save(auth);
+    } else if (portMoved) {
+      // Its recorded port is taken now: move the one member to the new port.
+      progress(`The embedded mongod's port ${auth.port} is taken; moving it to ${port}...`);
+      const client = new MongoClient(mongodUri(auth, port));
+      try {
+        const { config } = await client.db('admin').command({ replSetGetConfig: 1 });
+        config.members[0].host = `127.0.0.1:${port}`;
+        config.version += 1;
+        await client.db('admin').command({ replSetReconfig: config, force: true });
+        await waitForPrimary(client);
+      } finally {
+        await client.close();
+      }
+      auth = { ...auth, port };
+      save(auth);
+    }
+  } catch (err) {
+    await stopChild(child);
+    throw new Error(`Could not set up the embedded mongod: ${(err as Error).message}`);
+  }
+  return { kind: 'mongod', uri: mongodUri(auth, port), pid: child.pid ?? -1, stop: () => stopChild(child) };
+}
+
+// ---- FerretDB: FERRETDB_BIN, the PATH, the cache, or built with Go ----
+
 /** Suffix of the cached binary: a build with patchIdColumn applied (an unpatched cache entry is never reused). */
 const FERRETDB_PATCH = '-idindex';
+
+const ferretDbCachePath = () => path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
 
 /**
  * FerretDB v1.24.2's SQLite backend filters `_id` with `sjson->'$._id'` but indexes `sjson->"_id"`: SQLite never
@@ -117,8 +365,8 @@ function patchIdColumn(src: string, progress: (line: string) => void): void {
   writeFileSync(file, code.replace(before, `IDColumn = DefaultColumn + "->'_id'"`));
 }
 
-/** Path of a FerretDB binary: FERRETDB_BIN, the PATH, the cache, or a fresh build with Go (cached). */
-export function ensureFerretDb(progress: (line: string) => void = () => {}): string {
+/** A FerretDB binary that is already there: FERRETDB_BIN, the PATH or the cache; null if none. */
+export function findFerretDb(): string | null {
   const fromEnv = process.env.FERRETDB_BIN;
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new Error(`FERRETDB_BIN=${fromEnv} does not exist`);
@@ -126,16 +374,13 @@ export function ensureFerretDb(progress: (line: string) => void = () => {}): str
   }
   const onPath = which('ferretdb');
   if (onPath) return onPath;
-  const cached = path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
-  if (existsSync(cached)) return cached;
-  const go = which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
-  if (!go) {
-    throw new Error(
-      'No MongoDB-compatible database is available: there is no mongod or ferretdb on the PATH and no Go ' +
-        'toolchain to build FerretDB. Set MONGO_URI to a MongoDB server (e.g. mongodb://127.0.0.1:27017/support_chat), ' +
-        'or install Go (https://go.dev/dl/) and start again.',
-    );
-  }
+  const cached = ferretDbCachePath();
+  return existsSync(cached) ? cached : null;
+}
+
+/** Builds FerretDB with Go into the cache (progress printed) and returns its path. */
+export function buildFerretDb(go: string, progress: (line: string) => void = () => {}): string {
+  const cached = ferretDbCachePath();
   progress(
     `Building FerretDB ${FERRETDB_VERSION} with Go (first start only, a few minutes; cached in ${cached})...`,
   );
@@ -182,15 +427,41 @@ export function ensureFerretDb(progress: (line: string) => void = () => {}): str
   }
 }
 
+/** Path of a FerretDB binary: FERRETDB_BIN, the PATH, the cache, or a fresh build with Go (cached). */
+export function ensureFerretDb(
+  progress: (line: string) => void = () => {},
+  go: string | null = defaultGo(),
+): string {
+  const found = findFerretDb();
+  if (found) return found;
+  if (!go) {
+    throw new NoDatabaseError([
+      'mongod: none on the PATH',
+      `FerretDB: none in FERRETDB_BIN, on the PATH or in ${path.dirname(ferretDbCachePath())}, and no Go toolchain to build it`,
+    ]);
+  }
+  return buildFerretDb(go, progress);
+}
+
+/** Unix socket paths are limited to 107 bytes; a deeper DATA_DIR gets a private 0700 folder in the temp dir. */
+const MAX_SOCKET_PATH = 100;
+
 function spawnDb(bin: string, args: string[], logFile: string): ChildProcess {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // umask 077 while forking: the socket and every file the database creates are for this user only.
+  const previous = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    process.umask(previous);
+  }
   // Keep the last output for error messages; the database's own logs go to a file in its directory.
   const chunks: string[] = [];
   const keep = (b: Buffer) => {
     chunks.push(b.toString());
     if (chunks.length > 50) chunks.shift();
     try {
-      writeFileSync(logFile, b, { flag: 'a' });
+      writeFileSync(logFile, b, { flag: 'a', mode: 0o600 });
     } catch {
       // the directory may be gone while a test cleans up
     }
@@ -201,46 +472,15 @@ function spawnDb(bin: string, args: string[], logFile: string): ChildProcess {
   return child;
 }
 
-/** Starts the embedded database in `dir` and resolves once it accepts connections. */
-export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<EmbeddedDb> {
-  const progress = opts.progress ?? (() => {});
-  const dir = path.resolve(opts.dir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const port = opts.port || (await freePort());
-  const mongod = process.env.EMBEDDED_DB === 'ferretdb' ? null : which('mongod');
-
-  let kind: EmbeddedDb['kind'];
-  let child: ChildProcess;
-  if (mongod) {
-    kind = 'mongod';
-    const dbPath = path.join(dir, 'mongod');
-    mkdirSync(dbPath, { recursive: true });
-    child = spawnDb(
-      mongod,
-      ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'],
-      path.join(dir, 'mongod.log'),
-    );
-  } else {
-    kind = 'ferretdb';
-    const bin = ensureFerretDb(progress);
-    const dbPath = path.join(dir, 'ferretdb');
-    mkdirSync(dbPath, { recursive: true, mode: 0o700 });
-    child = spawnDb(
-      bin,
-      [
-        '--handler=sqlite',
-        `--sqlite-url=file:${dbPath}/`,
-        `--listen-addr=127.0.0.1:${port}`,
-        `--state-dir=${dbPath}`,
-        '--telemetry=disable',
-        '--debug-addr=-',
-        '--log-level=warn',
-      ],
-      path.join(dir, 'ferretdb.log'),
-    );
-  }
+/** Waits for the listener; on failure kills the process and throws with its last output. */
+async function waitOrExplain(
+  kind: EmbeddedDb['kind'],
+  at: Endpoint,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   try {
-    await waitForPort(port, child, 60_000);
+    await waitForListener(at, child, timeoutMs);
   } catch (err) {
     child.kill('SIGKILL');
     const recent = (child as ChildProcess & { recentOutput?: () => string }).recentOutput?.() ?? '';
@@ -248,8 +488,108 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
       `Could not start the embedded ${kind}: ${(err as Error).message}\n${recent.slice(-2000)}`,
     );
   }
-  const uri = `mongodb://127.0.0.1:${port}/?retryWrites=false&directConnection=true`;
-  return { kind, uri, pid: child.pid ?? -1, stop: () => stopChild(child) };
+}
+
+/** The driver URI of a mongo-protocol server on a Unix socket. */
+export const unixSocketUri = (socketPath: string): string =>
+  `mongodb://${encodeURIComponent(socketPath)}/?directConnection=true&retryWrites=false`;
+
+async function startFerretDb(
+  bin: string,
+  dir: string,
+  progress: (line: string) => void,
+): Promise<EmbeddedDb> {
+  const dbPath = path.join(dir, 'ferretdb');
+  mkdirSync(dbPath, { recursive: true, mode: 0o700 });
+  let socketDir = dir;
+  let ownSocketDir = false;
+  if (Buffer.byteLength(path.join(dir, 'db.sock')) > MAX_SOCKET_PATH) {
+    socketDir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-db-'));
+    chmodSync(socketDir, 0o700);
+    ownSocketDir = true;
+    progress(`  (data folder path too long for a Unix socket; the socket lives in ${socketDir})`);
+  }
+  const socketPath = path.join(socketDir, 'db.sock');
+  if (existsSync(socketPath)) {
+    if (await socketAnswers(socketPath)) {
+      throw new Error(`another database already runs in ${dir} (its socket ${socketPath} answers)`);
+    }
+    unlinkSync(socketPath); // left by a database that was killed
+  }
+  const child = spawnDb(
+    bin,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dbPath}/`,
+      // No TCP listener at all: only a process that can enter this 0700 folder reaches the database.
+      '--listen-addr=',
+      `--listen-unix=${socketPath}`,
+      `--state-dir=${dbPath}`,
+      '--telemetry=disable',
+      '--debug-addr=-',
+      '--log-level=warn',
+    ],
+    path.join(dir, 'ferretdb.log'),
+  );
+  const cleanup = () => {
+    if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true });
+  };
+  try {
+    await waitOrExplain('ferretdb', { path: socketPath }, child, 60_000);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return {
+    kind: 'ferretdb',
+    uri: unixSocketUri(socketPath),
+    pid: child.pid ?? -1,
+    stop: async () => {
+      await stopChild(child);
+      cleanup();
+    },
+  };
+}
+
+/** Starts the embedded database in `dir` and resolves once it accepts connections. */
+export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<EmbeddedDb> {
+  const progress = opts.progress ?? (() => {});
+  const dir = path.resolve(opts.dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700); // also when it existed with looser rights
+  const want = process.env.EMBEDDED_DB?.trim() || undefined;
+  if (want && want !== 'mongod' && want !== 'ferretdb') {
+    throw new Error(`EMBEDDED_DB must be "mongod" or "ferretdb" (got "${want}")`);
+  }
+  const tried: string[] = [];
+
+  if (want !== 'ferretdb') {
+    let mongod = which('mongod');
+    if (!mongod) {
+      tried.push('mongod: none on the PATH');
+      try {
+        mongod = await downloadMongod(progress);
+      } catch (err) {
+        tried.push((err as Error).message);
+        if (want === 'mongod') throw new NoDatabaseError(tried);
+        progress(`No mongod (${(err as Error).message}); using FerretDB instead.`);
+      }
+    }
+    if (mongod) return startMongod(mongod, dir, opts, progress);
+  }
+
+  let ferret = findFerretDb();
+  if (!ferret) {
+    const go = opts.goBin === undefined ? defaultGo() : opts.goBin;
+    if (!go) {
+      tried.push(
+        `FerretDB: none in FERRETDB_BIN, on the PATH or in ${path.dirname(ferretDbCachePath())}, and no Go toolchain to build it`,
+      );
+      throw new NoDatabaseError(tried);
+    }
+    ferret = buildFerretDb(go, progress);
+  }
+  return startFerretDb(ferret, dir, progress);
 }
 
 // ---- Sharing one embedded database between the server and the admin CLI ----
@@ -296,6 +636,9 @@ export async function acquireEmbeddedDb(
   dataDir: string,
   progress?: (line: string) => void,
 ): Promise<{ uri: string; kind: string; release: () => Promise<void> }> {
+  // DATA_DIR holds the secrets, the database and its socket: this user's only, also when it existed before.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const running = findRunningEmbeddedDb(dataDir);
   if (running) return { uri: running, kind: 'shared', release: async () => {} };
   const db = await startEmbeddedDb({ dir: path.join(dataDir, 'db'), progress });
