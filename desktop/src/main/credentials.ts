@@ -14,9 +14,15 @@ export interface Keychain {
   findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
 }
 
+/**
+ * keytar is an optional native module: a machine without its build tools installs and type-checks everything
+ * else. Named through a variable so `tsc` never needs its types (Keychain above is the part we use).
+ */
+const KEYTAR_MODULE: string = 'keytar';
+
 /** Loads keytar lazily; a missing native module means no keychain, not a crash. */
 export const loadKeytar = async (
-  load: () => Promise<unknown> = () => import('keytar'),
+  load: () => Promise<unknown> = () => import(/* @vite-ignore */ KEYTAR_MODULE),
 ): Promise<Keychain | null> => {
   try {
     const mod = (await load()) as Keychain & { default?: Keychain };
