@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{protocol,client-ui,server,web,desktop}/**/*.test.{ts,tsx}'],
+          include: ['{protocol,client-ui,server,web,desktop,scripts}/**/*.test.{ts,tsx}'],
           exclude: [...ignored, '**/*.int.test.{ts,tsx}'],
           // Unit tests first (fast feedback), then integration tests with their own worker limit.
           sequence: { groupOrder: 0 },
