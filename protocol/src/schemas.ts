@@ -95,7 +95,8 @@ export const WidgetStartBody = z.strictObject({
   name: visitorName.optional(),
   email: email.optional(),
 });
-export const WidgetTokenBody = z.strictObject({ site: siteId, credential });
+/** The credential comes in the body (from the frame's storage) or in its partitioned cookie. */
+export const WidgetTokenBody = z.strictObject({ site: siteId, credential: credential.optional() });
 export const WidgetIdentifyBody = z.strictObject({
   site: siteId,
   credential: credential.optional(),

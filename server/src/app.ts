@@ -84,7 +84,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     authRouter(auth, lifecycle, config),
     meRouter(auth),
     departmentsRouter(auth, accounts, presence),
-    widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config.webDistDir),
+    widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
     conversationsRouter(auth, conversations, messages),
   ]);
   handleHttp = app.callback();

@@ -9,12 +9,14 @@ import path from 'node:path';
 import { Router } from '@koa/router';
 import { schemas } from '@support-chat/protocol';
 import type { Context } from 'koa';
+import type { Config } from '../../config';
 import type { Lifecycle } from '../../lifecycle';
 import type { AuthService } from '../../services/auth';
 import type { ConversationService } from '../../services/conversations';
 import type { WidgetService } from '../../services/widget';
 import { authenticate, currentUser } from '../authenticate';
 import { fromApiError, HttpError, parseInput } from '../errors';
+import { isOriginAllowed } from '../origin';
 import { contentSecurityPolicy } from '../web/static';
 
 const unwrap = <T>(
@@ -40,6 +42,30 @@ async function sendFile(ctx: Context, file: string, type: string, cache: string)
   return true;
 }
 
+/**
+ * The credential also lives in a partitioned cookie (CHIPS: keyed by the shop's site, so it survives browsers that
+ * block third-party cookies and storage, and no other site's page ever sends it); HttpOnly, so no script reads it.
+ */
+const cookieName = (site: string) => `sc_widget_${site}`;
+const COOKIE_ATTRIBUTES = 'Path=/api/widget; HttpOnly; Secure; SameSite=None; Partitioned';
+
+function setCredentialCookie(ctx: Context, site: string, credential: string, maxAgeSec: number) {
+  ctx.append('Set-Cookie', `${cookieName(site)}=${credential}; Max-Age=${maxAgeSec}; ${COOKIE_ATTRIBUTES}`);
+}
+
+function clearCredentialCookie(ctx: Context, site: string) {
+  ctx.append('Set-Cookie', `${cookieName(site)}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`);
+}
+
+/** The body's credential, else the cookie's, which counts only from the frame itself (this server's origin). */
+function credentialFrom(ctx: Context, site: string, fromBody: string | undefined): string | undefined {
+  if (fromBody) return fromBody;
+  const cookie = ctx.cookies.get(cookieName(site));
+  if (!cookie || !/^[A-Za-z0-9_-]{20,128}$/.test(cookie)) return undefined;
+  const origin = ctx.get('origin');
+  return origin && isOriginAllowed(origin, ctx.host, []) ? cookie : undefined;
+}
+
 export function widgetRouter(
   deps: {
     auth: AuthService;
@@ -47,8 +73,9 @@ export function widgetRouter(
     conversations: ConversationService;
     lifecycle: Lifecycle;
   },
-  webDistDir: string,
+  config: Pick<Config, 'webDistDir' | 'widgetSessionTtlSec'>,
 ): Router {
+  const { webDistDir, widgetSessionTtlSec } = config;
   const { auth, widget, conversations, lifecycle } = deps;
   const router = new Router();
   const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store');
@@ -93,23 +120,46 @@ export function widgetRouter(
 
   api.post('/sessions', async (ctx) => {
     const body = parseInput(schemas.WidgetStartBody, ctx.request.body);
-    ctx.body = unwrap(await lifecycle.trackWrite(widget.startVisitor(body, ctx.ip)));
+    const answer = unwrap(await lifecycle.trackWrite(widget.startVisitor(body, ctx.ip)));
+    if (answer.credential) setCredentialCookie(ctx, body.site, answer.credential, widgetSessionTtlSec);
     ctx.status = 201;
+    ctx.body = answer;
   });
 
   api.post('/token', async (ctx) => {
     const body = parseInput(schemas.WidgetTokenBody, ctx.request.body);
-    ctx.body = unwrap(await lifecycle.trackWrite(widget.exchange(body)));
+    const credential = credentialFrom(ctx, body.site, body.credential);
+    if (!credential) throw new HttpError('unauthorized', 'Not signed in to this site’s chat');
+    const result = await lifecycle.trackWrite(widget.exchange({ site: body.site, credential }));
+    if (!result.ok) {
+      if (result.error.code === 'unauthorized') clearCredentialCookie(ctx, body.site);
+      throw fromApiError(result.error);
+    }
+    if (result.data.credential)
+      setCredentialCookie(ctx, body.site, result.data.credential, widgetSessionTtlSec);
+    ctx.body = result.data;
   });
 
   api.post('/identify', async (ctx) => {
     const body = parseInput(schemas.WidgetIdentifyBody, ctx.request.body);
-    ctx.body = unwrap(await lifecycle.trackWrite(widget.identify(body, ctx.ip)));
+    const credential = credentialFrom(ctx, body.site, body.credential);
+    const answer = unwrap(
+      await lifecycle.trackWrite(
+        widget.identify(
+          { site: body.site, token: body.token, ...(credential ? { credential } : {}) },
+          ctx.ip,
+        ),
+      ),
+    );
+    if (answer.credential) setCredentialCookie(ctx, body.site, answer.credential, widgetSessionTtlSec);
+    ctx.body = answer;
   });
 
   api.post('/logout', async (ctx) => {
     const body = parseInput(schemas.WidgetTokenBody, ctx.request.body);
-    await lifecycle.trackWrite(widget.logout(body));
+    const credential = credentialFrom(ctx, body.site, body.credential);
+    if (credential) await lifecycle.trackWrite(widget.logout({ site: body.site, credential }));
+    clearCredentialCookie(ctx, body.site);
     ctx.status = 204;
   });
 

@@ -176,6 +176,27 @@ describe('visitors', () => {
     }
   });
 
+  it('keep the credential in a partitioned HttpOnly cookie too, honoured only from the frame’s own origin', async () => {
+    const res = await fetch(`${t.url}/api/widget/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ site: 'shop' }),
+    });
+    expect(res.status).toBe(201);
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(
+      /^sc_widget_shop=[A-Za-z0-9_-]{43}; Max-Age=\d+; Path=\/api\/widget; HttpOnly; Secure; SameSite=None; Partitioned$/,
+    );
+    const pair = cookie.split(';')[0] as string;
+    const own = await api('/token', { site: 'shop' }, { cookie: pair, origin: t.url });
+    expect(own.status).toBe(200);
+    // Another page sending it (a form post from anywhere, or the shop page itself) gets nothing.
+    for (const origin of [SHOP, 'https://evil.example']) {
+      expect((await api('/token', { site: 'shop' }, { cookie: pair, origin })).status, origin).toBe(401);
+    }
+    expect((await api('/token', { site: 'shop' }, { cookie: pair })).status).toBe(401);
+  });
+
   it('lose their credential on logout and when the owner disables them', async () => {
     const v = await visitor('shop');
     expect((await api('/token', { site: 'shop', credential: v.credential })).status).toBe(200);
