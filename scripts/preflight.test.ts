@@ -2,7 +2,7 @@
 // (the real ones must not change this machine): a user who cannot install gets the exact command at once; root
 // with apt gets the packages installed; a system without dpkg is told which commands are missing.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +38,16 @@ done
   return { bin, aptLog };
 }
 
+/** A Node binary another user can run: this one, unless it lives under a folder they cannot enter (/root/...). */
+const nodeForOthers = (): string => {
+  const reachable = (file: string): boolean =>
+    (statSync(file).mode & 0o001) !== 0 && (file === '/' || reachable(path.dirname(file)));
+  return reachable(process.execPath) ? process.execPath : '/usr/bin/node';
+};
+
 const runPreflight = (pathEnv: string, asUser?: number) => {
   const started = Date.now();
-  const res = spawnSync(process.execPath, [script], {
+  const res = spawnSync(asUser === undefined ? process.execPath : nodeForOthers(), [script], {
     encoding: 'utf8',
     cwd: '/',
     env: { PATH: pathEnv, HOME: tmp },

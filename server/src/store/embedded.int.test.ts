@@ -44,11 +44,18 @@ function tcpListenPorts(pid: number): number[] {
   return ports;
 }
 
+/** A Node binary another user can run: this one, unless it lives under a folder they cannot enter (/root/...). */
+const nodeForOthers = (): string => {
+  const reachable = (file: string): boolean =>
+    (statSync(file).mode & 0o001) !== 0 && (file === '/' || reachable(path.dirname(file)));
+  return reachable(process.execPath) ? process.execPath : '/usr/bin/node';
+};
+
 /** Connects to the socket from a process running as another user (nobody); resolves with what it saw. */
 const connectAsNobody = (socketPath: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
+      nodeForOthers(),
       [
         '-e',
         `require('node:net').connect(${JSON.stringify(socketPath)})
