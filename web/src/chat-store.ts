@@ -59,6 +59,8 @@ export class ChatStore extends ExternalStore<PageState> {
   constructor(
     private readonly client: ChatClient,
     user: User,
+    /** Whether the conversation on screen is seen now (the widget: its panel is open too). */
+    isVisible: () => boolean = isPageVisible,
   ) {
     super({
       departments: [],
@@ -67,7 +69,7 @@ export class ChatStore extends ExternalStore<PageState> {
       activeDepartment: null,
       notice: null,
     });
-    this.conversations = new ConversationStore(client, user, { isVisible: isPageVisible });
+    this.conversations = new ConversationStore(client, user, { isVisible });
   }
 
   start(): void {
