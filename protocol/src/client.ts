@@ -29,6 +29,7 @@ import type {
   RegisterBody,
   User,
 } from './types';
+import type { SiteCustomerProfile } from './widget';
 
 export type { ConnectionState } from './client-transport';
 
@@ -204,6 +205,16 @@ export class ChatClient {
   async departmentAgents(department: string): Promise<Result<DepartmentAgent[]>> {
     const path = `/api/departments/${encodeURIComponent(department)}/agents`;
     return listOf(await this.session.authed('GET', path), 'agents');
+  }
+
+  /** Agents: who the customer of a conversation is when they came through a site's widget (null otherwise). */
+  async visitor(conversationId: string): Promise<Result<SiteCustomerProfile | null>> {
+    const path = `/api/conversations/${encodeURIComponent(conversationId)}/visitor`;
+    const r = await this.session.authed<{ visitor?: SiteCustomerProfile | null }>('GET', path);
+    if (!r.ok) return r;
+    return r.data && 'visitor' in r.data
+      ? { ok: true, data: r.data.visitor ?? null }
+      : { ok: false, error: badAnswer() };
   }
 
   /** A page of stored messages, oldest first, all with seq < before (the newest page without before). */

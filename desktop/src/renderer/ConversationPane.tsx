@@ -7,7 +7,7 @@ import {
   SendNotices,
   TypingIndicator,
 } from '@support-chat/client-ui';
-import type { ConversationSummary, DepartmentAgent } from '@support-chat/protocol/core';
+import type { ConversationSummary, DepartmentAgent, SiteCustomerProfile } from '@support-chat/protocol/core';
 import type { ConsoleState, ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
 import { assigneeLabel } from './inbox-model';
@@ -95,6 +95,9 @@ export function ConversationPane(props: {
           </div>
         )}
       </header>
+      {state.visitors[id] ? (
+        <VisitorCard visitor={state.visitors[id]} onOpenLink={(href) => void desktop.openExternal(href)} />
+      ) : null}
       {state.actionError && (
         <div className="action-error" role="alert">
           {state.actionError}
@@ -154,5 +157,61 @@ function AssignPicker(props: {
         </option>
       ))}
     </select>
+  );
+}
+
+/** Who a website's customer is: the site, verified by the shop or an anonymous visitor, and where they started. */
+function VisitorCard(props: { visitor: SiteCustomerProfile; onOpenLink: (href: string) => void }) {
+  const v = props.visitor;
+  const page = v.pageUrl;
+  return (
+    <section className="visitor-card" aria-label="Customer details">
+      <p className="visitor-card__who">
+        <span className={`visitor-badge visitor-badge--${v.verified ? 'verified' : 'visitor'}`}>
+          {v.verified ? 'Verified' : 'Visitor'}
+        </span>
+        <strong>{v.name ?? 'No name given'}</strong>
+        <span className="visitor-card__username">{v.username}</span>
+      </p>
+      <dl className="visitor-card__facts">
+        <div>
+          <dt>Site</dt>
+          <dd>{v.site.name}</dd>
+        </div>
+        <div>
+          <dt>Email</dt>
+          <dd>{v.email ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Started on</dt>
+          <dd>
+            {page ? (
+              page.startsWith('https:') ? (
+                <button
+                  type="button"
+                  className="link-button"
+                  title={page}
+                  onClick={() => props.onOpenLink(page)}
+                >
+                  {page}
+                </button>
+              ) : (
+                <span title={page}>{page}</span>
+              )
+            ) : (
+              '—'
+            )}
+          </dd>
+        </div>
+        {v.linked.length > 0 ? (
+          <div>
+            <dt>Also wrote as</dt>
+            <dd>
+              {v.linked.map((l) => `${l.username} (${l.verified ? 'verified' : 'visitor'})`).join(', ')}
+            </dd>
+          </div>
+        ) : null}
+      </dl>
+    </section>
   );
 }

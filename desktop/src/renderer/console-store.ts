@@ -3,7 +3,7 @@
 // badge, and OS notifications for new customer messages.
 import { ConversationStore, ExternalStore } from '@support-chat/client-ui';
 import { ChatClient } from '@support-chat/protocol/client';
-import type { DepartmentAgent, Message, User } from '@support-chat/protocol/core';
+import type { DepartmentAgent, Message, SiteCustomerProfile, User } from '@support-chat/protocol/core';
 import { shouldNotify } from '../common/notification-policy';
 import type { DesktopApi } from './desktop-api';
 import { type InboxQuery, unreadTotal } from './inbox-model';
@@ -14,6 +14,8 @@ export interface ConsoleState {
   query: InboxQuery;
   /** department → its agents (loaded when a conversation of it opens): names for assignees, the assign list. */
   agents: Readonly<Record<string, readonly DepartmentAgent[]>>;
+  /** conversation → its customer's site profile (widget visitors and shop customers; null: the chat page's). */
+  visitors: Readonly<Record<string, SiteCustomerProfile | null>>;
   /** Why the console could not start (the saved login was refused). */
   startError: string | null;
   /** The last failed action, shown until the next one. */
@@ -41,6 +43,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
       departments: {},
       query: { filter: 'all', department: null },
       agents: {},
+      visitors: {},
       startError: null,
       actionError: null,
       busy: null,
@@ -129,10 +132,18 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
   open(id: string): void {
     const again = this.conversations.getSnapshot().activeId === id;
     this.conversations.open(id);
+    // Every open: a visitor may have signed in on the shop since.
+    void this.loadVisitor(id);
     if (again) return;
     this.update({ actionError: null });
     const department = this.conversations.getSnapshot().summaries.get(id)?.department;
     if (department) void this.loadAgents(department);
+  }
+
+  /** Site, verified or visitor, name, email and the page the chat started from (widget customers; SPEC §10). */
+  private async loadVisitor(conversationId: string): Promise<void> {
+    const result = await this.client.visitor(conversationId);
+    if (result.ok) this.update({ visitors: { ...this.state.visitors, [conversationId]: result.data } });
   }
 
   /** claim / release / resolve / reopen with one busy flag and one error line. */
