@@ -137,6 +137,16 @@ describe('visitors', () => {
     }
   });
 
+  it('open sockets from the chat server’s own origin only: the shop’s origin gets no handshake', async () => {
+    const v = await visitor('shop');
+    await expect(connectSocket(t.url, v.accessToken, { extraHeaders: { Origin: SHOP } })).rejects.toThrow();
+    await expect(
+      connectSocket(t.url, v.accessToken, { transports: ['polling'], extraHeaders: { Origin: SHOP } }),
+    ).rejects.toThrow();
+    const own = await connectSocket(t.url, v.accessToken, { extraHeaders: { Origin: t.url } });
+    own.disconnect();
+  });
+
   it('are refused with identity required, and cannot send anything', async () => {
     const res = await api('/sessions', { site: 'strict' });
     expect(res.status).toBe(403);

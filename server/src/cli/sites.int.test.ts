@@ -1,0 +1,134 @@
+// create-site / rotate-site-secret / list-sites as a real process beside a real server (SPEC §10): the secret is
+// printed once, alone on the last line; the server opens what the command line sealed; a rotation ends the old one.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { postJson, startTestServer, type TestServer } from '../../test/helpers';
+
+const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: serverDir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INIT_CWD: serverDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let t: TestServer;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  // The command line seals secrets with the server's message keys.
+  const keys = t.server.config.messageKeys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
+  env = {
+    MONGO_URI: inject('mongoUri'),
+    DB_NAME: t.dbName,
+    DATA_DIR: t.dataDir,
+    SECRET_KEY: t.server.config.secretKey.toString('utf8'),
+    MESSAGE_KEYS: keys,
+    LOG_LEVEL: 'silent',
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+});
+
+const token = (secret: string, sub: string) =>
+  new SignJWT({ sub })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(Buffer.from(secret, 'utf8'));
+
+const identify = async (site: string, secret: string, sub = 'c-1') =>
+  (await postJson(`${t.url}/api/widget/identify`, { site, token: await token(secret, sub) })).status;
+
+describe('site commands', () => {
+  it('create-site prints the secret once, alone on the last line; the server checks tokens with it', async () => {
+    const r = await runCli(
+      [
+        'create-site',
+        '--id',
+        'cli-shop',
+        '--name',
+        'CLI Shop',
+        '--origins',
+        'https://shop.example,http://localhost:8080',
+        '--departments',
+        'billing',
+        '--identity',
+        'required',
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const secret = lines.at(-1) as string;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(lines.slice(0, -1).join('\n')).not.toContain(secret);
+    expect(r.stdout).toContain('data-site="cli-shop"');
+    // Stored sealed, not in clear.
+    const doc = await t.server.store.db.collection('sites').findOne({ _id: 'cli-shop' as never });
+    expect(JSON.stringify(doc)).not.toContain(secret);
+    expect(await identify('cli-shop', secret)).toBe(200);
+
+    const list = await runCli(['list-sites'], env);
+    expect(list.stdout).toContain(
+      'cli-shop\tCLI Shop\trequired\thttps://shop.example,http://localhost:8080\tbilling',
+    );
+    expect(list.stdout).not.toContain(secret);
+
+    const rotated = await runCli(['rotate-site-secret', '--id', 'cli-shop'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const next = rotated.stdout.trim().split('\n').at(-1) as string;
+    expect(next).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(next).not.toBe(secret);
+    expect(await identify('cli-shop', secret)).toBe(401);
+    expect(await identify('cli-shop', next)).toBe(200);
+  });
+
+  it('refuses origins that are not https (http only on loopback), unknown departments and taken ids', async () => {
+    const base = ['create-site', '--id', 'bad-shop', '--name', 'Bad'];
+    for (const origins of ['http://shop.example', 'https://shop.example/path', 'shop.example']) {
+      const r = await runCli([...base, '--origins', origins], env);
+      expect(r.code, origins).toBe(1);
+      expect(r.stderr).toContain('is not an origin');
+    }
+    const dept = await runCli([...base, '--origins', 'https://a.example', '--departments', 'nope'], env);
+    expect(dept.code).toBe(1);
+    expect(dept.stderr).toContain('No such department');
+    const identity = await runCli(
+      [...base, '--origins', 'https://a.example', '--identity', 'sometimes'],
+      env,
+    );
+    expect(identity.code).toBe(2);
+    const taken = await runCli(
+      ['create-site', '--id', 'cli-shop', '--name', 'Again', '--origins', 'https://a.example'],
+      env,
+    );
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('already exists');
+    const missing = await runCli(['rotate-site-secret', '--id', 'no-such-site'], env);
+    expect(missing.code).toBe(1);
+  });
+});
