@@ -280,7 +280,10 @@ async function startMongod(
         password: randomBytes(24).toString('base64url'),
         initiated: false,
       };
-  const save = (a: MongodAuth) => writeFileSync(authFile, JSON.stringify(a), { mode: 0o600 });
+  const save = (a: MongodAuth) => {
+    writeFileSync(authFile, JSON.stringify(a), { mode: 0o600 });
+    chmodSync(authFile, 0o600);
+  };
   save(auth);
   // mongod refuses a key file that others can read.
   if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(96).toString('base64'), { mode: 0o400 });
@@ -307,9 +310,15 @@ async function startMongod(
       // first, createUser fails here and we stop rather than use a database someone else holds.
       const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`);
       try {
-        await client.db('admin').command({
-          replSetInitiate: { _id: REPLICA_SET, members: [{ _id: 0, host: `127.0.0.1:${port}` }] },
-        });
+        await client
+          .db('admin')
+          .command({
+            replSetInitiate: { _id: REPLICA_SET, members: [{ _id: 0, host: `127.0.0.1:${port}` }] },
+          })
+          .catch((err: { code?: number }) => {
+            // AlreadyInitialized: a first start that stopped before its user was created.
+            if (err.code !== 23) throw err;
+          });
         await waitForPrimary(client);
         await client
           .db('admin')
