@@ -8,7 +8,7 @@
 // examples/shop/.site-secret (mode 0600, not committed). Environment: PORT (4000), HOST (127.0.0.1), CHAT_URL
 // (http://127.0.0.1:3000), SITE_ID (demo-shop), SITE_SECRET, SHOP_ORIGIN (http://localhost:<PORT>).
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -79,21 +79,21 @@ const userOf = (req) => {
   return m ? (CUSTOMERS[m[1]] ?? null) : null;
 };
 
-function page(req, title, main) {
+function page(req, title, main, nonce) {
   const user = userOf(req);
   // The widget's queue stub (optional: only needed to call SupportChat before the loader arrives), then the snippet.
   const identify = user ? `SupportChat('identify', ${JSON.stringify(identityToken(user))});` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${html(title)} · Demo Shop</title>
-<style>
+<style nonce="${nonce}">
 body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1c2030;background:#fafafa}
 header{display:flex;justify-content:space-between;align-items:center;padding:12px 24px;background:#0f766e;color:#fff}
 header a{color:#fff}main{max-width:880px;margin:0 auto;padding:24px}
 ul.products{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:16px;padding:0;list-style:none}
 .products li{padding:16px;border:1px solid #ddd;border-radius:12px;background:#fff}
 </style>
-<script>window.SupportChat=window.SupportChat||function(){(SupportChat.q=SupportChat.q||[]).push(arguments)};${identify}</script>
+<script nonce="${nonce}">window.SupportChat=window.SupportChat||function(){(SupportChat.q=SupportChat.q||[]).push(arguments)};${identify}</script>
 <script async src="${html(CHAT_URL)}/widget.js" data-site="${html(SITE_ID)}"></script>
 </head><body>
 <header><a href="/"><strong>Demo Shop</strong></a><nav>${
@@ -107,10 +107,22 @@ ul.products{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', SHOP_ORIGIN);
+  // A strict policy, as a careful shop has: the widget needs only its script and its frame from the chat server.
+  const nonce = randomBytes(16).toString('base64');
+  const render = (who, title, main) => page(who, title, main, nonce);
+  const csp = [
+    "default-src 'self'",
+    `script-src 'nonce-${nonce}' ${CHAT_URL}`,
+    `style-src 'self' 'nonce-${nonce}'`,
+    `frame-src ${CHAT_URL}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+  ].join('; ');
   const send = (status, html, headers = {}) => {
     res.writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
+      'content-security-policy': csp,
       ...headers,
     });
     res.end(html);
@@ -119,15 +131,15 @@ const server = http.createServer((req, res) => {
     const items = PRODUCTS.map(
       (p) => `<li><h2><a href="/products/${p.id}">${html(p.name)}</a></h2><p>${html(p.price)}</p></li>`,
     ).join('');
-    return send(200, page(req, 'Home', `<h1>Outdoor gear</h1><ul class="products">${items}</ul>`));
+    return send(200, render(req, 'Home', `<h1>Outdoor gear</h1><ul class="products">${items}</ul>`));
   }
   const product = /^\/products\/(\d+)$/.exec(url.pathname);
   if (product) {
     const p = PRODUCTS.find((x) => String(x.id) === product[1]);
-    if (!p) return send(404, page(req, 'Not found', '<h1>Not found</h1>'));
+    if (!p) return send(404, render(req, 'Not found', '<h1>Not found</h1>'));
     return send(
       200,
-      page(
+      render(
         req,
         p.name,
         `<h1>${html(p.name)}</h1><p>${html(p.price)}</p><p><button type="button">Add to cart</button></p>`,
@@ -136,7 +148,7 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname === '/login') {
     const who = url.searchParams.get('user');
-    if (!who || !CUSTOMERS[who]) return send(400, page(req, 'Sign in', '<h1>Unknown customer</h1>'));
+    if (!who || !CUSTOMERS[who]) return send(400, render(req, 'Sign in', '<h1>Unknown customer</h1>'));
     return send(302, '', { location: '/', 'set-cookie': `shop_user=${who}; Path=/; HttpOnly; SameSite=Lax` });
   }
   if (url.pathname === '/logout') {
@@ -144,13 +156,17 @@ const server = http.createServer((req, res) => {
     const signedOut = { headers: {} };
     return send(
       200,
-      page(signedOut, 'Signed out', '<h1>You are signed out</h1><script>SupportChat("logout")</script>'),
+      render(
+        signedOut,
+        'Signed out',
+        `<h1>You are signed out</h1><script nonce="${nonce}">SupportChat("logout")</script>`,
+      ),
       {
         'set-cookie': 'shop_user=; Path=/; Max-Age=0',
       },
     );
   }
-  return send(404, page(req, 'Not found', '<h1>Not found</h1>'));
+  return send(404, render(req, 'Not found', '<h1>Not found</h1>'));
 });
 
 server.listen(PORT, HOST, () => {

@@ -67,8 +67,16 @@ function start(): void {
   const host = document.createElement('div');
   host.setAttribute('data-support-chat', '');
   const root = host.attachShadow({ mode: 'open' });
-  const style = document.createElement('style');
-  style.textContent = STYLE;
+  // A constructed stylesheet where the browser has them: a shop's CSP without 'unsafe-inline' does not block it.
+  let style: HTMLStyleElement | null = null;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLE);
+    root.adoptedStyleSheets = [sheet];
+  } catch {
+    style = document.createElement('style');
+    style.textContent = STYLE;
+  }
   const launcher = document.createElement('button');
   launcher.type = 'button';
   launcher.className = 'launcher';
@@ -99,7 +107,8 @@ function start(): void {
   fallback.setAttribute('role', 'status');
   fallback.textContent = 'Connecting to the chat…';
   panel.append(fallback);
-  root.append(style, launcher, unreadText, panel);
+  if (style) root.append(style);
+  root.append(launcher, unreadText, panel);
 
   let frame: HTMLIFrameElement | null = null;
   let ready = false;
@@ -196,10 +205,14 @@ function start(): void {
   document.body.append(host);
   for (const args of queued) api(args[0] as Command, args[1]);
   // The frame (and the visitor's unread count) once the page has nothing better to do.
-  const idle = (w as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void })
-    .requestIdleCallback;
-  if (idle) idle(() => createFrame(), { timeout: 4000 });
-  else setTimeout(createFrame, 1500);
+  // Only after the page's own load: a frame made earlier would hold the page's load event while the chat loads.
+  const later = () => {
+    if (typeof window.requestIdleCallback === 'function')
+      window.requestIdleCallback(() => createFrame(), { timeout: 4000 });
+    else setTimeout(createFrame, 1500);
+  };
+  if (document.readyState === 'complete') later();
+  else window.addEventListener('load', later, { once: true });
 }
 
 try {
