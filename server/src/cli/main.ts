@@ -34,6 +34,7 @@ Usage: npm run admin -- <command> [options]
               [--departments <id,id>] [--identity off|optional|required]
                                    a website with the chat widget; prints its signing secret once (last line)
   rotate-site-secret --id <id>     a new signing secret (printed once); the old one stops working
+  end-site-sessions --id <id>      ends every widget login of the site (visitors start again)
   list-sites
 
 Passwords are read from standard input only (never from arguments), e.g.
@@ -87,6 +88,7 @@ const ArgSchemas = {
     identity: z.enum(['off', 'optional', 'required']).default('optional'),
   }),
   'rotate-site-secret': z.strictObject({ id: schemas.siteId }),
+  'end-site-sessions': z.strictObject({ id: schemas.siteId }),
   'list-sites': z.strictObject({}),
   'disable-agent': z.strictObject({ username: z.string().min(1) }),
   'enable-agent': z.strictObject({ username: z.string().min(1) }),
@@ -217,6 +219,10 @@ async function run(
     case 'rotate-site-secret': {
       const { secret } = unwrap(await sites().rotateSecret(args.id as string));
       return ['New signing secret (shown once; the old one no longer works):', secret].join('\n');
+    }
+    case 'end-site-sessions': {
+      const { sessions } = unwrap(await sites().endSessions(args.id as string));
+      return `Widget logins ended: ${sessions} (open chats close within seconds)`;
     }
     case 'list-sites': {
       const list = await sites().listSites();

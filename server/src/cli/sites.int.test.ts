@@ -107,6 +107,33 @@ describe('site commands', () => {
     expect(await identify('cli-shop', next)).toBe(200);
   });
 
+  it('end-site-sessions ends every widget login of the site, and only of that site', async () => {
+    const admin = t.server.services.widget.admin;
+    for (const id of ['end-a', 'end-b'])
+      expect(
+        (
+          await admin.createSite({
+            id,
+            name: id,
+            origins: ['https://a.example'],
+            departments: [],
+            identity: 'off',
+          })
+        ).ok,
+      ).toBe(true);
+    const start = async (site: string) =>
+      ((await postJson(`${t.url}/api/widget/sessions`, { site })).body as { credential: string }).credential;
+    const [a1, a2, b1] = [await start('end-a'), await start('end-a'), await start('end-b')];
+    const r = await runCli(['end-site-sessions', '--id', 'end-a'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Widget logins ended: 2');
+    const exchange = async (site: string, credential: string) =>
+      (await postJson(`${t.url}/api/widget/token`, { site, credential })).status;
+    expect(await exchange('end-a', a1)).toBe(401);
+    expect(await exchange('end-a', a2)).toBe(401);
+    expect(await exchange('end-b', b1)).toBe(200);
+  });
+
   it('refuses origins that are not https (http only on loopback), unknown departments and taken ids', async () => {
     const base = ['create-site', '--id', 'bad-shop', '--name', 'Bad'];
     for (const origins of ['http://shop.example', 'https://shop.example/path', 'shop.example']) {

@@ -72,7 +72,7 @@ export interface NewSite {
 /** The owner's side: registering sites and their secrets (the admin CLI). */
 export class SiteAdmin {
   constructor(
-    private readonly store: Pick<Store, 'sites' | 'departments'>,
+    private readonly store: Pick<Store, 'sites' | 'departments' | 'sessions'>,
     private readonly cipher: MessageCipher,
   ) {}
 
@@ -123,6 +123,18 @@ export class SiteAdmin {
       return fail(ErrorCode.notFound, `No site "${id}"`);
     log.info({ siteId: id }, 'site secret rotated');
     return ok({ secret });
+  }
+
+  /**
+   * Ends every widget login of the site: credentials deleted, logins revoked (open sockets end within seconds,
+   * on every server, through the auth epoch). Visitors start again; verified customers identify again.
+   */
+  async endSessions(id: string): Promise<Result<{ sessions: number }>> {
+    if (!(await this.store.sites.findSite(id))) return fail(ErrorCode.notFound, `No site "${id}"`);
+    const sessions = await this.store.sites.takeSiteSessions(id);
+    for (const sessionId of sessions) await this.store.sessions.revoke({ sessionId }, 'logout');
+    log.info({ siteId: id, sessions: sessions.length }, 'site widget sessions ended');
+    return ok({ sessions: sessions.length });
   }
 
   listSites(): Promise<SiteDoc[]> {

@@ -224,6 +224,13 @@ export class SiteStore {
     await this.credentials.deleteOne({ _id: hash });
   }
 
+  /** Every widget login of a site (the owner ends them all); its credentials are deleted, the logins returned. */
+  async takeSiteSessions(site: string): Promise<string[]> {
+    const docs = await this.credentials.find({ site }, { projection: { sessionId: 1 } }).toArray();
+    await this.credentials.deleteMany({ site });
+    return [...new Set(docs.map((d) => d.sessionId))];
+  }
+
   /** Every credential of one login (logout, identify switching person). */
   async deleteSessionCredentials(sessionId: string): Promise<void> {
     await this.credentials.deleteMany({ sessionId });
