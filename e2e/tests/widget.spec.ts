@@ -1,6 +1,8 @@
 // The website widget (SPEC §10) in Chromium: the demo shop on http://localhost:<port> and the chat server on
 // http://127.0.0.1:<port> (two sites, so the chat is a third-party frame). This Chromium blocks third-party cookies
 // and storage by default (each test that relies on it checks that the frame really has no storage).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Frame, FrameLocator, Page } from '@playwright/test';
@@ -324,6 +326,30 @@ test('with the chat server down, the shop works as before: nothing thrown, no la
     expect(errors).toEqual([]);
   } finally {
     await offline.stop();
+  }
+});
+
+test('with the chat server hanging, the shop is usable as soon as its own page is', async ({ page }) => {
+  // Accepts connections and never answers: the loader's request just stays pending.
+  const sockets = new Set<import('node:net').Socket>();
+  const hanging = http.createServer(() => {});
+  hanging.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  const port = (hanging.address() as AddressInfo).port;
+  const slow = await startShop({ chatUrl: `http://127.0.0.1:${port}`, site: 'shop', secret: shop.secret });
+  try {
+    const errors = recordErrors(page);
+    await page.goto(slow.url, { waitUntil: 'domcontentloaded' });
+    await expect(page.getByRole('heading', { name: 'Outdoor gear' })).toBeVisible();
+    await page.getByRole('link', { name: 'Merino wool socks' }).click();
+    await expect(page.getByRole('heading', { name: 'Merino wool socks' })).toBeVisible();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect(launcher(page)).toHaveCount(0);
+    expect(errors).toEqual([]);
+  } finally {
+    await slow.stop();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => hanging.close(() => resolve()));
   }
 });
 
