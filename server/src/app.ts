@@ -11,6 +11,7 @@ import { meRouter } from './http/me/router';
 import { widgetRouter } from './http/widget/router';
 import { ServerLifecycle } from './lifecycle';
 import { createLogger } from './log';
+import { watchMessageBatches } from './metrics';
 import { connectScaleOut, type ScaleOut } from './realtime/adapter';
 import { type ChatIo, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
 import { createSocketServer, registerRealtime } from './realtime/index';
@@ -71,7 +72,15 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     notifier: roomNotifier(io),
     rateLimiters: scaleOut?.rateLimiters,
   });
-  const { auth, accounts, conversations, messages, presence } = services;
+  const { auth, accounts, conversations, messages, presence, live } = services;
+  watchMessageBatches(() => store.messages.insertBatches);
+  // Summaries a crash left behind their messages are repaired before anyone reads them.
+  await live.repairDirty();
+  if (scaleOut) {
+    // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
+    live.onChanged = (id) => io.serverSideEmit('conversation:changed', id);
+    io.on('conversation:changed', (id) => live.invalidate(id));
+  }
 
   const lifecycle = new ServerLifecycle();
   const app = createHttpApp(config, [
@@ -119,10 +128,16 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await lifecycle.drain(drainMs);
+      // 4. write the summaries of what was acknowledged (the messages themselves are stored already)
+      await live
+        .close()
+        .catch((err: Error) =>
+          log.warn({ err: err.message }, 'shutdown: summaries not written (the next start repairs them)'),
+        );
       await scaleOut?.close();
       httpServer.closeAllConnections();
       await stopped;
-      // 4. close the database
+      // 5. close the database
       if (!opts.store) await store.close();
       log.info('server closed');
     },

@@ -37,6 +37,8 @@ export interface Config {
   refreshTokenTtlSec: number;
   messageRatePerSecond: number;
   messageBurst: number;
+  /** Least time between two writes of conversation summaries (SPEC §14: coalesced after the acknowledgement). */
+  summaryFlushMs: number;
   typingRatePerSecond: number;
   openRatePerMinute: number;
   /** Login attempts per (account, address). */
@@ -95,6 +97,7 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
   MESSAGE_RATE_PER_SECOND: z.coerce.number().positive().default(10),
   MESSAGE_BURST: int(1, 1_000_000).default(20),
+  SUMMARY_FLUSH_MS: int(0, 10_000).default(100),
   TYPING_RATE_PER_SECOND: z.coerce.number().positive().default(2),
   OPEN_RATE_PER_MINUTE: z.coerce.number().positive().default(30),
   LOGIN_ACCOUNT_PER_MINUTE: z.coerce.number().positive().default(10),
@@ -298,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSec: e.REFRESH_TOKEN_TTL_SEC,
     messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
     messageBurst: e.MESSAGE_BURST,
+    summaryFlushMs: e.SUMMARY_FLUSH_MS,
     typingRatePerSecond: e.TYPING_RATE_PER_SECOND,
     openRatePerMinute: e.OPEN_RATE_PER_MINUTE,
     loginAccountPerMinute: e.LOGIN_ACCOUNT_PER_MINUTE,

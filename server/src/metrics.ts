@@ -40,3 +40,26 @@ export const httpRequestDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
+
+/** Group commit of messages (SPEC §14): batches written and the messages in them (mean batch = items / batches). */
+let messageBatches = () => ({ batches: 0, items: 0 });
+/** Where the batch counts come from (the server's message store; the newest server of a process wins). */
+export const watchMessageBatches = (read: () => { batches: number; items: number }): void => {
+  messageBatches = read;
+};
+new Gauge({
+  name: 'support_chat_message_insert_batches',
+  help: 'Message insert batches written since start (one database round trip each)',
+  registers: [registry],
+  collect() {
+    this.set(messageBatches().batches);
+  },
+});
+new Gauge({
+  name: 'support_chat_message_inserts',
+  help: 'Messages written by those batches',
+  registers: [registry],
+  collect() {
+    this.set(messageBatches().items);
+  },
+});

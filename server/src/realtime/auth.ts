@@ -25,8 +25,11 @@ export interface SocketData {
   tokenExp: number;
 }
 
-// biome-ignore lint/complexity/noBannedTypes: Socket.IO's own default for "no inter-server events"
-type InterServerEvents = {};
+/** Between server processes (through the scale-out adapter). */
+type InterServerEvents = {
+  /** A conversation's state changed on the sending node: drop the copy held (services/live-conversations.ts). */
+  'conversation:changed': (id: string) => void;
+};
 export type ChatIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 

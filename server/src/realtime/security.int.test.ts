@@ -32,8 +32,11 @@ const connect = async (s: Session) => {
   return socket;
 };
 
-const conversationDoc = (id: string) =>
-  srv.server.store.db.collection<ConversationDoc>('conversations').findOne({ _id: id });
+/** The stored conversation, once the server wrote the summaries it holds. */
+const conversationDoc = async (id: string) => {
+  await srv.server.services.live.flush();
+  return srv.server.store.db.collection<ConversationDoc>('conversations').findOne({ _id: id });
+};
 const messageCount = (conversationId: string) =>
   srv.server.store.db.collection('messages').countDocuments({ conversationId });
 

@@ -1,6 +1,6 @@
 // Who is asking, and which conversations they may see: the one access rule every chat service applies.
 import { ErrorCode, fail, ok, type Result, type Role } from '@support-chat/protocol';
-import type { ConversationDoc, ConversationStore, Side } from '../store/conversations';
+import type { ConversationDoc, Side } from '../store/conversations';
 
 export type { Side } from '../store/conversations';
 
@@ -24,7 +24,7 @@ export const conversationNotFound = () => fail(ErrorCode.notFound, 'No such conv
 
 /** The conversation if the actor may see it; an unknown and a foreign id answer the same not_found. */
 export async function findAccessible(
-  conversations: ConversationStore,
+  conversations: { findById(id: string): Promise<ConversationDoc | null> },
   actor: Actor,
   id: string,
 ): Promise<Result<ConversationDoc>> {

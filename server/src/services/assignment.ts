@@ -6,10 +6,10 @@
 import { ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import type { ConversationDoc } from '../store/conversations';
-import type { Store } from '../store/db';
 import { type Actor, findAccessible } from './actor';
 import type { WaitingHook } from './conversations';
 import { KeyedQueue } from './keyed-queue';
+import type { ChatStore } from './live-conversations';
 import type { Presence } from './presence';
 import type { ChatNotifier, ConversationViews } from './views';
 
@@ -23,7 +23,7 @@ export class AssignmentService implements WaitingHook {
   private readonly queue = new KeyedQueue();
 
   constructor(
-    private readonly store: Pick<Store, 'conversations' | 'users'>,
+    private readonly store: Pick<ChatStore, 'conversations' | 'users'>,
     private readonly presence: Presence,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
@@ -64,7 +64,7 @@ export class AssignmentService implements WaitingHook {
         requireStatus: 'open',
         now: new Date(),
       });
-      if (!after) return (await this.store.conversations.findById(doc._id)) ?? doc;
+      if (!after) return (await this.store.conversations.refresh(doc._id)) ?? doc;
       log.info({ conversationId: doc._id, agentId }, 'conversation assigned automatically');
       return after;
     });
@@ -142,7 +142,7 @@ export class AssignmentService implements WaitingHook {
       now: new Date(),
     });
     if (!after) {
-      const now = await this.store.conversations.findById(id);
+      const now = await this.store.conversations.refresh(id);
       return now?.status === 'resolved'
         ? fail(ErrorCode.conflict, 'This conversation is resolved; reopen it first')
         : fail(ErrorCode.conflict, 'Another agent already holds this conversation');
@@ -175,7 +175,7 @@ export class AssignmentService implements WaitingHook {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
     const after = await this.store.conversations.setStatus(id, 'open', 'resolved', new Date());
-    if (!after) return ok((await this.store.conversations.findById(id)) ?? got.data);
+    if (!after) return ok((await this.store.conversations.refresh(id)) ?? got.data);
     log.info({ conversationId: id, by: actor.id }, 'conversation resolved');
     this.announce(after);
     if (after.assigneeId) {
@@ -191,7 +191,7 @@ export class AssignmentService implements WaitingHook {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
     let after = await this.store.conversations.setStatus(id, 'resolved', 'open', new Date());
-    if (!after) return ok((await this.store.conversations.findById(id)) ?? got.data);
+    if (!after) return ok((await this.store.conversations.refresh(id)) ?? got.data);
     log.info({ conversationId: id, by: actor.id }, 'conversation reopened');
     after = await this.autoAssign(after);
     this.announce(after);

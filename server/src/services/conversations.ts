@@ -3,8 +3,8 @@
 import { type ConversationSummary, ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import { type ConversationDoc, conversationIdFor, newConversationDoc } from '../store/conversations';
-import type { Store } from '../store/db';
 import { type Actor, conversationNotFound, findAccessible, otherSide, sideOf } from './actor';
+import type { ChatStore } from './live-conversations';
 import type { ChatNotifier, ConversationViews } from './views';
 
 const log = createLogger('conversations');
@@ -17,7 +17,7 @@ export interface WaitingHook {
 
 export class ConversationService {
   constructor(
-    private readonly store: Pick<Store, 'conversations' | 'messages' | 'departments'>,
+    private readonly store: Pick<ChatStore, 'conversations' | 'messages' | 'departments'>,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
     private readonly waiting: WaitingHook,

@@ -6,6 +6,7 @@ import { AssignmentService } from './assignment';
 import { AuthService } from './auth';
 import { ConversationService } from './conversations';
 import { MessageCipher } from './crypto';
+import { type ChatStore, LiveConversations, type LiveOptions } from './live-conversations';
 import { MessageService } from './messages';
 import type { Presence } from './presence';
 import {
@@ -27,6 +28,8 @@ export interface Services {
   presence: Presence;
   limits: ChatLimits;
   widget: WidgetService;
+  /** Conversations as this process knows them, and the writer of their summaries. */
+  live: LiveConversations;
 }
 
 export interface ServiceCollaborators {
@@ -36,6 +39,8 @@ export interface ServiceCollaborators {
   notifier: ChatNotifier;
   /** Shared rate limits and login throttles (Redis); default per process. */
   rateLimiters?: RateLimiterFactory;
+  /** Tuning of the conversations' cache and summary writer (tests shorten its intervals). */
+  live?: LiveOptions;
 }
 
 export function createServices(store: Store, config: Config, c: ServiceCollaborators): Services {
@@ -44,16 +49,32 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const limiter = c.rateLimiters ?? memoryRateLimiters;
   const auth = new AuthService(store, config, authThrottles(config, limiter));
   const accounts = new AccountService(store, { auth, presence: c.presence });
-  const assignment = new AssignmentService(store, c.presence, views, c.notifier);
+  const live = new LiveConversations(store, { flushIntervalMs: config.summaryFlushMs, ...c.live });
+  // A written summary reaches both sides as conversation:updated (one event per conversation and flush).
+  live.onFlushed = (flushed) => {
+    for (const f of flushed) c.notifier.conversationUpdated(views.view(f.doc, f.lastText));
+  };
+  const chat: ChatStore = { ...store, conversations: live };
+  const assignment = new AssignmentService(chat, c.presence, views, c.notifier);
   const widget = new WidgetService(store, config, cipher, auth, c.presence);
   const conversations = new ConversationService(
-    store,
+    chat,
     views,
     c.notifier,
     assignment,
     (customerId, department) => widget.departmentAllowed(customerId, department),
   );
-  const messages = new MessageService(store, cipher, views, c.notifier, assignment);
+  const messages = new MessageService(store, live, cipher, views, c.notifier, assignment);
   const limits = chatLimits(config, limiter);
-  return { auth, accounts, conversations, messages, assignment, presence: c.presence, limits, widget };
+  return {
+    auth,
+    accounts,
+    conversations,
+    messages,
+    assignment,
+    presence: c.presence,
+    limits,
+    widget,
+    live,
+  };
 }

@@ -114,6 +114,8 @@ describe('message:send', () => {
       );
       const seqs = results.map((r) => must(r).message.seq).sort((a, b) => a - b);
       expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      // Summaries follow the acknowledgements at the next flush.
+      await Promise.all(nodes.map((n) => n.live.flush()));
       const after = (await db
         .collection<ConversationDoc>('conversations')
         .findOne({ _id: conv._id })) as ConversationDoc;
@@ -159,6 +161,7 @@ describe('message:send', () => {
     expect(results.map((r) => r.message.seq)).toEqual(Array(10).fill(2));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(await db.collection('messages').countDocuments({ conversationId: conv._id })).toBe(2);
+    await Promise.all(nodes.map((n) => n.live.flush()));
     const doc = (await db
       .collection<ConversationDoc>('conversations')
       .findOne({ _id: conv._id })) as ConversationDoc;
@@ -223,6 +226,107 @@ describe('message:send', () => {
     );
     expect(next.message.seq).toBe(3);
     expect(next.conversation.counts.customer).toBe(3);
+  });
+});
+
+describe('the hot path (SPEC §14)', () => {
+  it('a send on a known conversation costs one shared insert; summaries follow in one bulk write', async () => {
+    // A second connection that sees every command the services send.
+    const monitored = new MongoClient(inject('mongoUri'), { monitorCommands: true });
+    await monitored.connect();
+    try {
+      const store = openStore(monitored.db(dbName));
+      const services = createServices(store, config, {
+        presence: new DirectoryPresence(new MemoryDirectory().lookup),
+        notifier: silentNotifier,
+      });
+      const convs = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const cust = customer();
+          return {
+            cust,
+            conv: must(await services.conversations.open(cust, i % 2 ? 'sales' : 'billing')).conversation,
+          };
+        }),
+      );
+      const sendAll = (label: string) =>
+        Promise.all(
+          convs.map(({ cust, conv }) =>
+            services.messages.send(cust, {
+              conversationId: conv._id,
+              clientMsgId: randomUUID(),
+              text: label,
+            }),
+          ),
+        );
+      (await sendAll('warm')).map(must);
+      await services.live.flush();
+      const commands: string[] = [];
+      monitored.on('commandStarted', (e) => commands.push(e.commandName));
+      const before = store.messages.insertBatches;
+      (await sendAll('hot')).map(must);
+      // Before the acknowledgements: message inserts only, shared by the ten conversations.
+      expect(new Set(commands)).toEqual(new Set(['insert']));
+      const after = store.messages.insertBatches;
+      expect(after.items - before.items).toBe(10);
+      expect(after.batches - before.batches).toBeLessThan(10);
+      commands.length = 0;
+      await services.live.flush();
+      expect(commands).toEqual(['update']);
+      const stored = await db
+        .collection<ConversationDoc>('conversations')
+        .find({ _id: { $in: convs.map((x) => x.conv._id) } })
+        .toArray();
+      expect(stored.map((d) => d.lastSeq)).toEqual(Array(10).fill(2));
+    } finally {
+      await monitored.close();
+    }
+  });
+
+  it('a start repairs the summaries a crash left behind (dirty marks), and the marks go', async () => {
+    const crashed = createServices(
+      openStore(db),
+      { ...config, summaryFlushMs: 60_000 },
+      {
+        presence: new DirectoryPresence(new MemoryDirectory().lookup),
+        notifier: silentNotifier,
+      },
+    );
+    const c = customer();
+    const conv = must(await crashed.conversations.open(c, 'billing')).conversation;
+    must(
+      await crashed.messages.send(c, { conversationId: conv._id, clientMsgId: randomUUID(), text: 'one' }),
+    );
+    await crashed.live.flush();
+    must(
+      await crashed.messages.send(c, { conversationId: conv._id, clientMsgId: randomUUID(), text: 'two' }),
+    );
+    // The process "dies" here: message 2 is acknowledged, its summary is not written, the mark is.
+    const stale = await db.collection<ConversationDoc>('conversations').findOne({ _id: conv._id });
+    expect(stale?.lastSeq).toBe(1);
+    expect(await db.collection('conversation_dirty').countDocuments({ _id: conv._id as never })).toBe(1);
+
+    const next = build();
+    expect(await next.live.repairDirty()).toBeGreaterThanOrEqual(1);
+    const repaired = await db.collection<ConversationDoc>('conversations').findOne({ _id: conv._id });
+    expect(repaired?.lastSeq).toBe(2);
+    expect(repaired?.counts).toEqual({ customer: 2, agents: 0 });
+    expect(await db.collection('conversation_dirty').countDocuments({ _id: conv._id as never })).toBe(0);
+    await crashed.live.close();
+  });
+
+  it('a quiet conversation loses its dirty mark after its summary is written', async () => {
+    const { conversations, messages, live } = createServices(openStore(db), config, {
+      presence: new DirectoryPresence(new MemoryDirectory().lookup),
+      notifier: silentNotifier,
+      live: { markQuietMs: 0 },
+    });
+    const c = customer();
+    const conv = must(await conversations.open(c, 'billing')).conversation;
+    must(await messages.send(c, { conversationId: conv._id, clientMsgId: randomUUID(), text: 'hello' }));
+    expect(await db.collection('conversation_dirty').countDocuments({ _id: conv._id as never })).toBe(1);
+    await live.flush();
+    expect(await db.collection('conversation_dirty').countDocuments({ _id: conv._id as never })).toBe(0);
   });
 });
 

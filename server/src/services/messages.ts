@@ -19,13 +19,16 @@
 //   * Each message carries the running counts of both sides' messages through its seq (`counts`). It is
 //     computed from the message before it (or the conversation doc, whose lastSeq and counts move together), so
 //     the counts are written in the same atomic write that appends the message and are never recounted.
-//   * The conversation document is then brought forward with `$max` only (lastSeq, counts, lastMessage,
-//     updatedAt): applying messages out of order, twice or late converges on the state at the highest seq, so
-//     concurrent senders need no ordering and a crash between the two writes is healed by the next send,
-//     sync, history read or retry (each of them applies what it finds beyond lastSeq).
+//   * The insert is the only database round trip before the acknowledgement, and it is shared: inserts of all
+//     conversations that wait leave together in one insertMany (group commit, store/messages.ts), at most one per
+//     conversation (sends of one conversation queue here), so a failed one never leaves a gap behind another.
+//     The conversation comes from memory (live-conversations.ts), and its summary (lastSeq, counts, lastMessage,
+//     updatedAt) moves forward with `$max` in coalesced bulk writes after the acknowledgement: applying messages
+//     out of order, twice or late converges on the state at the highest seq, and a crash before the summary is
+//     written is repaired from the dirty marks at start and by the next load of the conversation.
 //   * Unread for side X = counts[other side] - readCounts[X], where readCounts[X] is the other side's count at
-//     X's read cursor, taken when the cursor moves (from the conversation doc when reading to the end, else from
-//     the one message at the cursor). Both are on the conversation doc: a summary is one point read.
+//     X's read cursor, taken when the cursor moves (from the conversation when reading to the end, else from the
+//     one message at the cursor). Both are on the conversation: a summary needs no count.
 //   * A retry (the clientMsgId is already stored) is found by point reads back from the conversation's end,
 //     where a retried message nearly always is, then through the unique index. No clientMsgId ring on the
 //     conversation doc: every read and update of that doc would pay for it (FerretDB: ~1.6x per update).
@@ -39,11 +42,12 @@ import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
 import type { Store } from '../store/db';
-import { fromBinary, lastMessageOf, type MessageDoc, messageKey, toBinary } from '../store/messages';
+import { fromBinary, type MessageDoc, messageKey, toBinary } from '../store/messages';
 import { type Actor, findAccessible, sideOf } from './actor';
 import type { WaitingHook } from './conversations';
 import type { MessageCipher } from './crypto';
 import { KeyedQueue } from './keyed-queue';
+import type { LiveConversations } from './live-conversations';
 import type { ChatNotifier, ConversationViews } from './views';
 
 const log = createLogger('messages');
@@ -80,20 +84,15 @@ export interface SendResult {
 interface Stored {
   doc: MessageDoc;
   created: boolean;
-  /** The conversation as last read. */
-  conversation: ConversationDoc;
 }
 
-/** How many conversations' last stored seq this process remembers. */
-const LAST_STORED_ENTRIES = 10_000;
-
 export class MessageService {
-  /** Writers of one conversation queue up on this process instead of colliding (see append). */
+  /** Sends of one conversation queue up on this process: one insert per conversation in flight (see append). */
   private readonly writers = new KeyedQueue();
-  private readonly lastStored = new Map<string, { seq: number; counts: SideCounts }>();
 
   constructor(
-    private readonly store: Pick<Store, 'conversations' | 'messages'>,
+    private readonly store: Pick<Store, 'messages'>,
+    private readonly live: LiveConversations,
     private readonly cipher: MessageCipher,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
@@ -101,44 +100,57 @@ export class MessageService {
   ) {}
 
   /**
-   * message:send: store the message once (a retried clientMsgId answers the stored one), fold it into the
-   * conversation, announce it. The answer carries the plaintext we were given, never a decrypted copy.
+   * message:send: store the message once (a retried clientMsgId answers the stored one) and announce it; its
+   * conversation's summary follows at the next flush. The answer carries the plaintext we were given, never a
+   * decrypted copy.
    */
   async send(
     actor: Actor,
     input: { conversationId: string; clientMsgId: string; text: string },
+    /** The connection it came from: it gets the message in its acknowledgement, not as an event too. */
+    connection?: string,
   ): Promise<Result<SendResult>> {
-    const got = await findAccessible(this.store.conversations, actor, input.conversationId);
+    const got = await findAccessible(this.live, actor, input.conversationId);
     if (!got.ok) return got;
-    const conv = got.data;
-    return this.writers.run(conv._id, async () => {
+    const id = got.data._id;
+    return this.writers.run(id, async () => {
+      // Read again inside the queue: the send before this one moved the conversation on.
+      const conv = (await this.live.findById(id)) ?? got.data;
       const stored = await this.append(actor, conv, input);
       if (!stored.ok) return stored;
-      const { doc, created, conversation } = stored.data;
+      const { doc, created } = stored.data;
       if (!created && doc.senderId !== actor.id) {
         return fail(ErrorCode.conflict, 'This clientMsgId is already used by another message');
       }
       const message = created ? toMessage(doc, input.text) : this.decrypt(doc);
       if (!message) return fail(ErrorCode.internal, 'The stored message cannot be read');
-      // A retry whose first attempt got as far as the conversation doc has nothing left to do.
-      if (!created && conversation.lastSeq >= doc.seq) return ok({ message, created, conversation });
-      let after = (await this.fold(conversation._id, doc)) ?? conversation;
-      this.notifier.messageCreated(after, message);
+      if (!created) {
+        // A retry: the first attempt announced it, unless it died first; then this one does (clients de-duplicate).
+        const known = (await this.live.findById(id)) ?? conv;
+        if (known.lastSeq >= doc.seq) return ok({ message, created, conversation: known });
+      }
+      let after = this.live.messageStored(doc, created ? input.text : message.text) ?? conv;
+      this.notifier.messageCreated(after, message, connection);
       if (created) {
         messagesTotal.inc({ role: actor.role });
-        if (doc.senderRole === 'customer' && conv.status === 'resolved' && after.assigneeId === null) {
-          // A customer wrote into a resolved conversation that nobody holds: it queues like a new one.
-          after = await this.waiting.autoAssign(after);
-        }
+        if (doc.senderRole === 'customer' && after.status === 'resolved') after = await this.reopen(after);
       }
-      this.notifier.conversationUpdated(this.views.view(after, message));
       return ok({ message, created, conversation: after });
     });
   }
 
+  /** A customer wrote into a resolved conversation: it opens again, and queues like a new one if nobody holds it. */
+  private async reopen(conv: ConversationDoc): Promise<ConversationDoc> {
+    let after = await this.live.setStatus(conv._id, 'resolved', 'open', new Date());
+    if (!after) return (await this.live.refresh(conv._id)) ?? conv;
+    if (after.assigneeId === null) after = await this.waiting.autoAssign(after);
+    this.notifier.conversationUpdated(this.views.view(after));
+    return after;
+  }
+
   /**
-   * The one atomic write that takes the next seq and records the clientMsgId (see DESIGN above): an insert at
-   * the highest seq known to be stored + 1, moving one slot on when another message holds it.
+   * The one atomic write that takes the next seq and records the clientMsgId (see DESIGN above): an insert at the
+   * highest seq known to be stored + 1, moving one slot on when another message holds it.
    */
   private async append(
     actor: Actor,
@@ -147,14 +159,8 @@ export class MessageService {
   ): Promise<Result<Stored>> {
     const id = conv._id;
     const side = sideOf(actor);
-    // Start after the highest seq known to be stored: the conversation's, or the last one this process wrote.
-    const known = this.lastStored.get(id);
     let seq = conv.lastSeq + 1;
     let before: SideCounts = conv.counts;
-    if (known && known.seq >= seq) {
-      seq = known.seq + 1;
-      before = known.counts;
-    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const sealed = this.cipher.seal(id, seq, input.text);
       const doc: MessageDoc = {
@@ -172,24 +178,22 @@ export class MessageService {
         counts: { ...before, [side]: before[side] + 1 },
         createdAt: new Date(),
       };
-      if ((await this.store.messages.insert(doc)) === 'inserted') {
-        this.remember(id, doc);
-        return ok({ doc, created: true, conversation: conv });
-      }
+      // The dirty mark (only when the conversation has none yet) goes beside the insert, not after it.
+      const [outcome] = await Promise.all([this.store.messages.insert(doc), this.live.markDirty(id)]);
+      if (outcome === 'inserted') return ok({ doc, created: true });
       const [inSlot, fresh] = await Promise.all([
         this.store.messages.findBySeq(id, seq),
-        this.store.conversations.findById(id),
+        this.live.refresh(id),
       ]);
-      const conversation = fresh ?? conv;
-      if (inSlot?.clientMsgId === input.clientMsgId) return ok({ doc: inSlot, created: false, conversation });
+      if (inSlot?.clientMsgId === input.clientMsgId) return ok({ doc: inSlot, created: false });
       if (!inSlot) {
         // The slot is free, so the clientMsgId was the duplicate: a retry of a message stored earlier.
         const stored = await this.store.messages.findRetried(id, input.clientMsgId, seq - 1);
-        if (stored) return ok({ doc: stored, created: false, conversation });
+        if (stored) return ok({ doc: stored, created: false });
         continue;
       }
-      // Another message holds this seq: it exists, so seq + 1 is the next slot and leaves no gap.
-      this.remember(id, inSlot);
+      // Another message holds this seq (written by another process): it exists, so seq + 1 leaves no gap.
+      this.live.observe(inSlot);
       seq += 1;
       before = inSlot.counts;
       if (fresh && fresh.lastSeq + 1 > seq) {
@@ -199,28 +203,6 @@ export class MessageService {
     }
     log.warn({ conversationId: id, attempts: MAX_ATTEMPTS }, 'send gave up under contention');
     return fail(ErrorCode.unavailable, 'The conversation is too busy, try again');
-  }
-
-  private remember(conversationId: string, doc: Pick<MessageDoc, 'seq' | 'counts'>): void {
-    const known = this.lastStored.get(conversationId);
-    if (known && known.seq >= doc.seq) return;
-    this.lastStored.delete(conversationId);
-    this.lastStored.set(conversationId, { seq: doc.seq, counts: doc.counts });
-    if (this.lastStored.size > LAST_STORED_ENTRIES) {
-      const oldest = this.lastStored.keys().next().value;
-      if (oldest !== undefined) this.lastStored.delete(oldest);
-    }
-  }
-
-  /** Folds a stored message into the conversation doc (idempotent); a customer's message reopens it. */
-  private fold(conversationId: string, doc: MessageDoc): Promise<ConversationDoc | null> {
-    return this.store.conversations.applyMessage(conversationId, {
-      seq: doc.seq,
-      counts: doc.counts,
-      clientMsgId: doc.clientMsgId,
-      reopen: doc.senderRole === 'customer',
-      lastMessage: lastMessageOf(doc),
-    });
   }
 
   /** A stored message in clear, or null (and logged) when it does not decrypt. */
@@ -251,31 +233,17 @@ export class MessageService {
     return out;
   }
 
-  /**
-   * The highest stored seq: the conversation's lastSeq, plus any message an interrupted or in-flight send
-   * stored beyond it (those are folded into the conversation doc on the way).
-   */
-  private async tail(conv: ConversationDoc): Promise<ConversationDoc> {
-    let last: MessageDoc | null = null;
-    for (let seq = conv.lastSeq + 1; seq <= conv.lastSeq + MAX_SYNC_MESSAGES; seq++) {
-      const next = await this.store.messages.findBySeq(conv._id, seq);
-      if (!next) break;
-      last = next;
-    }
-    if (!last) return conv;
-    return (await this.fold(conv._id, last)) ?? conv;
-  }
-
   /** Every message with seq > afterSeq, in order, at most MAX_SYNC_MESSAGES (call again for more). */
   async sync(
     actor: Actor,
     conversationId: string,
     afterSeq: number,
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await findAccessible(this.store.conversations, actor, conversationId);
+    const got = await findAccessible(this.live, actor, conversationId);
     if (!got.ok) return got;
     let conv = got.data;
-    if (afterSeq + MAX_SYNC_MESSAGES > conv.lastSeq) conv = await this.tail(conv);
+    // Messages another process stored may lie beyond what this one knows: a point read finds them.
+    if (afterSeq + MAX_SYNC_MESSAGES > conv.lastSeq) conv = await this.live.repair(conv);
     const to = Math.min(conv.lastSeq, afterSeq + MAX_SYNC_MESSAGES);
     const docs = to > afterSeq ? await this.store.messages.range(conv._id, afterSeq + 1, to) : [];
     return ok({ messages: this.decryptAll(docs) });
@@ -287,9 +255,9 @@ export class MessageService {
     conversationId: string,
     opts: { before?: number; limit: number },
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await findAccessible(this.store.conversations, actor, conversationId);
+    const got = await findAccessible(this.live, actor, conversationId);
     if (!got.ok) return got;
-    const conv = await this.tail(got.data);
+    const conv = await this.live.repair(got.data);
     const end = Math.min(opts.before ?? Number.POSITIVE_INFINITY, conv.lastSeq + 1) - 1;
     const start = Math.max(1, end - opts.limit + 1);
     const docs = end >= start ? await this.store.messages.range(conv._id, start, end) : [];

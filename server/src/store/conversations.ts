@@ -7,7 +7,7 @@
 // (customerId, department), which makes "open" a point read and the unique pair a property of the `_id` itself.
 import { createHash } from 'node:crypto';
 import type { Role } from '@support-chat/protocol';
-import type { Binary, Collection, Db } from 'mongodb';
+import { type Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export type Side = 'customer' | 'agents';
@@ -118,13 +118,83 @@ export const newConversationDoc = (
   updatedAt: now,
 });
 
-const sideKey = (side: Side) => side;
+/** A conversation's newest stored message, as its summary keeps it. */
+export interface LastFold {
+  seq: number;
+  counts: SideCounts;
+  lastMessage: LastMessageDoc;
+}
+
+/** What a summary write moves forward: the newest message, and read cursors with the other side's count there. */
+export interface SummaryFold {
+  id: string;
+  last?: LastFold;
+  read?: Partial<Record<Side, { seq: number; otherCount: number }>>;
+  /** Agents' own cursors. */
+  agentRead?: Record<string, number>;
+}
+
+const maxFields = (f: SummaryFold): Record<string, unknown> => {
+  const max: Record<string, unknown> = {};
+  if (f.last) {
+    max.lastSeq = f.last.seq;
+    max['counts.customer'] = f.last.counts.customer;
+    max['counts.agents'] = f.last.counts.agents;
+    max.lastMessage = f.last.lastMessage;
+    max.updatedAt = f.last.lastMessage.createdAt;
+  }
+  for (const side of ['customer', 'agents'] as const) {
+    const r = f.read?.[side];
+    if (!r) continue;
+    max[`readSeq.${side}`] = r.seq;
+    max[`readCounts.${side}`] = r.otherCount;
+  }
+  for (const [agentId, seq] of Object.entries(f.agentRead ?? {})) max[`agentReadSeq.${agentId}`] = seq;
+  return max;
+};
+
+/** A conversation whose summary may trail its messages (see markDirty). */
+export interface DirtyMark {
+  _id: string;
+  /** The token of the mark (the marking process's id and a per-write part). */
+  owner: string;
+  at: Date;
+}
+
+/**
+ * The newer of two copies of one conversation: `fresh` (just read or written) gives the state (status, assignee),
+ * and each counter comes from whichever copy is further, since counters only move forward and a copy held in
+ * memory may be ahead of the database by summaries not written yet.
+ */
+export function mergeConversation(fresh: ConversationDoc, known: ConversationDoc): ConversationDoc {
+  const out: ConversationDoc = { ...fresh };
+  if (known.lastSeq > fresh.lastSeq) {
+    out.lastSeq = known.lastSeq;
+    out.counts = known.counts;
+    out.lastMessage = known.lastMessage;
+  }
+  if (known.updatedAt > fresh.updatedAt) out.updatedAt = known.updatedAt;
+  out.readSeq = { ...fresh.readSeq };
+  out.readCounts = { ...fresh.readCounts };
+  for (const side of ['customer', 'agents'] as const) {
+    if (known.readSeq[side] > fresh.readSeq[side]) {
+      out.readSeq[side] = known.readSeq[side];
+      out.readCounts[side] = known.readCounts[side];
+    }
+  }
+  out.agentReadSeq = { ...fresh.agentReadSeq };
+  for (const [agentId, seq] of Object.entries(known.agentReadSeq ?? {}))
+    if (seq > (out.agentReadSeq[agentId] ?? 0)) out.agentReadSeq[agentId] = seq;
+  return out;
+}
 
 export class ConversationStore {
   private readonly collection: Collection<ConversationDoc>;
+  private readonly dirty: Collection<DirtyMark>;
 
   constructor(db: Db) {
     this.collection = db.collection<ConversationDoc>('conversations');
+    this.dirty = db.collection<DirtyMark>('conversation_dirty');
   }
 
   findById(id: string): Promise<ConversationDoc | null> {
@@ -148,48 +218,70 @@ export class ConversationStore {
   }
 
   /**
-   * Folds one stored message into the cache. Every field only moves forward (`$max`), so applying messages
-   * out of order, twice, or late (after a crash) always converges on the state at the highest seq.
+   * Folds one stored message into the document and returns it (the repair of a summary that trails its
+   * messages). Every field only moves forward (`$max`): see foldSummaries.
    */
-  applyMessage(
-    id: string,
-    m: { seq: number; counts: SideCounts; clientMsgId: string; lastMessage: LastMessageDoc; reopen: boolean },
-  ): Promise<ConversationDoc | null> {
+  applyMessage(id: string, last: LastFold): Promise<ConversationDoc | null> {
     return this.collection.findOneAndUpdate(
       { _id: id },
+      { $max: maxFields({ id, last }) },
       {
-        $max: {
-          lastSeq: m.seq,
-          'counts.customer': m.counts.customer,
-          'counts.agents': m.counts.agents,
-          lastMessage: m.lastMessage,
-          updatedAt: m.lastMessage.createdAt,
-        },
-        ...(m.reopen ? { $set: { status: 'open' as const } } : {}),
+        returnDocument: 'after',
       },
-      { returnDocument: 'after' },
     );
   }
 
-  /** Moves a side's cursor forward (never back) together with the other side's count at that cursor. */
-  markRead(
-    id: string,
-    side: Side,
-    seq: number,
-    otherCountAtSeq: number,
-    agentId: string | null,
-  ): Promise<ConversationDoc | null> {
-    return this.collection.findOneAndUpdate(
-      { _id: id },
-      {
-        $max: {
-          [`readSeq.${sideKey(side)}`]: seq,
-          [`readCounts.${sideKey(side)}`]: otherCountAtSeq,
-          ...(agentId ? { [`agentReadSeq.${agentId}`]: seq } : {}),
-        },
-      },
-      { returnDocument: 'after' },
+  /**
+   * Writes many conversations' summaries in one round trip (one unordered bulkWrite). Every field only moves
+   * forward (`$max`), so folds applied out of order, twice, or late (after a crash) always converge on the state at
+   * the highest seq and the furthest cursors, whichever process wrote them.
+   */
+  async foldSummaries(folds: readonly SummaryFold[]): Promise<void> {
+    const ops = folds
+      .map((f) => ({ id: f.id, max: maxFields(f) }))
+      .filter((f) => Object.keys(f.max).length > 0)
+      .map((f) => ({ updateOne: { filter: { _id: f.id }, update: { $max: f.max } } }));
+    if (ops.length) await this.collection.bulkWrite(ops, { ordered: false });
+  }
+
+  /**
+   * Records that these conversations may have messages their summary does not show yet, so that a start after a
+   * crash repairs exactly them (SPEC §14); written before the first such message is acknowledged. `token` names
+   * this mark, so that clearing it never removes a newer one.
+   */
+  async markDirty(ids: readonly string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    const at = new Date();
+    const ops = ids.map((id) => ({
+      updateOne: { filter: { _id: id }, update: { $set: { owner: token, at } }, upsert: true },
+    }));
+    try {
+      await this.dirty.bulkWrite(ops, { ordered: false });
+    } catch (err) {
+      // Two processes marking one conversation at once: an upsert that is read-then-insert (FerretDB) loses with a
+      // duplicate key. The mark exists now, so the same upsert again updates it.
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const failed = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (failed.length === 0 || failed.some((w) => w.code !== 11000)) throw err;
+      await this.dirty.bulkWrite(
+        failed.map((w) => ops[w.index] as (typeof ops)[number]),
+        { ordered: false },
+      );
+    }
+  }
+
+  /** Removes dirty marks whose summaries are written: each only while it is still the mark named by its token. */
+  async clearDirty(marks: readonly { id: string; token: string }[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.dirty.bulkWrite(
+      marks.map((m) => ({ deleteOne: { filter: { _id: m.id, owner: m.token } } })),
+      { ordered: false },
     );
+  }
+
+  /** The conversations marked dirty (a small collection: only those with unwritten summaries). */
+  listDirty(): Promise<DirtyMark[]> {
+    return this.dirty.find({}).toArray();
   }
 
   /**

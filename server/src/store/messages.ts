@@ -4,6 +4,7 @@
 import type { Role } from '@support-chat/protocol';
 import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { LastMessageDoc, SideCounts } from './conversations';
+import { GroupCommit } from './group-commit';
 import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
 
 export interface MessageDoc {
@@ -98,27 +99,35 @@ export const toBinary = (bytes: Buffer): Binary => new Binary(bytes);
 export const fromBinary = (bin: Binary): Buffer =>
   Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.buffer.byteLength);
 
-interface PendingInsert {
-  doc: MessageDoc;
-  resolve: (r: 'inserted' | 'duplicate') => void;
-  reject: (err: unknown) => void;
-}
-
 /** How far back findRetried reads by `_id` before asking the index, and how many reads at once. */
 const RETRY_LOOKBACK = 16;
 const RETRY_READS = 4;
 
 /** Upper bound of one batched insert. */
-const MAX_INSERT_BATCH = 64;
+const MAX_INSERT_BATCH = 256;
 
-/** The per-document errors of a failed batch (index -> error), or null when the whole batch failed. */
-function writeErrorsByIndex(err: unknown, size: number): Map<number, unknown> | null {
-  if (size === 1) return isDuplicateKey(err) ? new Map([[0, err]]) : null;
-  if (!(err instanceof MongoBulkWriteError)) return null;
+type InsertOutcome = 'inserted' | 'duplicate';
+
+/** Each document's outcome of an unordered insert that failed in part; throws when the whole batch failed. */
+function insertOutcomes(err: unknown, size: number): (InsertOutcome | Error)[] {
+  if (size === 1 && isDuplicateKey(err)) return ['duplicate'];
+  if (!(err instanceof MongoBulkWriteError)) throw err;
   const list = (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).filter(Boolean);
-  // No per-document errors (e.g. a write concern error): treat the whole batch as failed; retries are safe.
-  return list.length ? new Map(list.map((w) => [w.index, w])) : null;
+  // No per-document errors (e.g. a write concern error): the whole batch failed; retries are safe.
+  if (list.length === 0) throw err;
+  const failed = new Map(list.map((w) => [w.index, w]));
+  return Array.from({ length: size }, (_, i) => {
+    const e = failed.get(i);
+    if (e === undefined) return 'inserted';
+    return e.code === 11000 ? 'duplicate' : new Error(e.errmsg ?? 'write error');
+  });
 }
+
+/** At most one message per conversation in a batch: one that fails never leaves a gap behind a later one. */
+const oneConversationEach = (waiting: readonly MessageDoc[]): boolean[] => {
+  const seen = new Set<string>();
+  return waiting.map((doc) => !seen.has(doc.conversationId) && Boolean(seen.add(doc.conversationId)));
+};
 
 /** How many point reads run at once when reading a range. */
 const READ_CONCURRENCY = 32;
@@ -132,9 +141,19 @@ const COUNT_TTL_MS = 30_000;
 export class MessageStore {
   private readonly collection: Collection<MessageDoc>;
   private serverKind: Promise<'mongodb' | 'ferretdb'> | null = null;
-  /** Inserts waiting for the one in flight (see insert). */
-  private readonly pendingInserts: PendingInsert[] = [];
-  private flushing = false;
+  /** Inserts waiting for the one in flight leave together (see insert). */
+  private readonly inserts = new GroupCommit<MessageDoc, InsertOutcome>(
+    async (docs) => {
+      try {
+        if (docs.length === 1) await this.collection.insertOne(docs[0] as MessageDoc);
+        else await this.collection.insertMany(docs, { ordered: false });
+        return docs.map(() => 'inserted' as const);
+      } catch (err) {
+        return insertOutcomes(err, docs.length);
+      }
+    },
+    { take: oneConversationEach, maxBatch: MAX_INSERT_BATCH },
+  );
   private count: { value: number; at: number } | null = null;
 
   constructor(
@@ -146,47 +165,17 @@ export class MessageStore {
   }
 
   /**
-   * 'duplicate' when the seq slot or the clientMsgId is already taken in that conversation. Inserts that arrive
-   * while one is in flight leave together as one unordered insertMany (one round trip and one database
-   * transaction for many messages); each still gets its own answer. No timer: an insert alone goes at once.
+   * 'duplicate' when the seq slot or the clientMsgId is already taken in that conversation. Group commit (SPEC
+   * §14): inserts that arrive while one is in flight leave together as one unordered insertMany (one round trip
+   * and one database transaction for many messages, at most one per conversation); each gets its own answer.
    */
-  insert(doc: MessageDoc): Promise<'inserted' | 'duplicate'> {
-    return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ doc, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  insert(doc: MessageDoc): Promise<InsertOutcome> {
+    return this.inserts.enqueue(doc);
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      await this.flushBatches();
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private async flushBatches(): Promise<void> {
-    while (this.pendingInserts.length > 0) {
-      const batch = this.pendingInserts.splice(0, MAX_INSERT_BATCH);
-      try {
-        if (batch.length === 1) await this.collection.insertOne((batch[0] as PendingInsert).doc);
-        else
-          await this.collection.insertMany(
-            batch.map((p) => p.doc),
-            { ordered: false },
-          );
-        for (const p of batch) p.resolve('inserted');
-      } catch (err) {
-        const failed = writeErrorsByIndex(err, batch.length);
-        for (const [i, p] of batch.entries()) {
-          const e = failed ? failed.get(i) : err;
-          if (e === undefined) p.resolve('inserted');
-          else if (isDuplicateKey(e) || (e as { code?: number }).code === 11000) p.resolve('duplicate');
-          else p.reject(e);
-        }
-      }
-    }
+  /** Batches written and the messages in them, for the metrics. */
+  get insertBatches(): { batches: number; items: number } {
+    return { batches: this.inserts.batches, items: this.inserts.items };
   }
 
   findBySeq(conversationId: string, seq: number): Promise<MessageDoc | null> {

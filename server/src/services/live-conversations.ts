@@ -1,0 +1,425 @@
+// The conversations as this process knows them: a bounded cache in front of the conversations collection, and the
+// writer of their summaries (SPEC §14).
+//
+// DESIGN: one database round trip per message (the group-committed insert), everything else from memory.
+//   * What a send needs to know about its conversation (customer, department, status, last seq and counts) is held
+//     here. Loaded once (a point read, plus a point read of the next seq to repair a summary that trails its
+//     messages); afterwards every write this process makes goes through here and keeps the copy current.
+//   * The copy may be stale when another process changed the conversation. That can cost a retry, never a wrong
+//     seq: a message claims its seq slot by its `_id`, so an insert behind the true end collides and the sender reads
+//     the slot and moves on (services/messages.ts). State changes made on another node reach this one as
+//     invalidations (see invalidate); a change that decides who may read a conversation (a transfer to another
+//     department) must take the next seq slot with its system message, so that no message can be written on the old
+//     assumption after it.
+//   * Summaries (newest message, counts, read cursors) change in memory at once and reach the database in coalesced
+//     bulk writes: whatever changed since the last write, one `bulkWrite` at most every `flushIntervalMs`, the next
+//     one as soon as the previous returned. Each field only moves forward ($max), so summaries written by several
+//     processes, twice or late converge. Readers on this process see the memory copy; readers elsewhere see a
+//     summary at most one flush behind its messages.
+//   * Crash safety: before the first message of a conversation whose summary is written is acknowledged, the
+//     conversation is marked dirty in the database (in parallel with the insert, and only when it was not marked
+//     yet). A start repairs exactly the marked conversations with point reads of their next seqs; the mark is
+//     removed once a flush wrote the summary and no message came meanwhile. Independently of the marks, any load of
+//     a conversation from the database repairs it the same way.
+import { randomUUID } from 'node:crypto';
+import { MAX_SYNC_MESSAGES } from '@support-chat/protocol';
+import { createLogger } from '../log';
+import {
+  type ConversationDoc,
+  type LastFold,
+  mergeConversation,
+  type Side,
+  type SummaryFold,
+} from '../store/conversations';
+import type { Store } from '../store/db';
+import { GroupCommit } from '../store/group-commit';
+import { lastMessageOf, type MessageDoc } from '../store/messages';
+
+const log = createLogger('conversations');
+
+export interface LiveOptions {
+  /** Conversations kept in memory (least recently used ones leave first). */
+  capacity?: number;
+  /** Least time between two summary writes (the first after a quiet spell goes at once). */
+  flushIntervalMs?: number;
+  /** How long a conversation without messages keeps its dirty mark (a chat's next message then needs no new one). */
+  markQuietMs?: number;
+}
+
+/** A conversation whose summary was written, as it is now (for the `conversation:updated` events). */
+export interface Flushed {
+  doc: ConversationDoc;
+  /** The newest message's text when this process wrote it (so the event needs no decryption). */
+  lastText?: { seq: number; text: string };
+}
+
+interface Pending {
+  fold: SummaryFold;
+  lastText?: { seq: number; text: string };
+  /** Holds a message the database's summary does not show yet (the conversation is marked dirty). */
+  message: boolean;
+}
+
+const DEFAULT_CAPACITY = 50_000;
+const DEFAULT_FLUSH_MS = 100;
+const DEFAULT_MARK_QUIET_MS = 60_000;
+
+export class LiveConversations {
+  private readonly docs = new Map<string, ConversationDoc>();
+  private readonly loading = new Map<string, Promise<ConversationDoc | null>>();
+  /** Summary changes not written yet, by conversation. */
+  private pending = new Map<string, Pending>();
+  /** Conversations this process marked dirty: the token of the mark, and when a message last came. */
+  private readonly marked = new Map<string, { token: string; lastMessageAt: number }>();
+  private lastSweepAt = Date.now();
+  private readonly marks: GroupCommit<string, string>;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private lastFlushAt = 0;
+  private readonly capacity: number;
+  private readonly flushIntervalMs: number;
+  private readonly markQuietMs: number;
+  /** Which process holds a dirty mark. */
+  readonly owner = randomUUID();
+  /** Called after each summary write with the conversations it wrote. */
+  onFlushed: (flushed: Flushed[]) => void = () => {};
+  /** Called when this process changed a conversation's state (other nodes drop their copies). */
+  onChanged: (id: string) => void = () => {};
+
+  constructor(
+    private readonly store: Pick<Store, 'conversations' | 'messages'>,
+    opts: LiveOptions = {},
+  ) {
+    this.capacity = opts.capacity ?? DEFAULT_CAPACITY;
+    this.flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_FLUSH_MS;
+    this.markQuietMs = opts.markQuietMs ?? DEFAULT_MARK_QUIET_MS;
+    this.marks = new GroupCommit(async (ids) => {
+      const token = `${this.owner}:${randomUUID()}`;
+      await this.store.conversations.markDirty(ids, token);
+      return ids.map(() => token);
+    });
+  }
+
+  // ---- reading ----
+
+  /** The conversation, from memory or loaded (and repaired) once; null when it does not exist. */
+  findById(id: string): Promise<ConversationDoc | null> {
+    const hit = this.docs.get(id);
+    if (hit) {
+      this.docs.delete(id);
+      this.docs.set(id, hit);
+      return Promise.resolve(hit);
+    }
+    let load = this.loading.get(id);
+    if (!load) {
+      load = this.load(id).finally(() => this.loading.delete(id));
+      this.loading.set(id, load);
+    }
+    return load;
+  }
+
+  private async load(id: string): Promise<ConversationDoc | null> {
+    const doc = await this.store.conversations.findById(id);
+    if (!doc) return null;
+    return this.remember(await this.repair(doc));
+  }
+
+  /**
+   * Brings a summary up to its stored messages (after a crash, or messages written by another process that has
+   * not written its summary yet): point reads of the next seqs, then one fold of the newest found.
+   */
+  async repair(doc: ConversationDoc): Promise<ConversationDoc> {
+    let last: MessageDoc | null = null;
+    for (let seq = doc.lastSeq + 1; seq <= doc.lastSeq + MAX_SYNC_MESSAGES; seq++) {
+      const next = await this.store.messages.findBySeq(doc._id, seq);
+      if (!next) break;
+      last = next;
+    }
+    if (!last) return doc;
+    const after = await this.store.conversations.applyMessage(doc._id, foldOf(last));
+    return after ? this.remember(after) : doc;
+  }
+
+  /** Customers' conversations by id (one per department). */
+  async findByIds(ids: readonly string[]): Promise<ConversationDoc[]> {
+    const docs = await Promise.all(ids.map((id) => this.findById(id)));
+    return docs.filter((d): d is ConversationDoc => d !== null);
+  }
+
+  /** Conversations of these departments, most recent activity first, with this process's newer summaries. */
+  async listByDepartments(departments: readonly string[]): Promise<ConversationDoc[]> {
+    const docs = await this.store.conversations.listByDepartments(departments);
+    return docs
+      .map((d) => {
+        const known = this.docs.get(d._id);
+        return known ? mergeConversation(d, known) : d;
+      })
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
+  }
+
+  // ---- state changes (written at once, through here so the copy follows) ----
+
+  async insert(doc: ConversationDoc): Promise<ConversationDoc | null> {
+    const inserted = await this.store.conversations.insert(doc);
+    return inserted ? this.changed(inserted) : null;
+  }
+
+  async setAssignee(...args: Parameters<Store['conversations']['setAssignee']>) {
+    const after = await this.store.conversations.setAssignee(...args);
+    return after ? this.changed(after) : null;
+  }
+
+  async setStatus(...args: Parameters<Store['conversations']['setStatus']>) {
+    const after = await this.store.conversations.setStatus(...args);
+    return after ? this.changed(after) : null;
+  }
+
+  /** Reads the conversation from the database again (after a compare-and-set lost, or a collision). */
+  async refresh(id: string): Promise<ConversationDoc | null> {
+    const doc = await this.store.conversations.findById(id);
+    return doc ? this.remember(doc) : null;
+  }
+
+  /** Another node changed this conversation: the next use reads it again. */
+  invalidate(id: string): void {
+    this.docs.delete(id);
+  }
+
+  waiting(department: string, limit: number) {
+    return this.store.conversations.waiting(department, limit);
+  }
+
+  openCountByAssignee(agentIds: readonly string[]) {
+    return this.store.conversations.openCountByAssignee(agentIds);
+  }
+
+  private changed(doc: ConversationDoc): ConversationDoc {
+    const merged = this.remember(doc);
+    this.onChanged(doc._id);
+    return merged;
+  }
+
+  /** Keeps `doc` (merged with the copy held: counters only move forward). */
+  private remember(doc: ConversationDoc): ConversationDoc {
+    const known = this.docs.get(doc._id);
+    const merged = known ? mergeConversation(doc, known) : doc;
+    this.docs.delete(doc._id);
+    this.docs.set(doc._id, merged);
+    if (this.docs.size > this.capacity) {
+      const oldest = this.docs.keys().next().value;
+      if (oldest !== undefined) this.docs.delete(oldest);
+    }
+    return merged;
+  }
+
+  // ---- summaries (in memory now, in the database at the next flush) ----
+
+  /**
+   * Resolves once the conversation is marked dirty in the database (at once when it already is): awaited beside
+   * the insert of a message, before its acknowledgement.
+   */
+  async markDirty(id: string): Promise<void> {
+    const mark = this.marked.get(id);
+    if (mark) {
+      mark.lastMessageAt = Date.now();
+      return;
+    }
+    const token = await this.marks.enqueue(id);
+    this.marked.set(id, { token, lastMessageAt: Date.now() });
+  }
+
+  /** A message is stored: the copy moves on now, the summary at the next flush. `text` when this process has it. */
+  messageStored(doc: MessageDoc, text?: string): ConversationDoc | null {
+    const last = foldOf(doc);
+    const p = this.pendingOf(doc.conversationId);
+    if (!p.fold.last || p.fold.last.seq < doc.seq) {
+      p.fold.last = last;
+      p.lastText = text === undefined ? undefined : { seq: doc.seq, text };
+    }
+    p.message = true;
+    this.schedule();
+    return this.observe(doc);
+  }
+
+  /** A message stored by someone else was seen: the copy moves on (its writer writes the summary). */
+  observe(doc: MessageDoc): ConversationDoc | null {
+    const known = this.docs.get(doc.conversationId);
+    if (!known || known.lastSeq >= doc.seq) return known ?? null;
+    const next: ConversationDoc = {
+      ...known,
+      lastSeq: doc.seq,
+      counts: doc.counts,
+      lastMessage: lastMessageOf(doc),
+      updatedAt: new Date(Math.max(doc.createdAt.getTime(), known.updatedAt.getTime())),
+    };
+    this.docs.set(doc.conversationId, next);
+    return next;
+  }
+
+  /** Moves a side's read cursor forward (never back) with the other side's count there; written at the next flush. */
+  async markRead(
+    id: string,
+    side: Side,
+    seq: number,
+    otherCount: number,
+    agentId: string | null,
+  ): Promise<ConversationDoc | null> {
+    const known = await this.findById(id);
+    if (!known) return null;
+    const next: ConversationDoc = {
+      ...known,
+      readSeq: { ...known.readSeq },
+      readCounts: { ...known.readCounts },
+      agentReadSeq: { ...known.agentReadSeq },
+    };
+    if (seq > next.readSeq[side]) {
+      next.readSeq[side] = seq;
+      next.readCounts[side] = otherCount;
+    }
+    if (agentId && seq > (next.agentReadSeq[agentId] ?? 0)) next.agentReadSeq[agentId] = seq;
+    this.docs.set(id, next);
+    const p = this.pendingOf(id);
+    const read = p.fold.read ?? {};
+    if (!read[side] || read[side].seq < seq) read[side] = { seq, otherCount };
+    p.fold.read = read;
+    if (agentId) {
+      const agentRead = p.fold.agentRead ?? {};
+      agentRead[agentId] = Math.max(agentRead[agentId] ?? 0, seq);
+      p.fold.agentRead = agentRead;
+    }
+    this.schedule();
+    return next;
+  }
+
+  private pendingOf(id: string): Pending {
+    let p = this.pending.get(id);
+    if (!p) {
+      p = { fold: { id }, message: false };
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.flushTimer) return;
+    const wait = Math.max(0, this.lastFlushAt + this.flushIntervalMs - Date.now());
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, wait);
+  }
+
+  /** Writes every pending summary now (also what shutdown awaits); resolves when the database has them. */
+  async flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
+    const run = this.write().finally(() => {
+      this.flushing = null;
+      if (this.pending.size > 0) this.schedule();
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  private async write(): Promise<void> {
+    this.lastFlushAt = Date.now();
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await this.store.conversations.foldSummaries([...batch.values()].map((p) => p.fold));
+    } catch (err) {
+      // Nothing is lost: the changes go back in line (newer ones win), and the messages are stored and marked.
+      for (const [id, p] of batch) {
+        const newer = this.pending.get(id);
+        this.pending.set(id, newer ? mergePending(p, newer) : p);
+      }
+      log.warn(
+        { err: (err as Error).message, conversations: batch.size },
+        'summary write failed; will retry',
+      );
+      return;
+    }
+    const flushed: Flushed[] = [];
+    for (const [id, p] of batch) {
+      const doc = this.docs.get(id);
+      if (doc && p.message) flushed.push({ doc, lastText: p.lastText });
+    }
+    this.onFlushed(flushed);
+    await this.clearQuietMarks();
+  }
+
+  /**
+   * Removes the marks of conversations whose summaries are written and that had no message for markQuietMs (looked
+   * at most twice per markQuietMs): a busy chat keeps its mark, so its messages need no new one.
+   */
+  private async clearQuietMarks(force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastSweepAt < this.markQuietMs / 2) return;
+    this.lastSweepAt = now;
+    const quiet: { id: string; token: string }[] = [];
+    for (const [id, mark] of this.marked) {
+      if ((force || now - mark.lastMessageAt >= this.markQuietMs) && !this.pending.get(id)?.message)
+        quiet.push({ id, token: mark.token });
+    }
+    if (quiet.length === 0) return;
+    for (const { id } of quiet) this.marked.delete(id);
+    try {
+      await this.store.conversations.clearDirty(quiet);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'dirty marks not cleared (the next start repairs them)');
+    }
+  }
+
+  /** At start: repairs the conversations left marked dirty (by a crash), with point reads only. */
+  async repairDirty(): Promise<number> {
+    const marks = await this.store.conversations.listDirty();
+    for (const mark of marks) {
+      const doc = await this.store.conversations.findById(mark._id);
+      if (doc) await this.repair(doc);
+    }
+    await this.store.conversations.clearDirty(marks.map((m) => ({ id: m._id, token: m.owner })));
+    if (marks.length) log.info({ conversations: marks.length }, 'summaries repaired after an unclean stop');
+    return marks.length;
+  }
+
+  /** Writes the pending summaries and removes this process's marks (at shutdown, after the last write). */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.pending.size === 0) await this.clearQuietMarks(true);
+  }
+}
+
+const foldOf = (doc: MessageDoc): LastFold => ({
+  seq: doc.seq,
+  counts: doc.counts,
+  lastMessage: lastMessageOf(doc),
+});
+
+/** Two pending changes of one conversation as one (the newer message and the further cursors win). */
+function mergePending(older: Pending, newer: Pending): Pending {
+  const fold: SummaryFold = { id: newer.fold.id };
+  const olderLast = older.fold.last;
+  const newerLast = newer.fold.last;
+  fold.last = !newerLast || (olderLast && olderLast.seq > newerLast.seq) ? olderLast : newerLast;
+  const read: NonNullable<SummaryFold['read']> = {};
+  for (const side of ['customer', 'agents'] as const) {
+    const a = older.fold.read?.[side];
+    const b = newer.fold.read?.[side];
+    const best = !b || (a && a.seq > b.seq) ? a : b;
+    if (best) read[side] = best;
+  }
+  if (Object.keys(read).length) fold.read = read;
+  const agentRead: Record<string, number> = { ...older.fold.agentRead };
+  for (const [a, s] of Object.entries(newer.fold.agentRead ?? {}))
+    agentRead[a] = Math.max(agentRead[a] ?? 0, s);
+  if (Object.keys(agentRead).length) fold.agentRead = agentRead;
+  const lastText = fold.last === newerLast ? newer.lastText : older.lastText;
+  return { fold, lastText, message: older.message || newer.message };
+}
+
+/** The repositories as the chat services use them: conversations through this process's live copy. */
+export type ChatStore = Omit<Store, 'conversations'> & { conversations: LiveConversations };
