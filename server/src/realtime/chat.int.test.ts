@@ -102,6 +102,8 @@ describe('messages, unread and read receipts', () => {
       connect(outsider),
     ]);
     const outsiderSaw = record(os, 'message:created');
+    // The sending connection has the message in its acknowledgement; its other tabs get the event.
+    const senderSaw = record(cs, 'message:created');
     const conv = await open(cs, 'technical');
 
     const agentGets = waitFor<{ message: Message }>(
@@ -181,6 +183,8 @@ describe('messages, unread and read receipts', () => {
 
     await settle(os);
     expect(outsiderSaw).toEqual([]);
+    await settle(cs);
+    expect((senderSaw as { message: Message }[]).map((p) => p.message.seq)).toEqual([2, 3]);
   });
 
   it('returns the stored message for a repeated clientMsgId, also 10 at once', async () => {

@@ -38,7 +38,13 @@ export interface SocketHandler<E extends ClientEventName> {
   writes?: boolean;
   /** Handled one after another per socket, in arrival order (a client's messages keep their order). */
   inOrder?: boolean;
-  run(input: EventPayload<E>, actor: AuthUser, socket: ChatSocket): Promise<Result<AckData<E>>>;
+  /** `acked`: the client asked for an acknowledgement (what it sent comes back in it, not as an event too). */
+  run(
+    input: EventPayload<E>,
+    actor: AuthUser,
+    socket: ChatSocket,
+    acked: boolean,
+  ): Promise<Result<AckData<E>>>;
 }
 
 /** Every client event has exactly one handler. */
@@ -73,8 +79,8 @@ export function handlerTable({ conversations, messages, assignment, presence }: 
       limit: 'message',
       writes: true,
       inOrder: true,
-      run: async (input, actor) => {
-        const result = await messages.send(actor, input);
+      run: async (input, actor, socket, acked) => {
+        const result = await messages.send(actor, input, acked ? socket.id : undefined);
         return result.ok ? ok({ message: result.data.message }) : result;
       },
     },
@@ -176,6 +182,7 @@ export function createDispatcher(table: HandlerTable, limits: ChatLimits, lifecy
     socket: ChatSocket,
     event: E,
     payload: unknown,
+    acked: boolean,
   ): Promise<Result<AckData<E>>> {
     const handler: SocketHandler<E> = table[event];
     const user = socket.data.user;
@@ -187,7 +194,7 @@ export function createDispatcher(table: HandlerTable, limits: ChatLimits, lifecy
       }
       const guard = await limits[handler.limit ?? 'events'].take(user.id);
       if (!guard.ok) return rateLimitedError(guard.retryAfterMs);
-      return await handler.run(parsed.data, user, socket);
+      return await handler.run(parsed.data, user, socket, acked);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         log.warn({ err: err.message, event, userId: user.id }, 'database unavailable');
@@ -201,12 +208,13 @@ export function createDispatcher(table: HandlerTable, limits: ChatLimits, lifecy
   function dispatch(socket: ChatSocket, queue: OrderedQueue, event: ClientEventName, args: unknown[]): void {
     const handler = table[event];
     const last = args[args.length - 1];
-    const ack = typeof last === 'function' ? (last as (result: Result<unknown>) => void) : () => {};
+    const acked = typeof last === 'function';
+    const ack = acked ? (last as (result: Result<unknown>) => void) : () => {};
     const payload = typeof args[0] === 'function' ? undefined : args[0];
     const started = process.hrtime.bigint();
     const work = handler.inOrder
-      ? queue.run(() => handle(socket, event, payload))
-      : handle(socket, event, payload);
+      ? queue.run(() => handle(socket, event, payload, acked))
+      : handle(socket, event, payload, acked);
     const tracked = handler.writes ? lifecycle.trackWrite(work) : work;
     void tracked.then((result) => {
       ackLatency.observe({ event, ok: String(result.ok) }, Number(process.hrtime.bigint() - started) / 1e9);

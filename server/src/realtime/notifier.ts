@@ -16,11 +16,9 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
         conversation: view.forAgents,
       });
     },
-    messageCreated(conversation, message) {
-      io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]).emit(
-        'message:created',
-        { message },
-      );
+    messageCreated(conversation, message, except) {
+      const to = io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]);
+      (except ? to.except(except) : to).emit('message:created', { message });
     },
     conversationRead(conversation, by, seq) {
       io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]).emit(

@@ -19,7 +19,8 @@ export interface ConversationView {
 /** Where services announce what they durably changed; the realtime layer turns it into socket events. */
 export interface ChatNotifier {
   conversationUpdated(view: ConversationView): void;
-  messageCreated(conversation: ConversationDoc, message: Message): void;
+  /** `except`: the connection that sent it (its acknowledgement carries the message already). */
+  messageCreated(conversation: ConversationDoc, message: Message, except?: string): void;
   conversationRead(conversation: ConversationDoc, by: Side, seq: number): void;
 }
 
