@@ -36,6 +36,7 @@ const { values, positionals } = parseArgs({
     users: { type: 'string' },
     rates: { type: 'string' },
     'server-env': { type: 'string' },
+    'before-server': { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -46,7 +47,8 @@ const scenario = positionals[0] as Scenario | undefined;
 if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   console.log(`usage: npm run bench -w bench -- <${SCENARIOS.join('|')}> [--customers N (500; hotpath 40)] [--window W]
   [--duration s] [--warmup s] [--generators G] [--text chars] [--db-levels 1,8,32] [--db-writers W]
-  [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]`);
+  [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]
+  [--before-server <server folder of another checkout> (hotpath: also measure that copy in the same run)]`);
   process.exit(scenario ? 1 : 0);
 }
 
@@ -196,6 +198,7 @@ async function main() {
         dbPid: pid,
         dbWriters: Number(values['db-writers']),
         env: serverEnv,
+        ...(values['before-server'] ? { beforeServerDir: path.resolve(values['before-server']) } : {}),
       });
       numbers.hotpath = strip(run);
       const db = (label: string, l: typeof run.insertOne) =>
@@ -224,6 +227,7 @@ async function main() {
       const chat = run.targets.at(-1);
       const limit = run.targets.find((t) => t.label.includes('coalesced'));
       const bare = run.targets.find((t) => t.label.startsWith('bare'));
+      const before = run.targets.find((t) => t.label.endsWith('before'));
       const of = (n: number, base: number) => (base ? (n / base).toFixed(2) : '–');
       if (chat && limit && bare)
         parts.push(
@@ -232,6 +236,11 @@ async function main() {
           `- our server ${chat.result.throughput} msgs/s = ${of(chat.result.throughput, run.group.messagesPerSecond)} of the database's own grouped writes (${run.group.messagesPerSecond} docs/s), ${of(chat.result.throughput, run.insertOne.messagesPerSecond)} of its single writes (${run.insertOne.messagesPerSecond} docs/s), ${of(chat.result.throughput, bare.result.throughput)} of the bare relay (${bare.result.throughput} msgs/s)`,
           `- our server = ${of(chat.result.throughput, limit.result.throughput)} of the design-limit relay with coalesced summaries (${limit.result.throughput} msgs/s); target >= 0.6 and >= 2,400 msgs/s (5× the original app's 444–480 msgs/s measured in the issue)`,
           `- our server p99 ack ${ms(chat.result.ack.p99)} ms (target <= 50 ms); CPU per message ${chat.cpuPerMessageUs} µs (target <= 450 µs)`,
+          ...(before
+            ? [
+                `- before this change (same run): ${before.result.throughput} msgs/s, p99 ack ${ms(before.result.ack.p99)} ms, CPU per message ${before.cpuPerMessageUs} µs; after: ${of(chat.result.throughput, before.result.throughput)}× the throughput`,
+              ]
+            : []),
           `- database: group insertMany ${run.group.messagesPerSecond} docs/s, ${(run.group.messagesPerSecond / Math.max(1, run.insertOne.messagesPerSecond)).toFixed(1)}× the insertOne loop (${run.insertOne.messagesPerSecond} docs/s)`,
           '',
         );

@@ -47,6 +47,8 @@ interface HotpathOptions extends LoadOptions {
   dbPid: number;
   dbWriters: number;
   env?: Record<string, string>;
+  /** Also run the server from this folder (the code before a change) in the same run. */
+  beforeServerDir?: string;
 }
 
 function target(label: string, result: LoadResult, cpu: CpuReport, meanBatch?: number): HotpathTarget {
@@ -118,8 +120,29 @@ async function relayRun(opts: HotpathOptions, kind: keyof typeof RELAY_LABELS): 
   }
 }
 
-async function chatRun(opts: HotpathOptions): Promise<HotpathTarget> {
-  const { tag, dbName, secrets, server } = await startFreshChatServer('hotpath', opts);
+/** Mean messages per insertMany of our server, from its own gauges (/metrics). */
+async function serverBatches(url: string): Promise<{ batches: number; items: number } | null> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) return null;
+  const text = await res.text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const batches = gauge('support_chat_message_insert_batches');
+  const items = gauge('support_chat_message_inserts');
+  return Number.isFinite(batches) && Number.isFinite(items) ? { batches, items } : null;
+}
+
+const METRICS_TOKEN = 'bench-metrics';
+
+/** Our server; `serverDir` runs another copy of it (the code before a change, in the same run). */
+async function chatRun(opts: HotpathOptions, label: string, serverDir?: string): Promise<HotpathTarget> {
+  const previous = process.env.BENCH_SERVER_DIR;
+  if (serverDir) process.env.BENCH_SERVER_DIR = serverDir;
+  const started = startFreshChatServer('hotpath', { ...opts, env: { ...opts.env, METRICS_TOKEN } });
+  await started.finally(() => {
+    if (previous === undefined) delete process.env.BENCH_SERVER_DIR;
+    else process.env.BENCH_SERVER_DIR = previous;
+  });
+  const { tag, dbName, secrets, server } = await started;
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
     // one agent receiving everything: every customer writes to its department; only its agent connects
@@ -132,7 +155,9 @@ async function chatRun(opts: HotpathOptions): Promise<HotpathTarget> {
     await setupAll(gens, server.url, customers, agents, opts.textChars);
     const w = new CpuWindow({ server: server.pid, ferretdb: opts.dbPid, ...gens.pids });
     const result = await closedLoop(gens, opts.window, opts.warmupMs, opts.durationMs);
-    return target('our chat server', result, w.stop());
+    const cpu = w.stop();
+    const b = await serverBatches(server.url);
+    return target(label, result, cpu, b?.batches ? Math.round((b.items / b.batches) * 10) / 10 : undefined);
   } finally {
     await gens.stop();
     await server.stop();
@@ -156,6 +181,7 @@ export async function hotpathRun(opts: HotpathOptions): Promise<HotpathRun> {
   targets.push(await relayRun(opts, 'bare'));
   targets.push(await relayRun(opts, 'batch'));
   targets.push(await relayRun(opts, 'coalesced'));
-  targets.push(await chatRun(opts));
+  if (opts.beforeServerDir) targets.push(await chatRun(opts, 'our chat server before', opts.beforeServerDir));
+  targets.push(await chatRun(opts, 'our chat server'));
   return { insertOne, group, targets };
 }
