@@ -35,7 +35,9 @@ const start = (messageKeys: string) =>
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    const st = statSync(p);
+    // Regular files only: the embedded database's Unix socket lives here too, and cannot be read.
+    return st.isDirectory() ? filesUnder(p) : st.isFile() ? [p] : [];
   });
 
 /** Files under `dir` whose bytes contain `needle` (as UTF-8). */
