@@ -146,6 +146,20 @@ async function burstThroughRestart(signal: 'SIGKILL' | 'SIGTERM') {
   ]);
   const syncedAt = Date.now();
 
+  // Summaries and unread counts exact after the restart (a summary the kill left behind its messages is repaired):
+  // nobody marked anything read, so each side's unread is the other side's message count.
+  const summaries = async (c: TestChatter) => {
+    const r = await c.client.conversations();
+    if (!r.ok) throw new Error(`list failed: ${r.error.message}`);
+    return new Map(r.data.map((s) => [s.id, s]));
+  };
+  const agentView = await summaries(agent);
+  for (const [k, id] of conversationIds.entries()) {
+    const forCustomer = (await summaries(customers[k]!)).get(id);
+    expect(forCustomer).toMatchObject({ lastSeq: perConversation, unread: AGENT_MESSAGES_PER_CONVERSATION });
+    expect(agentView.get(id)).toMatchObject({ lastSeq: perConversation, unread: CUSTOMER_MESSAGES });
+  }
+
   // The database: each clientMsgId exactly once, seqs 1..N, and every message acked before the kill present.
   const messages = mongo!.db(dbName).collection('messages');
   for (const id of conversationIds) {
