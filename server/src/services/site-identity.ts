@@ -60,7 +60,14 @@ export async function verifyIdentityToken(
     return { ok: false, reason: 'claims' };
   if (exp - iat > MAX_IDENTITY_TOKEN_LIFETIME_SEC || exp <= iat) return { ok: false, reason: 'lifetime' };
   if (iat > nowSec + CLOCK_SKEW_SEC) return { ok: false, reason: 'not_yet_valid' };
-  const sub = text(payload.sub, 200);
+  // The shop's own id, opaque: kept exactly as sent (" 42" and "42" are two customers of the shop's, not ours to merge).
+  const sub =
+    typeof payload.sub === 'string' &&
+    payload.sub.trim() !== '' &&
+    payload.sub.length <= 200 &&
+    !payload.sub.includes('\0')
+      ? payload.sub
+      : null;
   if (!sub) return { ok: false, reason: 'claims' };
   const email = text(payload.email, 254);
   return {

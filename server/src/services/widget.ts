@@ -392,16 +392,20 @@ export class WidgetService {
   ): Promise<{ user: UserDoc; customer: SiteCustomerDoc }> {
     // A generated username (shown to agents, and what `disable-user` takes); the given name and email live on the
     // site customer, not unique, not subject to the username rules.
-    const username = `${site._id}-${randomBytes(5).toString('hex')}`;
-    const user = newUserDoc({
-      username,
-      email: `${username}@widget.invalid`,
-      passwordHash: NO_PASSWORD,
-      role: 'customer',
-      departments: [],
-    });
-    const inserted = await this.store.users.insert(user);
-    if (inserted !== 'inserted') throw new Error(`generated username not unique: ${inserted}`);
+    // Someone may have registered a name (or email) of this shape on the chat page: draw again.
+    let user: UserDoc | null = null;
+    for (let attempt = 0; attempt < 5 && !user; attempt++) {
+      const username = `${site._id}-${randomBytes(5).toString('hex')}`;
+      const candidate = newUserDoc({
+        username,
+        email: `${username}@widget.invalid`,
+        passwordHash: NO_PASSWORD,
+        role: 'customer',
+        departments: [],
+      });
+      if ((await this.store.users.insert(candidate)) === 'inserted') user = candidate;
+    }
+    if (!user) throw new Error('no free generated username after 5 draws');
     const now = new Date();
     const customer: SiteCustomerDoc = {
       _id: user._id,

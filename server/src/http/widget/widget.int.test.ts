@@ -147,6 +147,15 @@ describe('visitors', () => {
     own.disconnect();
   });
 
+  it('cannot log in with a password (they have none)', async () => {
+    const v = await visitor('shop');
+    for (const password of ['', '!widget-customer', 'password123'])
+      expect(
+        (await postJson(`${t.url}/api/auth/login`, { username: v.user.username, password: password || 'x' }))
+          .status,
+      ).toBe(401);
+  });
+
   it('are refused with identity required, and cannot send anything', async () => {
     const res = await api('/sessions', { site: 'strict' });
     expect(res.status).toBe(403);
