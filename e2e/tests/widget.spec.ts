@@ -227,6 +227,27 @@ test('a visitor who signs in keeps the conversation; the customer sees one histo
   }
 });
 
+test('the shop can open the panel on a department of its own choosing', async ({ page }) => {
+  await page.goto(shop.url);
+  const call = (command: string, arg?: string) =>
+    page.evaluate(
+      ([c, a]) =>
+        (window as unknown as { SupportChat: (c: string, a?: string) => void }).SupportChat(c as string, a),
+      [command, arg] as const,
+    );
+  // A department the site does not offer is ignored: the visitor chooses among the site's own.
+  await call('department', 'hr');
+  await call('open');
+  await startAnonymously(page);
+  await expect(panel(page).getByRole('button', { name: 'Billing Support', exact: true })).toBeVisible();
+  await expect(panel(page).getByRole('button', { name: 'HR', exact: true })).toHaveCount(0);
+  // One it offers is opened.
+  await call('department', 'technical');
+  await expect(panel(page).getByRole('heading', { level: 1, name: 'Technical Support' })).toBeVisible();
+  await call('close');
+  await expect(panel(page).getByRole('button', { name: 'Close chat' })).toBeHidden();
+});
+
 test('with identity required, every bad token is refused and nothing can be sent', async ({
   page,
   server,
