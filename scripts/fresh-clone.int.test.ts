@@ -138,7 +138,7 @@ describe('a fresh clone, through the README', () => {
     // 1. npm install && npm start
     const port = await freePort();
     const first = start('npm install && npm start', freshEnv({ PORT: String(port) }));
-    const installed = await first.when(/> support-chat@\S* start/, 20 * 60_000);
+    const installed = await first.when(/^> (support-chat@\S* )?start$/m, 20 * 60_000);
     const buildStarted = await first.when(/Building FerretDB/, 5 * 60_000);
     const built = await first.when(/FerretDB built: /, 20 * 60_000);
     const listening = await first.when(/Support chat listening on/, 5 * 60_000);
