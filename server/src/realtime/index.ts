@@ -38,9 +38,7 @@ async function agentArrived(io: ChatIo, chat: Chat, departments: readonly string
  * had opened them again on this socket, and hears the current counts.
  */
 async function followPresence(socket: ChatSocket, chat: Chat): Promise<void> {
-  const departments = [
-    ...new Set((await chat.conversations.list(socket.data.user)).map((c) => c.department)),
-  ];
+  const departments = await chat.conversations.customerDepartments(socket.data.user);
   if (departments.length === 0 || socket.disconnected) return;
   socket.join(departments.map(presenceRoom));
   const counts = await chat.presence.agentsOnline(departments);

@@ -30,6 +30,8 @@ export interface AuthUser {
   departments: string[];
   /** The login session (one per login); logout and token reuse end it. */
   sessionId: string;
+  /** Customers: the departments they have a conversation with, when the account records them (store/users.ts). */
+  conversationDepartments?: readonly string[];
 }
 
 export interface Tokens {
@@ -225,7 +227,13 @@ export class AuthService {
     if (!live || !doc || doc.disabled || doc.role !== claims.role) return null;
     return {
       claims,
-      user: { ...toUser(doc), sessionId: claims.sid },
+      user: {
+        ...toUser(doc),
+        sessionId: claims.sid,
+        ...(doc.role === 'customer' && doc.conversationDepartments
+          ? { conversationDepartments: doc.conversationDepartments }
+          : {}),
+      },
     };
   }
 

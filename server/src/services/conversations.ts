@@ -17,7 +17,7 @@ export interface WaitingHook {
 
 export class ConversationService {
   constructor(
-    private readonly store: Pick<ChatStore, 'conversations' | 'messages' | 'departments'>,
+    private readonly store: Pick<ChatStore, 'conversations' | 'messages' | 'departments' | 'users'>,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
     private readonly waiting: WaitingHook,
@@ -70,9 +70,23 @@ export class ConversationService {
       return ok({ conversation: winner, created: false });
     }
     log.info({ conversationId: id, customerId: actor.id, department }, 'conversation created');
+    await this.store.users.addConversationDepartments(actor.id, [department]);
     const assigned = await this.waiting.autoAssign(inserted);
     this.notifier.conversationUpdated(this.views.view(assigned));
     return ok({ conversation: assigned, created: true });
+  }
+
+  /**
+   * The departments a customer has a conversation with: from their account (read by the handshake already), else
+   * worked out from the conversations once and recorded (accounts from before the record).
+   */
+  async customerDepartments(
+    actor: Actor & { conversationDepartments?: readonly string[] },
+  ): Promise<string[]> {
+    if (actor.conversationDepartments) return [...actor.conversationDepartments];
+    const departments = [...new Set((await this.list(actor)).map((c) => c.department))];
+    await this.store.users.addConversationDepartments(actor.id, departments);
+    return departments;
   }
 
   /** Customer: their own conversations; agent: every conversation of their departments. Newest activity first. */

@@ -118,6 +118,15 @@ export class LiveConversations {
     return load;
   }
 
+  /**
+   * The conversation with every message stored so far folded in (also those another process stored and has not
+   * summarised yet): what sync and history read. One point read when it is held, and none more when it is loaded.
+   */
+  async findWithTail(id: string): Promise<ConversationDoc | null> {
+    const held = this.docs.get(id);
+    return held ? this.repair(held) : this.findById(id);
+  }
+
   private async load(id: string): Promise<ConversationDoc | null> {
     const doc = await this.store.conversations.findById(id);
     if (!doc) return null;

@@ -90,6 +90,29 @@ describe('conversation:open', () => {
   });
 });
 
+describe('the departments a customer follows on reconnect', () => {
+  it('are recorded on the account when a conversation is created, and worked out once for older accounts', async () => {
+    const { conversations } = build();
+    const c = customer();
+    const users = db.collection<{ _id: ObjectId; conversationDepartments?: string[] }>('users');
+    await users.insertOne({ _id: new ObjectId(c.id) });
+    must(await conversations.open(c, 'billing'));
+    expect((await users.findOne({ _id: new ObjectId(c.id) }))?.conversationDepartments).toEqual(['billing']);
+    // What the handshake hands over: no conversation is read.
+    expect(await conversations.customerDepartments({ ...c, conversationDepartments: ['billing'] })).toEqual([
+      'billing',
+    ]);
+    // An account from before the record: worked out from its conversations, then recorded.
+    must(await conversations.open(c, 'sales'));
+    await users.updateOne({ _id: new ObjectId(c.id) }, { $unset: { conversationDepartments: '' } });
+    expect((await conversations.customerDepartments(c)).sort()).toEqual(['billing', 'sales']);
+    expect((await users.findOne({ _id: new ObjectId(c.id) }))?.conversationDepartments?.sort()).toEqual([
+      'billing',
+      'sales',
+    ]);
+  });
+});
+
 describe('message:send', () => {
   it.each([
     ['one process', 1],

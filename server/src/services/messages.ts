@@ -205,6 +205,9 @@ export class MessageService {
     return fail(ErrorCode.unavailable, 'The conversation is too busy, try again');
   }
 
+  /** Conversations as sync and history read them: with their stored tail. */
+  private readonly withTail = { findById: (id: string) => this.live.findWithTail(id) };
+
   /** A stored message in clear, or null (and logged) when it does not decrypt. */
   private decrypt(doc: MessageDoc): Message | null {
     const text = this.cipher.open(doc.conversationId, doc.seq, {
@@ -239,11 +242,10 @@ export class MessageService {
     conversationId: string,
     afterSeq: number,
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await findAccessible(this.live, actor, conversationId);
-    if (!got.ok) return got;
-    let conv = got.data;
     // Messages another process stored may lie beyond what this one knows: a point read finds them.
-    if (afterSeq + MAX_SYNC_MESSAGES > conv.lastSeq) conv = await this.live.repair(conv);
+    const got = await findAccessible(this.withTail, actor, conversationId);
+    if (!got.ok) return got;
+    const conv = got.data;
     const to = Math.min(conv.lastSeq, afterSeq + MAX_SYNC_MESSAGES);
     const docs = to > afterSeq ? await this.store.messages.range(conv._id, afterSeq + 1, to) : [];
     return ok({ messages: this.decryptAll(docs) });
@@ -255,9 +257,9 @@ export class MessageService {
     conversationId: string,
     opts: { before?: number; limit: number },
   ): Promise<Result<{ messages: Message[] }>> {
-    const got = await findAccessible(this.live, actor, conversationId);
+    const got = await findAccessible(this.withTail, actor, conversationId);
     if (!got.ok) return got;
-    const conv = await this.live.repair(got.data);
+    const conv = got.data;
     const end = Math.min(opts.before ?? Number.POSITIVE_INFINITY, conv.lastSeq + 1) - 1;
     const start = Math.max(1, end - opts.limit + 1);
     const docs = end >= start ? await this.store.messages.range(conv._id, start, end) : [];

@@ -22,6 +22,11 @@ export interface UserDoc {
   disabled: boolean;
   /** Bumped on any change that open sockets must notice (disable, departments, password). */
   version: number;
+  /**
+   * Customers: the departments they have a conversation with (so that a reconnect follows their presence without
+   * reading conversations). Absent on accounts older than the field: worked out once and written then.
+   */
+  conversationDepartments?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -171,6 +176,16 @@ export class UserStore {
   findById(id: string): Promise<UserDoc | null> {
     const oid = toObjectId(id);
     return oid ? this.users.findOne({ _id: oid }) : Promise.resolve(null);
+  }
+
+  /** Records that a customer has a conversation with these departments (idempotent). */
+  async addConversationDepartments(id: string, departments: readonly string[]): Promise<void> {
+    const oid = toObjectId(id);
+    if (!oid) return;
+    await this.users.updateOne(
+      { _id: oid },
+      { $addToSet: { conversationDepartments: { $each: [...departments] } } },
+    );
   }
 
   findByUsername(username: string): Promise<UserDoc | null> {
