@@ -304,7 +304,9 @@ function agentRecord(agent: StormAgent, m: SyncedMessage): void {
   else conv.set(m.seq, m.clientMsgId);
 }
 
-async function agentSync(agent: StormAgent, conversationIds: string[]): Promise<void> {
+/** Syncs each conversation from the agent's contiguous floor; returns the conversations whose sync failed. */
+async function agentSync(agent: StormAgent, conversationIds: string[]): Promise<string[]> {
+  const failed: string[] = [];
   for (const conversationId of conversationIds) {
     for (;;) {
       const conv = agent.seen.get(conversationId);
@@ -315,11 +317,16 @@ async function agentSync(agent: StormAgent, conversationIds: string[]): Promise<
           afterSeq,
         })
         .catch(() => null);
-      if (!res?.ok || !res.data) return; // disconnected again: the next connect syncs
+      if (!res?.ok || !res.data) {
+        // disconnected again or no answer in time: the next connect (or the final pass) syncs it
+        failed.push(conversationId);
+        break;
+      }
       for (const m of res.data.messages) agentRecord(agent, m);
       if (res.data.messages.length < 500) break;
     }
   }
+  return failed;
 }
 
 const contiguousUpTo = (conv: Map<number, string>): number => {
@@ -437,8 +444,16 @@ async function stormFinish(req: Extract<LoadgenRequest, { probe: 'storm-finish' 
   while (writers.some((w) => w.current) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   if (stormTimer) clearInterval(stormTimer);
   const unacked = writers.filter((w) => w.current).length;
-  // The agents' final view: a sync of every conversation fills whatever live delivery missed.
-  for (const agent of stormAgents) await agentSync(agent, [...new Set(writers.map((w) => w.conversationId))]);
+  // The agents' final view: a sync of every conversation fills whatever live delivery missed (a sync that got no
+  // answer is tried again, up to the deadline, and counted: a message is only "lost" when its sync answered).
+  let syncFailures = 0;
+  for (const agent of stormAgents) {
+    let pending = [...new Set(writers.map((w) => w.conversationId))];
+    while (pending.length && Date.now() < until) {
+      pending = await agentSync(agent, pending);
+      syncFailures += pending.length;
+    }
+  }
   let acked = 0;
   let lost = 0;
   let misplaced = 0;
@@ -467,6 +482,7 @@ async function stormFinish(req: Extract<LoadgenRequest, { probe: 'storm-finish' 
     unacked,
     retries,
     duplicatesDelivered: stormAgents.reduce((s, a) => s + a.duplicates, 0),
+    syncFailures,
     ackedIds: writers.flatMap((w) =>
       [...w.acked].map(([id, seq]) => ({ conversationId: w.conversationId, id, seq })),
     ),

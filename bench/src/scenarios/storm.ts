@@ -34,6 +34,8 @@ export interface StormRun {
   unacked: number;
   retries: number;
   duplicatesDelivered: number;
+  /** final syncs of the agents that got no answer (tried again until the deadline) */
+  syncFailures: number;
   db: { stored: number; duplicateClientMsgIds: number; missingAcked: number; seqGaps: number };
 }
 
@@ -45,6 +47,7 @@ interface FinishAnswer {
   unacked: number;
   retries: number;
   duplicatesDelivered: number;
+  syncFailures: number;
   ackedIds: { conversationId: string; id: string; seq: number }[];
 }
 
@@ -168,6 +171,7 @@ export async function stormRun(opts: {
       unacked: sum('unacked'),
       retries: sum('retries'),
       duplicatesDelivered: sum('duplicatesDelivered'),
+      syncFailures: sum('syncFailures'),
       db,
     };
   } finally {
