@@ -63,6 +63,8 @@ interface Pending {
 const DEFAULT_CAPACITY = 50_000;
 const DEFAULT_FLUSH_MS = 100;
 const DEFAULT_MARK_QUIET_MS = 60_000;
+/** Conversations repaired at once at start. */
+const REPAIR_CONCURRENCY = 16;
 
 export class LiveConversations {
   private readonly docs = new Map<string, ConversationDoc>();
@@ -386,10 +388,14 @@ export class LiveConversations {
   /** At start: repairs the conversations left marked dirty (by a crash), with point reads only. */
   async repairDirty(): Promise<number> {
     const marks = await this.store.conversations.listDirty();
-    for (const mark of marks) {
-      const doc = await this.store.conversations.findById(mark._id);
-      if (doc) await this.repair(doc);
-    }
+    const queue = [...marks];
+    const worker = async () => {
+      for (let mark = queue.shift(); mark; mark = queue.shift()) {
+        const doc = await this.store.conversations.findById(mark._id);
+        if (doc) await this.repair(doc);
+      }
+    };
+    await Promise.all(Array.from({ length: REPAIR_CONCURRENCY }, worker));
     await this.store.conversations.clearDirty(marks.map((m) => ({ id: m._id, token: m.owner })));
     if (marks.length) log.info({ conversations: marks.length }, 'summaries repaired after an unclean stop');
     return marks.length;
