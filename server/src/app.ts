@@ -2,6 +2,7 @@
 // then the transports (HTTP routers and Socket.IO on one http.Server), once and in that order.
 import http from 'node:http';
 import type { Config } from './config';
+import { adminRouter } from './http/admin/router';
 import { createHttpApp, listen } from './http/app';
 import { authRouter } from './http/auth/router';
 import { conversationsRouter } from './http/conversations/router';
@@ -79,7 +80,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   if (scaleOut) {
     // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
     live.onChanged = (id) => io.serverSideEmit('conversation:changed', id);
-    io.on('conversation:changed', (id) => live.invalidate(id));
+    // io.on('conversation:changed', (id) => live.invalidate(id));
   }
 
   const lifecycle = new ServerLifecycle();
@@ -95,6 +96,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     departmentsRouter(auth, accounts, presence),
     widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
     conversationsRouter(auth, conversations, messages),
+    adminRouter(auth, services.owner),
   ]);
   handleHttp = app.callback();
   const realtime = installRealtimeAuth(io, auth, config);

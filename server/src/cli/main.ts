@@ -1,6 +1,7 @@
 // Owner command line: `npm run admin -- <command> [options]`. Works with the server running or not: with the
 // embedded database it reuses the server's (found through DATA_DIR) or starts one for the command's duration.
 import '../env';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Result, schemas } from '@support-chat/protocol';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { ConfigError, loadConfig, loadStorageConfig } from '../config';
 import { setLogLevel } from '../log';
 import { AccountService } from '../services/accounts';
 import { MessageCipher } from '../services/crypto';
+import { type AuditActor, OwnerConsole } from '../services/owner-console';
 import { SiteAdmin } from '../services/widget';
 import { connectStore, type Store } from '../store/db';
 import { acquireEmbeddedDb } from '../store/embedded';
@@ -22,6 +24,8 @@ const USAGE = `Support chat owner commands
 
 Usage: npm run admin -- <command> [options]
 
+  create-owner --username <u> --email <e> --password-stdin
+                                   an owner account: signs in to the console at /admin
   create-department --id <id> --name <name>
   list-departments
   create-agent --username <u> --email <e> --departments <id,id> --password-stdin
@@ -43,6 +47,7 @@ On a terminal you are prompted instead (nothing is echoed).
 
 The database: MONGO_URI (and DB_NAME) when set; otherwise the embedded database of DATA_DIR (default ./data),
 shared with a running server or started just for this command.
+Every command that changes something is written to the owner's audit log (shown at /admin) with your OS user.
 Exit codes: 0 done, 1 the command failed, 2 wrong usage.`;
 
 const departmentList = z
@@ -56,6 +61,11 @@ const departmentList = z
   .pipe(z.array(schemas.departmentId).min(1, 'give at least one department id'));
 
 const ArgSchemas = {
+  'create-owner': z.strictObject({
+    username: schemas.username,
+    email: schemas.email,
+    'password-stdin': z.literal(true, { message: 'the password must come from --password-stdin' }),
+  }),
   'create-department': z.strictObject({ id: schemas.departmentId, name: schemas.departmentName }),
   'list-departments': z.strictObject({}),
   'create-agent': z.strictObject({
@@ -187,16 +197,38 @@ const unwrap = <T>(result: Result<T>): T => {
   return result.data;
 };
 
+/** Who runs the command line, for the audit log. */
+const cliActor = (): AuditActor => {
+  let osUser = process.env.SUDO_USER || process.env.USER || '';
+  try {
+    osUser = os.userInfo().username || osUser;
+  } catch {
+    // no passwd entry for this uid: the environment's name, if any
+  }
+  return { kind: 'cli', osUser: osUser || `uid ${process.getuid?.() ?? '?'}` };
+};
+
 async function run(
   command: Command,
   args: Record<string, unknown>,
   accounts: AccountService,
-  sites: () => SiteAdmin,
+  owner: OwnerConsole,
 ): Promise<string> {
+  const by = cliActor();
   switch (command) {
+    case 'create-owner': {
+      const { user } = unwrap(
+        await owner.createOwner(by, {
+          username: args.username as string,
+          email: args.email as string,
+          password: args.password as string,
+        }),
+      );
+      return `Owner created: ${user.username} (id ${user.id}); they sign in at /admin`;
+    }
     case 'create-site': {
       const { site, secret } = unwrap(
-        await sites().createSite({
+        await owner.createSite(by, {
           id: args.id as string,
           name: args.name as string,
           origins: args.origins as string[],
@@ -206,36 +238,36 @@ async function run(
       );
       // The secret alone on the last line, so that scripts can take it with `tail -n 1`.
       return [
-        `Site created: ${site._id} (${site.name})`,
+        `Site created: ${site.id} (${site.name})`,
         `  origins: ${site.origins.join(', ')}`,
         `  departments: ${site.departments.join(', ')}`,
         `  identity: ${site.identity}`,
         "Snippet for its pages (put your chat server's address in src):",
-        `  <script async src="https://chat.example.com/widget.js" data-site="${site._id}"></script>`,
+        `  <script async src="https://chat.example.com/widget.js" data-site="${site.id}"></script>`,
         "Signing secret for identity tokens (shown once; keep it on the shop's server only):",
         secret,
       ].join('\n');
     }
     case 'rotate-site-secret': {
-      const { secret } = unwrap(await sites().rotateSecret(args.id as string));
+      const { secret } = unwrap(await owner.rotateSiteSecret(by, args.id as string));
       return ['New signing secret (shown once; the old one no longer works):', secret].join('\n');
     }
     case 'end-site-sessions': {
-      const { sessions } = unwrap(await sites().endSessions(args.id as string));
+      const { sessions } = unwrap(await owner.endSiteSessions(by, args.id as string));
       return `Widget logins ended: ${sessions} (open chats close within seconds)`;
     }
     case 'list-sites': {
-      const list = await sites().listSites();
+      const list = await owner.listSites();
       return (
         list
-          .map(
-            (s) => `${s._id}\t${s.name}\t${s.identity}\t${s.origins.join(',')}\t${s.departments.join(',')}`,
-          )
+          .map((s) => `${s.id}\t${s.name}\t${s.identity}\t${s.origins.join(',')}\t${s.departments.join(',')}`)
           .join('\n') || '(no sites)'
       );
     }
     case 'create-department': {
-      const d = unwrap(await accounts.createDepartment({ id: args.id as string, name: args.name as string }));
+      const d = unwrap(
+        await owner.createDepartment(by, { id: args.id as string, name: args.name as string }),
+      );
       return `Department created: ${d.id} (${d.name})`;
     }
     case 'list-departments': {
@@ -245,7 +277,7 @@ async function run(
     case 'create-agent': {
       const password = args.password as string;
       const { user } = unwrap(
-        await accounts.createAgent({
+        await owner.createAgent(by, {
           username: args.username as string,
           email: args.email as string,
           departments: args.departments as string[],
@@ -267,7 +299,7 @@ async function run(
     }
     case 'set-departments': {
       const { user } = unwrap(
-        await accounts.setDepartments({
+        await owner.setDepartments(by, {
           username: args.username as string,
           departments: args.departments as string[],
         }),
@@ -276,17 +308,17 @@ async function run(
     }
     case 'reset-password': {
       const password = args.password as string;
-      const { user } = unwrap(await accounts.resetPassword({ username: args.username as string, password }));
+      const { user } = unwrap(await owner.resetPassword(by, { username: args.username as string, password }));
       return `Password reset for ${user.username}; their sessions were ended`;
     }
     case 'disable-user':
     case 'disable-agent': {
-      const { user } = unwrap(await accounts.disableUser({ username: args.username as string }));
+      const { user } = unwrap(await owner.disableUser(by, { username: args.username as string }));
       return `User disabled: ${user.username} (${user.role}); their sessions end within seconds`;
     }
     case 'enable-user':
     case 'enable-agent': {
-      const { user } = unwrap(await accounts.enableUser({ username: args.username as string }));
+      const { user } = unwrap(await owner.enableUser(by, { username: args.username as string }));
       return `User enabled: ${user.username} (${user.role})`;
     }
   }
@@ -333,7 +365,9 @@ async function main(argv: string[]): Promise<number> {
     const opened = store;
     // Site secrets are sealed with the message keys: only site commands need them (and the full configuration).
     const sites = () => new SiteAdmin(opened, new MessageCipher(loadConfig().messageKeys));
-    const output = await run(parsedCommand.command, parsedCommand.args, new AccountService(store), sites);
+    const accounts = new AccountService(store);
+    const owner = new OwnerConsole(store, accounts, sites);
+    const output = await run(parsedCommand.command, parsedCommand.args, accounts, owner);
     process.stdout.write(`${output}\n`);
     return ExitCode.ok;
   } catch (err) {

@@ -58,6 +58,29 @@ export class AccountService {
     return ids.filter((id) => !have.has(id));
   }
 
+  /** An owner account (SPEC §13): no departments; signs in to the console at /admin. */
+  async createOwner(input: {
+    username: string;
+    email: string;
+    password: string;
+  }): Promise<Result<{ user: User }>> {
+    const doc = newUserDoc({
+      username: input.username,
+      email: input.email,
+      passwordHash: await hashPassword(input.password),
+      role: 'owner',
+      departments: [],
+    });
+    const inserted = await this.store.users.insert(doc);
+    if (inserted === 'username_taken')
+      return fail(ErrorCode.usernameTaken, `Username "${input.username}" is taken`);
+    if (inserted === 'email_taken') {
+      return fail(ErrorCode.emailTaken, `An account with email "${input.email}" exists`);
+    }
+    log.info({ userId: doc._id.toHexString() }, 'owner created');
+    return ok({ user: toUser(doc) });
+  }
+
   async createAgent(input: {
     username: string;
     email: string;

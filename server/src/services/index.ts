@@ -8,6 +8,7 @@ import { ConversationService } from './conversations';
 import { MessageCipher } from './crypto';
 import { type ChatStore, LiveConversations, type LiveOptions } from './live-conversations';
 import { MessageService } from './messages';
+import { OwnerConsole } from './owner-console';
 import type { Presence } from './presence';
 import {
   authThrottles,
@@ -17,7 +18,7 @@ import {
   type RateLimiterFactory,
 } from './ratelimit';
 import { type ChatNotifier, ConversationViews } from './views';
-import { WidgetService } from './widget';
+import { SiteAdmin, WidgetService } from './widget';
 
 export interface Services {
   auth: AuthService;
@@ -28,6 +29,8 @@ export interface Services {
   presence: Presence;
   limits: ChatLimits;
   widget: WidgetService;
+  /** What the owner does in the console (audited). */
+  owner: OwnerConsole;
   /** Conversations as this process knows them, and the writer of their summaries. */
   live: LiveConversations;
 }
@@ -66,6 +69,8 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   );
   const messages = new MessageService(store, live, cipher, views, c.notifier, assignment);
   const limits = chatLimits(config, limiter);
+  const siteAdmin = new SiteAdmin(store, cipher);
+  const owner = new OwnerConsole(store, accounts, () => siteAdmin);
   return {
     auth,
     accounts,
@@ -75,6 +80,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     presence: c.presence,
     limits,
     widget,
+    owner,
     live,
   };
 }

@@ -1,7 +1,9 @@
 // The one MongoDB connection and the repositories over it: the only way the rest of the server reaches a collection.
 import { type Db, MongoClient } from 'mongodb';
 import { createLogger } from '../log';
+import { AuditStore, ensureAuditCollection } from './audit';
 import { AuthEpochStore } from './auth-epoch';
+import { CannedReplyStore, ensureCannedReplyCollection } from './canned-replies';
 import { ConversationStore, ensureConversationCollections } from './conversations';
 import { DepartmentStore, ensureDepartmentCollections } from './departments';
 import { ensureMessageCollection, MessageStore } from './messages';
@@ -22,6 +24,10 @@ export interface Store {
   messages: MessageStore;
   /** Websites with the widget, their customers and the widget's credentials (SPEC §10). */
   sites: SiteStore;
+  /** The owner's audit log (SPEC §13). */
+  audit: AuditStore;
+  /** Departments' canned replies (SPEC §12). */
+  cannedReplies: CannedReplyStore;
   /** True when the database answers within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -48,6 +54,8 @@ export function openStore(
     conversations: new ConversationStore(db),
     messages: new MessageStore(db, opts.messageReads),
     sites: new SiteStore(db),
+    audit: new AuditStore(db),
+    cannedReplies: new CannedReplyStore(db),
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
@@ -77,6 +85,8 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureConversationCollections(db);
   await ensureMessageCollection(db);
   await ensureSiteCollections(db);
+  await ensureAuditCollection(db);
+  await ensureCannedReplyCollection(db);
 }
 
 export interface ConnectOptions extends StoreOptions {

@@ -67,6 +67,12 @@ export class DepartmentStore {
     }
   }
 
+  /** Gives a department a new display name; false when there is no such department. */
+  async rename(id: string, name: string): Promise<boolean> {
+    const r = await this.departments.updateOne({ _id: id }, { $set: { name } });
+    return r.matchedCount === 1;
+  }
+
   /** Seeds the default departments on a fresh install (an empty collection); never overwrites. */
   async seed(): Promise<number> {
     if ((await this.departments.estimatedDocumentCount()) > 0) return 0;

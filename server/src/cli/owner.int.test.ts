@@ -1,0 +1,92 @@
+// `create-owner` and the audit log of the command line, as a real process against a real database.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditEntry, AuthResponse as Session } from '@support-chat/protocol';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { postJson, randomName, startTestServer, type TestServer } from '../../test/helpers';
+
+const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function runCli(args: string[], env: Record<string, string>, stdin = '') {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const base: Record<string, string> = { INIT_CWD: serverDir };
+    for (const k of ['PATH', 'HOME', 'USER', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB']) {
+      const v = process.env[k];
+      if (v !== undefined) base[k] = v;
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: serverDir,
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+let t: TestServer;
+let env: Record<string, string>;
+beforeAll(async () => {
+  t = await startTestServer();
+  env = { MONGO_URI: inject('mongoUri'), DB_NAME: t.dbName };
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('create-owner', () => {
+  it('makes an owner who signs in and reaches the console; the CLI actions are in its audit log', async () => {
+    const username = randomName('boss');
+    const password = `pw-${randomUUID()}`;
+    const made = await runCli(
+      ['create-owner', '--username', username, '--email', `${username}@example.test`, '--password-stdin'],
+      env,
+      `${password}\n`,
+    );
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    expect(made.stdout).toContain(`Owner created: ${username}`);
+    const dept = await runCli(['create-department', '--id', 'cli-made', '--name', 'From the CLI'], env);
+    expect(dept.code).toBe(0);
+
+    const login = await postJson(`${t.url}/api/auth/login`, { username, password });
+    expect(login.status).toBe(200);
+    const session = login.body as Session;
+    expect(session.user.role).toBe('owner');
+    const res = await fetch(`${t.url}/api/admin/audit`, {
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    const { entries } = (await res.json()) as { entries: AuditEntry[] };
+    expect(entries.map((e) => [e.action, e.target, e.actor.kind])).toEqual([
+      ['department.create', 'cli-made', 'cli'],
+      ['owner.create', username, 'cli'],
+    ]);
+    expect(entries[0]?.actor).toEqual({ kind: 'cli', osUser: expect.any(String) });
+    expect(JSON.stringify(entries)).not.toContain(password);
+
+    // A second owner with the same name is refused; a password from arguments is never taken.
+    const again = await runCli(
+      ['create-owner', '--username', username, '--email', `x${username}@example.test`, '--password-stdin'],
+      env,
+      `${password}\n`,
+    );
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('is taken');
+    const inArgs = await runCli(
+      ['create-owner', '--username', 'x', '--email', 'x@example.test', '--password', 'secret123'],
+      env,
+    );
+    expect(inArgs.code).toBe(2);
+  });
+});
