@@ -80,7 +80,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   if (scaleOut) {
     // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
     live.onChanged = (id) => io.serverSideEmit('conversation:changed', id);
-    // io.on('conversation:changed', (id) => live.invalidate(id));
+    io.on('conversation:changed', (id) => live.invalidate(id));
   }
 
   const lifecycle = new ServerLifecycle();

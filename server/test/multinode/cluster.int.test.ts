@@ -170,6 +170,27 @@ describe('two nodes, one Redis, one database', () => {
     );
   });
 
+  it('a conversation resolved on B and written into by its customer on A opens again (A drops its copy)', async () => {
+    const { agent } = await agentOnB('sales');
+    const agentSummaries = collect<ConversationSummary>(agent, 'conversation');
+    const { customer, conversation } = await customerOnA('sales');
+    const customerSummaries = collect<ConversationSummary>(customer, 'conversation');
+    // Node A holds the conversation in memory now (its customer wrote through A).
+    expect((await customer.send(conversation.id, 'first').done).ok).toBe(true);
+    const resolved = await agent.resolve(conversation.id);
+    expect(resolved.ok && resolved.data.status).toBe('resolved');
+    await waitUntil('the customer on A to see it resolved', () =>
+      customerSummaries.some((s) => s.id === conversation.id && s.status === 'resolved'),
+    );
+    // A stale copy on A would still say "open" and the message would leave the conversation resolved.
+    expect((await customer.send(conversation.id, 'one more question').done).ok).toBe(true);
+    await waitUntil('the agents on B to see it open again', () =>
+      agentSummaries.some((s) => s.id === conversation.id && s.status === 'open' && s.lastSeq === 2),
+    );
+    const stored = await store.db.collection('conversations').findOne({ _id: conversation.id as never });
+    expect(stored?.status).toBe('open');
+  });
+
   it("loses nothing when the customer's node is SIGKILLed mid-burst: reconnect to B, retry, sync", async () => {
     const { messages: agentMessages } = await agentOnB('technical');
     const { customer, conversation } = await customerOnA('technical');
