@@ -121,6 +121,27 @@ function start(command: string, env: NodeJS.ProcessEnv): Timeline {
   };
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+/** Re-checks `condition` every 100 ms until it holds; fails after `timeoutMs`. */
+const until = (what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      if (condition()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`${what}: not within ${timeoutMs} ms`));
+      setTimeout(check, 100);
+    };
+    check();
+  });
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 describe('a fresh clone, through the README', () => {
@@ -149,12 +170,17 @@ describe('a fresh clone, through the README', () => {
     const ready = await fetch(`http://127.0.0.1:${port}/api/ready`);
     expect(ready.status).toBe(200);
     // The database it started is the clone's own, on a Unix socket in its data folder.
-    const lock = JSON.parse(readFileSync(path.join(clone, 'data', 'embedded-db.json'), 'utf8')) as {
-      uri: string;
-    };
-    expect(decodeURIComponent(lock.uri)).toContain(path.join(clone, 'data', 'db', 'db.sock'));
+    const lockFile = path.join(clone, 'data', 'embedded-db.json');
+    const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { uri: string; pid: number };
+    const socket = path.join(clone, 'data', 'db', 'db.sock');
+    expect(decodeURIComponent(lock.uri)).toContain(socket);
     killGroup(first.child, 'SIGTERM');
-    expect(await first.exited).not.toBeNull();
+    await first.exited;
+    // The server's graceful shutdown stops its database: the process, its socket and the lock file go.
+    await until(
+      'the embedded database stopped',
+      () => !alive(lock.pid) && !existsSync(socket) && !existsSync(lockFile),
+    );
     report.push(
       `first npm install: ${seconds(installed)}`,
       `FerretDB build (empty cache${process.env.FRESH_CLONE_COLD_GO === '1' ? ', empty Go cache' : ", Go's compile cache warm"}): ${seconds(built - buildStarted)}`,
@@ -167,6 +193,7 @@ describe('a fresh clone, through the README', () => {
     const warm = await again.when(/Support chat listening on/, 10 * 60_000);
     killGroup(again.child, 'SIGTERM');
     await again.exited;
+    await until('the second start stopped', () => !existsSync(lockFile));
     report.push(`the same, warm: ${seconds(warm)}`);
 
     // 2. npm install && npm test

@@ -5,5 +5,7 @@ export default defineConfig({
   test: {
     include: ['scripts/fresh-clone.int.test.ts'],
     testTimeout: 60 * 60_000,
+    // Removing the clone's node_modules takes a while.
+    hookTimeout: 5 * 60_000,
   },
 });
