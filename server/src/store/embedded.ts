@@ -171,8 +171,6 @@ async function withDownloadDefaults<T>(fn: () => Promise<T>): Promise<T> {
     MONGOMS_MAX_RETRIES: '1',
     // A plain-http mirror (a proxy inside a company network) works without also setting MONGOMS_USE_HTTP.
     ...(mirror.startsWith('http://') ? { MONGOMS_USE_HTTP: 'true' } : {}),
-    // The archive's published checksum is always verified unless someone turns it off explicitly.
-    MONGOMS_MD5_CHECK: 'true',
   };
   const set: string[] = [];
   for (const [k, v] of Object.entries(defaults)) {
@@ -212,6 +210,7 @@ export async function downloadMongod(progress: (line: string) => void = () => {}
     }).getDownloadUrl();
     progress(`Downloading MongoDB ${options.version} (mongod) from ${url} into ${downloadDir}...`);
     try {
+      // checkMD5 always: the published checksum is verified whatever MONGOMS_MD5_CHECK says.
       const bin = await MongoBinary.getPath({ downloadDir, checkMD5: true });
       progress(`mongod ${options.version} downloaded and verified: ${bin}`);
       return bin;
