@@ -79,8 +79,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   await live.repairDirty();
   if (scaleOut) {
     // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
-    live.onChanged = (id) => io.serverSideEmit('conversation:changed', id);
-    io.on('conversation:changed', (id) => live.invalidate(id));
+    live.onChanged = (id, read) => io.serverSideEmit('conversation:changed', id, read ?? null);
+    io.on('conversation:changed', (id, read) => live.invalidate(id, read ?? undefined));
   }
 
   const lifecycle = new ServerLifecycle();

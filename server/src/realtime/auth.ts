@@ -14,6 +14,7 @@ import { isHandshakeOriginAllowed } from '../http/origin';
 import { createLogger } from '../log';
 import { socketConnections } from '../metrics';
 import type { AuthService, AuthUser } from '../services/auth';
+import type { ReadMove } from '../services/live-conversations';
 
 const log = createLogger('realtime-auth');
 /** A full socket re-check at least this often, whatever the auth epoch says. */
@@ -27,8 +28,11 @@ export interface SocketData {
 
 /** Between server processes (through the scale-out adapter). */
 type InterServerEvents = {
-  /** A conversation's state changed on the sending node: drop the copy held (services/live-conversations.ts). */
-  'conversation:changed': (id: string) => void;
+  /**
+   * A conversation changed on the sending node (services/live-conversations.ts): its state (drop the copy held), or
+   * a read cursor (move it in the copy held too).
+   */
+  'conversation:changed': (id: string, read: ReadMove | null) => void;
 };
 export type ChatIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

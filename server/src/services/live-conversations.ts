@@ -85,8 +85,11 @@ export class LiveConversations {
   readonly owner = randomUUID();
   /** Called after each summary write with the conversations it wrote. */
   onFlushed: (flushed: Flushed[]) => void = () => {};
-  /** Called when this process changed a conversation's state (other nodes drop their copies). */
-  onChanged: (id: string) => void = () => {};
+  /**
+   * Called when this process changed a conversation: its state (other nodes drop their copies), or a read cursor
+   * (`read`: other nodes move theirs too, since the cursor reaches the database only at the next flush).
+   */
+  onChanged: (id: string, read?: ReadMove) => void = () => {};
 
   constructor(
     private readonly store: Pick<Store, 'conversations' | 'messages'>,
@@ -191,9 +194,14 @@ export class LiveConversations {
     return doc ? this.remember(doc) : null;
   }
 
-  /** Another node changed this conversation: the next use reads it again. */
-  invalidate(id: string): void {
-    this.docs.delete(id);
+  /** Another node changed this conversation: the next use reads it again (or, for a read cursor, moves it here). */
+  invalidate(id: string, read?: ReadMove): void {
+    if (!read) {
+      this.docs.delete(id);
+      return;
+    }
+    const known = this.docs.get(id);
+    if (known) this.docs.set(id, withRead(known, read));
   }
 
   waiting(department: string, limit: number) {
@@ -277,18 +285,10 @@ export class LiveConversations {
   ): Promise<ConversationDoc | null> {
     const known = await this.findById(id);
     if (!known) return null;
-    const next: ConversationDoc = {
-      ...known,
-      readSeq: { ...known.readSeq },
-      readCounts: { ...known.readCounts },
-      agentReadSeq: { ...known.agentReadSeq },
-    };
-    if (seq > next.readSeq[side]) {
-      next.readSeq[side] = seq;
-      next.readCounts[side] = otherCount;
-    }
-    if (agentId && seq > (next.agentReadSeq[agentId] ?? 0)) next.agentReadSeq[agentId] = seq;
+    const move: ReadMove = { side, seq, otherCount, agentId };
+    const next = withRead(known, move);
     this.docs.set(id, next);
+    this.onChanged(id, move);
     const p = this.pendingOf(id);
     const read = p.fold.read ?? {};
     if (!read[side] || read[side].seq < seq) read[side] = { seq, otherCount };
@@ -406,6 +406,30 @@ export class LiveConversations {
     await this.flush();
     if (this.pending.size === 0) await this.clearQuietMarks(true);
   }
+}
+
+/** A read cursor that moved: the side's, with the other side's count there, and the agent's own. */
+export interface ReadMove {
+  side: Side;
+  seq: number;
+  otherCount: number;
+  agentId: string | null;
+}
+
+/** The conversation with a read cursor moved forward (never back). */
+function withRead(doc: ConversationDoc, { side, seq, otherCount, agentId }: ReadMove): ConversationDoc {
+  const next: ConversationDoc = {
+    ...doc,
+    readSeq: { ...doc.readSeq },
+    readCounts: { ...doc.readCounts },
+    agentReadSeq: { ...doc.agentReadSeq },
+  };
+  if (seq > next.readSeq[side]) {
+    next.readSeq[side] = seq;
+    next.readCounts[side] = otherCount;
+  }
+  if (agentId && seq > (next.agentReadSeq[agentId] ?? 0)) next.agentReadSeq[agentId] = seq;
+  return next;
 }
 
 const foldOf = (doc: MessageDoc): LastFold => ({

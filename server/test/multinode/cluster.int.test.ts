@@ -191,6 +191,25 @@ describe('two nodes, one Redis, one database', () => {
     expect(stored?.status).toBe('open');
   });
 
+  it('an agent who read on B is not shown old messages as unread by the summaries node A writes', async () => {
+    const { agent } = await agentOnB('account');
+    const agentSummaries = collect<ConversationSummary>(agent, 'conversation');
+    const { customer, conversation } = await customerOnA('account');
+    const receipts = collect<ConversationReadEvent>(customer, 'read');
+    expect((await customer.send(conversation.id, 'one').done).ok).toBe(true);
+    const read = await agent.markRead(conversation.id, 1);
+    expect(read.ok && read.data.unread).toBe(0);
+    await waitUntil('the receipt on A', () => receipts.some((r) => r.by === 'agents' && r.seq === 1));
+    expect((await customer.send(conversation.id, 'two').done).ok).toBe(true);
+    await waitUntil('the summary of message 2 from A', () =>
+      agentSummaries.some((s) => s.id === conversation.id && s.lastSeq === 2),
+    );
+    // Node A's copy took B's cursor: one unread (message 2), not two.
+    expect(
+      agentSummaries.filter((s) => s.id === conversation.id && s.lastSeq === 2).map((s) => s.unread),
+    ).toEqual([1]);
+  });
+
   it("loses nothing when the customer's node is SIGKILLed mid-burst: reconnect to B, retry, sync", async () => {
     const { messages: agentMessages } = await agentOnB('technical');
     const { customer, conversation } = await customerOnA('technical');
