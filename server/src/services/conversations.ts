@@ -113,7 +113,10 @@ export class ConversationService {
   ): Promise<Result<{ conversation: ConversationDoc; changed: boolean }>> {
     const got = await this.get(actor, id);
     if (!got.ok) return got;
-    const doc = got.data;
+    // A reader who has seen further than this process knows (messages stored through another node): a point read
+    // of the stored tail catches up, so the cursor can move to what they saw.
+    const doc =
+      seq > got.data.lastSeq ? ((await this.store.conversations.findWithTail(id)) ?? got.data) : got.data;
     const side = sideOf(actor);
     const target = Math.min(seq, doc.lastSeq);
     const agentId = side === 'agents' ? actor.id : null;

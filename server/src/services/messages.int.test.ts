@@ -354,6 +354,20 @@ describe('the hot path (SPEC §14)', () => {
 });
 
 describe('unread and read cursors', () => {
+  it('a reader who saw messages stored through another process can read up to them', async () => {
+    const [p1, p2] = [build(), build()];
+    const c = customer();
+    const a = await agent(['billing']);
+    const conv = must(await p1.conversations.open(c, 'billing')).conversation;
+    must(await p2.messages.send(a, { conversationId: conv._id, clientMsgId: randomUUID(), text: 'hi' }));
+    // p2 holds the conversation at seq 1; the customer writes two more through p1.
+    for (const text of ['two', 'three'])
+      must(await p1.messages.send(c, { conversationId: conv._id, clientMsgId: randomUUID(), text }));
+    const read = must(await p2.conversations.read(a, conv._id, 3)).conversation;
+    expect(read.readSeq.agents).toBe(3);
+    expect(p2.conversations.summaryFor(a, read).unread).toBe(0);
+  });
+
   it('counts the other side’s messages above each side’s cursor, O(1) on the conversation', async () => {
     const { conversations, messages } = build();
     const c = customer();
