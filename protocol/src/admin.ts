@@ -22,7 +22,10 @@ const text = (max: number) =>
 export const reportDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'must be a real date');
+  .refine((s) => {
+    const t = Date.parse(`${s}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+  }, 'must be a real date');
 
 /** Actions without parameters take no body (or an empty object). */
 export const EmptyBody = z.strictObject({});
@@ -103,7 +106,7 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Durations in whole seconds; percentiles are nearest-rank (the smallest value with at least p% at or below it). */
+/** Durations in milliseconds; percentiles are nearest-rank (the smallest value with at least p% at or below it). */
 export interface DurationStats {
   count: number;
   p50: number | null;

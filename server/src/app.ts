@@ -96,7 +96,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     departmentsRouter(auth, accounts, presence),
     widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
     conversationsRouter(auth, conversations, messages),
-    adminRouter(auth, services.owner),
+    adminRouter(auth, services.owner, services.reports),
   ]);
   handleHttp = app.callback();
   const realtime = installRealtimeAuth(io, auth, config);

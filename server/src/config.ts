@@ -39,6 +39,8 @@ export interface Config {
   messageBurst: number;
   /** Least time between two writes of conversation summaries (SPEC §14: coalesced after the acknowledgement). */
   summaryFlushMs: number;
+  /** The IANA time zone whose calendar days the reports count in (SPEC §13). */
+  reportTimeZone: string;
   typingRatePerSecond: number;
   openRatePerMinute: number;
   /** Login attempts per (account, address). */
@@ -98,6 +100,17 @@ const EnvSchema = z.object({
   MESSAGE_RATE_PER_SECOND: z.coerce.number().positive().default(10),
   MESSAGE_BURST: int(1, 1_000_000).default(20),
   SUMMARY_FLUSH_MS: int(0, 10_000).default(100),
+  REPORT_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as UTC or Europe/Paris'),
   TYPING_RATE_PER_SECOND: z.coerce.number().positive().default(2),
   OPEN_RATE_PER_MINUTE: z.coerce.number().positive().default(30),
   LOGIN_ACCOUNT_PER_MINUTE: z.coerce.number().positive().default(10),
@@ -302,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
     messageBurst: e.MESSAGE_BURST,
     summaryFlushMs: e.SUMMARY_FLUSH_MS,
+    reportTimeZone: e.REPORT_TIMEZONE,
     typingRatePerSecond: e.TYPING_RATE_PER_SECOND,
     openRatePerMinute: e.OPEN_RATE_PER_MINUTE,
     loginAccountPerMinute: e.LOGIN_ACCOUNT_PER_MINUTE,

@@ -174,7 +174,8 @@ export class AssignmentService implements WaitingHook {
   async resolve(actor: Actor, id: string): Promise<Result<ConversationDoc>> {
     const got = await this.agentConversation(actor, id);
     if (!got.ok) return got;
-    const after = await this.store.conversations.setStatus(id, 'open', 'resolved', new Date());
+    // The episode ends in the same write (a report fact).
+    const after = await this.store.conversations.resolve(id, new Date());
     if (!after) return ok((await this.store.conversations.refresh(id)) ?? got.data);
     log.info({ conversationId: id, by: actor.id }, 'conversation resolved');
     this.announce(after);

@@ -17,6 +17,8 @@ import {
   memoryRateLimiters,
   type RateLimiterFactory,
 } from './ratelimit';
+import { ReportFacts } from './report-facts';
+import { ReportService } from './reports';
 import { type ChatNotifier, ConversationViews } from './views';
 import { SiteAdmin, WidgetService } from './widget';
 
@@ -31,6 +33,8 @@ export interface Services {
   widget: WidgetService;
   /** What the owner does in the console (audited). */
   owner: OwnerConsole;
+  /** Reports from the kept facts (SPEC §13). */
+  reports: ReportService;
   /** Conversations as this process knows them, and the writer of their summaries. */
   live: LiveConversations;
 }
@@ -52,7 +56,8 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const limiter = c.rateLimiters ?? memoryRateLimiters;
   const auth = new AuthService(store, config, authThrottles(config, limiter));
   const accounts = new AccountService(store, { auth, presence: c.presence });
-  const live = new LiveConversations(store, { flushIntervalMs: config.summaryFlushMs, ...c.live });
+  const facts = new ReportFacts(store, config.reportTimeZone);
+  const live = new LiveConversations(store, { flushIntervalMs: config.summaryFlushMs, facts, ...c.live });
   // A written summary reaches both sides as conversation:updated (one event per conversation and flush).
   live.onFlushed = (flushed) => {
     for (const f of flushed) c.notifier.conversationUpdated(views.view(f.doc, f.lastText));
@@ -71,6 +76,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const limits = chatLimits(config, limiter);
   const siteAdmin = new SiteAdmin(store, cipher);
   const owner = new OwnerConsole(store, accounts, () => siteAdmin);
+  const reports = new ReportService(store, config.reportTimeZone);
   return {
     auth,
     accounts,
@@ -81,6 +87,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     limits,
     widget,
     owner,
+    reports,
     live,
   };
 }

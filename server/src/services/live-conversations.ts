@@ -27,6 +27,7 @@ import { createLogger } from '../log';
 import {
   type ConversationDoc,
   type LastFold,
+  laterEpisode,
   mergeConversation,
   type Side,
   type SummaryFold,
@@ -34,6 +35,7 @@ import {
 import type { Store } from '../store/db';
 import { GroupCommit } from '../store/group-commit';
 import { lastMessageOf, type MessageDoc } from '../store/messages';
+import type { ReportFacts } from './report-facts';
 
 const log = createLogger('conversations');
 
@@ -44,6 +46,8 @@ export interface LiveOptions {
   flushIntervalMs?: number;
   /** How long a conversation without messages keeps its dirty mark (a chat's next message then needs no new one). */
   markQuietMs?: number;
+  /** Report facts collected as messages are stored and written with the summaries (SPEC §13); none without. */
+  facts?: ReportFacts;
 }
 
 /** A conversation whose summary was written, as it is now (for the `conversation:updated` events). */
@@ -81,6 +85,7 @@ export class LiveConversations {
   private readonly capacity: number;
   private readonly flushIntervalMs: number;
   private readonly markQuietMs: number;
+  private readonly facts: ReportFacts | undefined;
   /** Which process holds a dirty mark. */
   readonly owner = randomUUID();
   /** Called after each summary write with the conversations it wrote. */
@@ -98,6 +103,7 @@ export class LiveConversations {
     this.capacity = opts.capacity ?? DEFAULT_CAPACITY;
     this.flushIntervalMs = opts.flushIntervalMs ?? DEFAULT_FLUSH_MS;
     this.markQuietMs = opts.markQuietMs ?? DEFAULT_MARK_QUIET_MS;
+    this.facts = opts.facts;
     this.marks = new GroupCommit(async (ids) => {
       const token = `${this.owner}:${randomUUID()}`;
       await this.store.conversations.markDirty(ids, token);
@@ -249,15 +255,35 @@ export class LiveConversations {
 
   /** A message is stored: the copy moves on now, the summary at the next flush. `text` when this process has it. */
   messageStored(doc: MessageDoc, text?: string): ConversationDoc | null {
+    // Report facts: in memory now, written with this summary (counted once: only while the copy has not applied it).
+    const before = this.docs.get(doc.conversationId);
+    const episode = before && before.lastSeq < doc.seq ? this.facts?.messageStored(before, doc) : undefined;
     const last = foldOf(doc);
     const p = this.pendingOf(doc.conversationId);
     if (!p.fold.last || p.fold.last.seq < doc.seq) {
       p.fold.last = last;
       p.lastText = text === undefined ? undefined : { seq: doc.seq, text };
     }
+    if (episode) p.fold.episode = laterEpisode(p.fold.episode, episode);
     p.message = true;
     this.schedule();
-    return this.observe(doc);
+    const after = this.observe(doc);
+    if (!after || !episode) return after;
+    const withEpisode = { ...after, episode: laterEpisode(after.episode, episode) };
+    this.docs.set(doc.conversationId, withEpisode);
+    return withEpisode;
+  }
+
+  /**
+   * Resolves an open conversation (compare-and-set; null when it was not open). Its running episode ends in the
+   * same write, and the resolution becomes a report fact (SPEC §13).
+   */
+  async resolve(id: string, at: Date): Promise<ConversationDoc | null> {
+    const before = this.facts ? await this.findById(id) : null;
+    const running = before?.episode && !before.episode.endedAt ? before.episode : undefined;
+    const after = await this.setStatus(id, 'open', 'resolved', at, running && { ...running, endedAt: at });
+    if (after && running) this.facts?.resolved({ ...after, episode: running }, at);
+    return after;
   }
 
   /** A message stored by someone else was seen: the copy moves on (its writer writes the summary). */
@@ -327,10 +353,10 @@ export class LiveConversations {
       this.flushTimer = null;
     }
     while (this.flushing) await this.flushing;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && !this.facts?.pending) return;
     const run = this.write().finally(() => {
       this.flushing = null;
-      if (this.pending.size > 0) this.schedule();
+      if (this.pending.size > 0 || this.facts?.pending) this.schedule();
     });
     this.flushing = run;
     return run;
@@ -341,7 +367,11 @@ export class LiveConversations {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.store.conversations.foldSummaries([...batch.values()].map((p) => p.fold));
+      // The report facts go in the same flush (they handle their own failures and never throw).
+      await Promise.all([
+        this.store.conversations.foldSummaries([...batch.values()].map((p) => p.fold)),
+        this.facts?.flush(),
+      ]);
     } catch (err) {
       // Nothing is lost: the changes go back in line (newer ones win), and the messages are stored and marked.
       for (const [id, p] of batch) {
@@ -456,6 +486,8 @@ function mergePending(older: Pending, newer: Pending): Pending {
   for (const [a, s] of Object.entries(newer.fold.agentRead ?? {}))
     agentRead[a] = Math.max(agentRead[a] ?? 0, s);
   if (Object.keys(agentRead).length) fold.agentRead = agentRead;
+  const episode = laterEpisode(older.fold.episode, newer.fold.episode);
+  if (episode) fold.episode = episode;
   const lastText = fold.last === newerLast ? newer.lastText : older.lastText;
   return { fold, lastText, message: older.message || newer.message };
 }

@@ -295,7 +295,8 @@ describe('the hot path (SPEC §14)', () => {
       expect(after.batches - before.batches).toBeLessThan(10);
       commands.length = 0;
       await services.live.flush();
-      expect(commands).toEqual(['update']);
+      // One bulk write of the summaries and, in the same flush, one of the report facts (SPEC §13).
+      expect(commands).toEqual(['update', 'update']);
       const stored = await db
         .collection<ConversationDoc>('conversations')
         .find({ _id: { $in: convs.map((x) => x.conv._id) } })

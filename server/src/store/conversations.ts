@@ -29,6 +29,29 @@ export interface LastMessageDoc {
   createdAt: Date;
 }
 
+/**
+ * The conversation's current episode (SPEC §13: from the customer message that opens or reopens it to its resolve),
+ * kept for the report facts. Every field is always present and only moves forward (null -> date), in this order, so
+ * that `$max` on the whole sub-document keeps the latest state whichever process writes it, late or twice.
+ */
+export interface EpisodeDoc {
+  /** Seq of the episode's first customer message. */
+  startSeq: number;
+  startedAt: Date;
+  /** The first agent reply of the episode. */
+  respondedAt: Date | null;
+  /** Resolved. */
+  endedAt: Date | null;
+}
+
+/** The later of two states of episodes (a newer episode, or the same one further on). */
+export function laterEpisode(a?: EpisodeDoc, b?: EpisodeDoc): EpisodeDoc | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.startSeq !== b.startSeq) return a.startSeq > b.startSeq ? a : b;
+  const rank = (e: EpisodeDoc) => (e.endedAt ? 2 : 0) + (e.respondedAt ? 1 : 0);
+  return rank(b) > rank(a) ? b : a;
+}
+
 export interface ConversationDoc {
   /** 24 hex characters derived from (customerId, department): see conversationIdFor. */
   _id: string;
@@ -50,6 +73,8 @@ export interface ConversationDoc {
   /** Each agent's own cursor (the department's cursor is readSeq.agents). */
   agentReadSeq: Record<string, number>;
   lastMessage?: LastMessageDoc;
+  /** The current (or last) episode, for the reports; absent before the first customer message. */
+  episode?: EpisodeDoc;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -132,6 +157,8 @@ export interface SummaryFold {
   read?: Partial<Record<Side, { seq: number; otherCount: number }>>;
   /** Agents' own cursors. */
   agentRead?: Record<string, number>;
+  /** The episode as the report facts moved it (started, responded, ended). */
+  episode?: EpisodeDoc;
 }
 
 const maxFields = (f: SummaryFold): Record<string, unknown> => {
@@ -150,6 +177,7 @@ const maxFields = (f: SummaryFold): Record<string, unknown> => {
     max[`readCounts.${side}`] = r.otherCount;
   }
   for (const [agentId, seq] of Object.entries(f.agentRead ?? {})) max[`agentReadSeq.${agentId}`] = seq;
+  if (f.episode) max.episode = f.episode;
   return max;
 };
 
@@ -185,6 +213,8 @@ export function mergeConversation(fresh: ConversationDoc, known: ConversationDoc
   out.agentReadSeq = { ...fresh.agentReadSeq };
   for (const [agentId, seq] of Object.entries(known.agentReadSeq ?? {}))
     if (seq > (out.agentReadSeq[agentId] ?? 0)) out.agentReadSeq[agentId] = seq;
+  const episode = laterEpisode(fresh.episode, known.episode);
+  if (episode) out.episode = episode;
   return out;
 }
 
@@ -304,11 +334,11 @@ export class ConversationStore {
     );
   }
 
-  /** Changes the status when it is `from`; null when it was not (already changed). */
-  setStatus(id: string, from: 'open' | 'resolved', to: 'open' | 'resolved', now: Date) {
+  /** Changes the status when it is `from`; null when it was not (already changed). `episode`: its new state too. */
+  setStatus(id: string, from: 'open' | 'resolved', to: 'open' | 'resolved', now: Date, episode?: EpisodeDoc) {
     return this.collection.findOneAndUpdate(
       { _id: id, status: from },
-      { $set: { status: to, updatedAt: now } },
+      { $set: { status: to, updatedAt: now, ...(episode ? { episode } : {}) } },
       { returnDocument: 'after' },
     );
   }

@@ -7,6 +7,7 @@ import { CannedReplyStore, ensureCannedReplyCollection } from './canned-replies'
 import { ConversationStore, ensureConversationCollections } from './conversations';
 import { DepartmentStore, ensureDepartmentCollections } from './departments';
 import { ensureMessageCollection, MessageStore } from './messages';
+import { ensureReportCollection, ReportStore } from './reports';
 import { ensureSiteCollections, SiteStore } from './sites';
 import { ensureTokenCollections, SessionStore } from './tokens';
 import { ensureUserCollections, UserStore } from './users';
@@ -28,6 +29,8 @@ export interface Store {
   audit: AuditStore;
   /** Departments' canned replies (SPEC §12). */
   cannedReplies: CannedReplyStore;
+  /** Report facts per department and day (SPEC §13). */
+  reports: ReportStore;
   /** True when the database answers within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -56,6 +59,7 @@ export function openStore(
     sites: new SiteStore(db),
     audit: new AuditStore(db),
     cannedReplies: new CannedReplyStore(db),
+    reports: new ReportStore(db),
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
@@ -87,6 +91,7 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureSiteCollections(db);
   await ensureAuditCollection(db);
   await ensureCannedReplyCollection(db);
+  await ensureReportCollection(db);
 }
 
 export interface ConnectOptions extends StoreOptions {

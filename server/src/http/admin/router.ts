@@ -7,6 +7,7 @@ import { adminSchemas, type Result, schemas } from '@support-chat/protocol';
 import type { Context, Next } from 'koa';
 import type { AuthService } from '../../services/auth';
 import type { AuditActor, OwnerConsole } from '../../services/owner-console';
+import type { ReportService } from '../../services/reports';
 import { authenticate, currentUser } from '../authenticate';
 import { fromApiError, httpError, parseInput } from '../errors';
 
@@ -21,7 +22,7 @@ const owner = (ctx: Context): AuditActor => {
   return { kind: 'owner', id, username };
 };
 
-export function adminRouter(auth: AuthService, ownerConsole: OwnerConsole): Router {
+export function adminRouter(auth: AuthService, ownerConsole: OwnerConsole, reports: ReportService): Router {
   const router = new Router({ prefix: '/api/admin' });
   router.use(authenticate(auth), async (ctx: Context, next: Next) => {
     if (currentUser(ctx).role !== 'owner') throw httpError('forbidden', 'Only the owner may use the console');
@@ -122,10 +123,14 @@ export function adminRouter(auth: AuthService, ownerConsole: OwnerConsole): Rout
     ctx.body = unwrap(await ownerConsole.deleteCannedReply(owner(ctx), id));
   });
 
-  // ---- audit log ----
+  // ---- audit log and reports ----
   router.get('/audit', async (ctx) => {
     const query = parseInput(adminSchemas.AuditQuery, ctx.query);
     ctx.body = { entries: await ownerConsole.auditLog(query) };
+  });
+  router.get('/reports', async (ctx) => {
+    const query = parseInput(adminSchemas.ReportsQuery, ctx.query);
+    ctx.body = { report: await reports.report(query) };
   });
   return router;
 }
