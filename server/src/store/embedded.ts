@@ -199,10 +199,11 @@ export async function downloadMongod(progress: (line: string) => void = () => {}
     const options = await DryMongoBinary.generateOptions({ downloadDir });
     const cached = await DryMongoBinary.locateBinary(options);
     if (cached) return cached;
-    const { default: DownloadUrl } = await import(
+    // The named export: under loaders that wrap CommonJS differently (Playwright's), `default` is not the class.
+    const { MongoBinaryDownloadUrl } = await import(
       'mongodb-memory-server-core/lib/util/MongoBinaryDownloadUrl.js'
     );
-    const url = await new DownloadUrl({
+    const url = await new MongoBinaryDownloadUrl({
       platform: options.platform,
       arch: options.arch,
       version: options.version,
