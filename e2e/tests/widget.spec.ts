@@ -7,7 +7,15 @@ import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Frame, FrameLocator, Page } from '@playwright/test';
 import { freePort } from '@support-chat/server/testkit';
-import { agentSends, type ConnectedAgent, connectAgent, expect, screenshot, test } from '../fixtures';
+import {
+  agentSends,
+  type ConnectedAgent,
+  connectAgent,
+  expect,
+  screenshot,
+  startServer,
+  test,
+} from '../fixtures';
 import { createSite, identityToken, type Shop, startShop } from '../widget-shop';
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
@@ -192,6 +200,46 @@ test('an anonymous visitor chats with an agent; reload and a second tab keep it,
     expect(errors).toEqual([]);
   } finally {
     await agent.close();
+  }
+});
+
+test('two tabs that keep rotating the credential both stay signed in past the grace period', async ({
+  context,
+}) => {
+  test.setTimeout(180_000);
+  // Every use rotates the credential and access tokens live 8 s, so both tabs refresh every few seconds; a replaced
+  // credential is accepted 60 s more. A frame without storage keeps only its page's copy: once that is refused it
+  // must fall back to the partitioned cookie, which holds the current one.
+  const chat = await startServer({ env: { WIDGET_CREDENTIAL_ROTATE_SEC: '0', ACCESS_TOKEN_TTL_SEC: '8' } });
+  const port = await freePort();
+  const secret = await createSite(chat, {
+    id: 'rotating',
+    origins: [`http://localhost:${port}`],
+    identity: 'off',
+  });
+  const rotating = await startShop({ chatUrl: chat.url, site: 'rotating', secret, port });
+  try {
+    const a = await context.newPage();
+    await a.goto(rotating.url);
+    await openChat(a);
+    await startAnonymously(a);
+    await chooseDepartment(a, 'Billing Support');
+    await send(a, 'First tab');
+    const b = await context.newPage();
+    await b.goto(rotating.url);
+    await openChat(b);
+    await expect(panel(b).getByRole('log', { name: 'Messages' })).toContainText('First tab');
+    expect(await frameHasStorage(b)).toBe(false);
+    // Wait until a tab's own copy was refused (grace over) and the cookie took over.
+    await a.waitForResponse((r) => r.url().endsWith('/api/widget/token') && r.status() === 401, {
+      timeout: 120_000,
+    });
+    await send(a, 'Still here after the grace');
+    await send(b, 'Me too');
+    await expect(panel(a).getByRole('log', { name: 'Messages' })).toContainText('Me too');
+  } finally {
+    await rotating.stop();
+    await chat.stop();
   }
 });
 

@@ -132,17 +132,21 @@ export class WidgetSession {
       return token;
     }
     // From storage when the browser gives the frame some; otherwise the partitioned cookie goes along by itself.
+    const exchange = async (credential: string | null) =>
+      this.take(
+        await call('POST', '/api/widget/token', { site: this.site, ...(credential ? { credential } : {}) }),
+      );
     const credential = this.store.get();
-    const r = this.take(
-      await call('POST', '/api/widget/token', { site: this.site, ...(credential ? { credential } : {}) }),
-    );
+    let r = await exchange(credential);
+    if (!r.ok && r.error.code === 'unauthorized' && credential) {
+      // Ours was replaced (another tab rotated it, and a frame without storage keeps only this page's copy): the
+      // cookie holds the current one.
+      if (this.store.get() === credential) this.store.set(null);
+      r = await exchange(null);
+    }
     this.fresh = null;
     if (r.ok) return r.data.accessToken;
-    if (r.error.code === 'unauthorized') {
-      // Unless another tab replaced it meanwhile, the credential is over.
-      if (credential && this.store.get() === credential) this.store.set(null);
-      return null;
-    }
+    if (r.error.code === 'unauthorized') return null;
     throw new Error(r.error.message);
   };
 }

@@ -132,7 +132,8 @@ export function widgetRouter(
     if (!credential) throw new HttpError('unauthorized', 'Not signed in to this site’s chat');
     const result = await lifecycle.trackWrite(widget.exchange({ site: body.site, credential }));
     if (!result.ok) {
-      if (result.error.code === 'unauthorized') clearCredentialCookie(ctx, body.site);
+      // Only a refused cookie is dropped: a frame's stale copy of a credential another tab rotated is not the cookie.
+      if (result.error.code === 'unauthorized' && !body.credential) clearCredentialCookie(ctx, body.site);
       throw fromApiError(result.error);
     }
     if (result.data.credential)
@@ -157,8 +158,10 @@ export function widgetRouter(
 
   api.post('/logout', async (ctx) => {
     const body = parseInput(schemas.WidgetTokenBody, ctx.request.body);
-    const credential = credentialFrom(ctx, body.site, body.credential);
-    if (credential) await lifecycle.trackWrite(widget.logout({ site: body.site, credential }));
+    // Both the frame's copy and the cookie: a stale copy alone would leave the current login behind.
+    const credentials = new Set([body.credential, credentialFrom(ctx, body.site, undefined)]);
+    for (const credential of credentials)
+      if (credential) await lifecycle.trackWrite(widget.logout({ site: body.site, credential }));
     clearCredentialCookie(ctx, body.site);
     ctx.status = 204;
   });

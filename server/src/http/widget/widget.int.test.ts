@@ -214,6 +214,21 @@ describe('visitors', () => {
       expect((await api('/token', { site: 'shop' }, { cookie: pair, origin })).status, origin).toBe(401);
     }
     expect((await api('/token', { site: 'shop' }, { cookie: pair })).status).toBe(401);
+    // A refused copy in the body (another tab rotated it) leaves the cookie alone; a refused cookie is dropped.
+    const stale = await api(
+      '/token',
+      { site: 'shop', credential: 'x'.repeat(43) },
+      { cookie: pair, origin: t.url },
+    );
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get('set-cookie')).toBeNull();
+    const refused = await api(
+      '/token',
+      { site: 'shop' },
+      { cookie: `sc_widget_shop=${'y'.repeat(43)}`, origin: t.url },
+    );
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('set-cookie')).toMatch(/^sc_widget_shop=; Max-Age=0;/);
   });
 
   it('lose their credential on logout and when the owner disables them', async () => {
