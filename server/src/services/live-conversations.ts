@@ -282,7 +282,10 @@ export class LiveConversations {
     const before = this.facts ? await this.findById(id) : null;
     const running = before?.episode && !before.episode.endedAt ? before.episode : undefined;
     const after = await this.setStatus(id, 'open', 'resolved', at, running && { ...running, endedAt: at });
-    if (after && running) this.facts?.resolved({ ...after, episode: running }, at);
+    if (after && running && this.facts) {
+      this.facts.resolved({ ...after, episode: running }, at);
+      this.schedule();
+    }
     return after;
   }
 

@@ -225,6 +225,24 @@ describe('reports', () => {
     });
   });
 
+  it('writes a resolve on its own (no message after it) with the next summary flush', async () => {
+    const { assignment } = t.server.services;
+    const cust = (await registerCustomer(t.url)).user;
+    actors.cust4 = cust;
+    const D = await open('cust4', 'sales');
+    const seller = (await createAgent(t, { departments: ['sales'] })).user;
+    await send('cust4', D, 'price?');
+    await t.server.services.live.flush(); // nothing left to write: only the resolve can schedule the next flush
+    await step(assignment.resolve(seller as Actor, D));
+    await expect
+      .poll(async () => {
+        const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date());
+        const [d] = await t.server.store.reports.find([`sales|${today}`]);
+        return d?.resolved ?? 0;
+      })
+      .toBe(1);
+  });
+
   it('validates the range', async () => {
     const bad = async (q: string) =>
       (await fetch(`${t.url}/api/admin/reports?${q}`, { headers: { authorization: `Bearer ${ownerToken}` } }))

@@ -71,6 +71,8 @@ const isApiPath = (p: string) =>
 export function webPage(distDir: string): Middleware {
   const root = path.resolve(distDir);
   const indexFile = path.join(root, 'index.html');
+  // The owner console (SPEC §13) is its own page at /admin; its API is owner-only, the page itself is public.
+  const adminFile = path.join(root, 'admin.html');
 
   const fileStat = async (file: string): Promise<Stats | null> => {
     try {
@@ -126,8 +128,9 @@ export function webPage(distDir: string): Middleware {
         return;
       }
     }
-    const s = await fileStat(indexFile);
+    const page = rel === '/admin' || rel.startsWith('/admin/') ? adminFile : indexFile;
+    const s = await fileStat(page);
     if (!s) return next();
-    send(ctx, indexFile, s, 'no-cache');
+    send(ctx, page, s, 'no-cache');
   };
 }
