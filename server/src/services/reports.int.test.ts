@@ -12,13 +12,28 @@ import {
   type TestServer,
 } from '../../test/helpers';
 import type { Actor } from './actor';
+import { createServices, type Services } from './index';
+import { DirectoryPresence, MemoryDirectory } from './presence';
+import { silentNotifier } from './views';
 
 let t: TestServer;
 const actors: Record<string, Actor> = {};
 let ownerToken: string;
+/**
+ * The chat services the history goes through: the server's configuration and database, but summary writes only when
+ * the test flushes. On FerretDB a summary write racing a state change (claim, reopen) of the same conversation can
+ * undo it (both are read-then-write there): a hazard of the hot path reported with issue 14, not what this test is
+ * about.
+ */
+let chat: Services;
 
 beforeAll(async () => {
   t = await startTestServer({ env: { REPORT_TIMEZONE: 'America/New_York' } });
+  chat = createServices(t.server.store, t.server.config, {
+    presence: new DirectoryPresence(new MemoryDirectory().lookup),
+    notifier: silentNotifier,
+    live: { flushIntervalMs: 1e9 },
+  });
   for (const name of ['cust1', 'cust2', 'cust3']) actors[name] = (await registerCustomer(t.url)).user;
   actors.agent1 = (await createAgent(t, { departments: ['billing'] })).user;
   actors.agent2 = (await createAgent(t, { departments: ['billing'] })).user;
@@ -44,16 +59,17 @@ afterAll(async () => {
 const at = (iso: string) => vi.setSystemTime(new Date(iso));
 
 async function send(who: string, conversationId: string, text: string, clientMsgId = randomUUID()) {
-  const r = await t.server.services.messages.send(actors[who] as Actor, {
+  const r = await chat.messages.send(actors[who] as Actor, {
     conversationId,
     clientMsgId,
     text,
   });
   expect(r.ok, JSON.stringify(r)).toBe(true);
+  await chat.live.flush();
   return clientMsgId;
 }
 async function open(who: string, department: string): Promise<string> {
-  const r = await t.server.services.conversations.open(actors[who] as Actor, department);
+  const r = await chat.conversations.open(actors[who] as Actor, department);
   if (!r.ok) throw new Error(r.error.message);
   return r.data.conversation._id;
 }
@@ -81,7 +97,7 @@ const stats = (values: number[], p50: number, p90: number) => ({
 
 describe('reports', () => {
   it('counts episodes, messages, first responses and resolutions per day and department, exactly', async () => {
-    const { assignment, live } = t.server.services;
+    const { assignment, live } = chat;
     const A = await open('cust1', 'billing');
     const B = await open('cust2', 'billing');
     const C = await open('cust3', 'technical');
