@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './embedded';
+import { findFerretDb, freePort } from './embedded';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'support-chat-mongod-dl-'));
@@ -170,7 +170,9 @@ describe('mongod download through a mirror (MONGOMS_DOWNLOAD_MIRROR)', () => {
       /ERROR downloading mongod from http:\/\/127\.0\.0\.1:\d+\/linux\/\S+\.tgz failed: the archive does not match its published MD5 checksum \(got [0-9a-f]{32}, published [0-9a-f]{32}\); nothing was kept/,
     );
     const left = existsSync(downloadDirOf(cache)) ? readdirSync(downloadDirOf(cache)) : [];
-    expect(left.filter((f) => !f.endsWith('.lock'))).toEqual([]);
+    // No archive, checksum file or binary (only the note of the failure, for the next start's back-off).
+    expect(left.filter((f) => f.startsWith('mongo'))).toEqual([]);
+    expect(left).toContain('download-failed.json');
   });
 
   it('says which URL failed and why when the mirror is down, at once', async () => {
@@ -186,6 +188,41 @@ describe('mongod download through a mirror (MONGOMS_DOWNLOAD_MIRROR)', () => {
       ),
     );
     expect(run.ms).toBeLessThan(15_000); // one attempt, no back-off
+  });
+
+  it('after a failed download, the next starts use FerretDB at once for a day; EMBEDDED_DB=mongod tries again', async () => {
+    const deadPort = await freePort();
+    const cache = path.join(tmp, 'cache-backoff');
+    const env = cleanEnv(cache, `http://127.0.0.1:${deadPort}`);
+    expect((await runWith(DOWNLOAD, env)).code).toBe(1);
+    expect(existsSync(path.join(downloadDirOf(cache), 'download-failed.json'))).toBe(true);
+    const ferretdb = findFerretDb();
+    expect(ferretdb, 'this test needs a FerretDB binary (the suite has one)').toBeTruthy();
+    const start = `
+const db = await embedded.startEmbeddedDb({
+  dir: ${JSON.stringify(path.join(tmp, 'backoff-db'))},
+  progress: (line) => console.log('[progress] ' + line),
+});
+console.log('STARTED ' + db.kind);
+await db.stop();`;
+    const next = await runWith(start, { ...env, FERRETDB_BIN: ferretdb ?? '' });
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toContain('STARTED ferretdb');
+    expect(next.stdout).toMatch(
+      /No mongod: its download failed less than a day ago, not tried again until then/,
+    );
+    expect(next.stdout).not.toContain('Downloading MongoDB');
+    const forced = await runWith(
+      `
+try {
+  await embedded.startEmbeddedDb({ dir: ${JSON.stringify(path.join(tmp, 'forced-db'))}, progress: (l) => console.log('[progress] ' + l) });
+} catch (err) {
+  console.log('ERROR ' + err.message);
+}`,
+      { ...env, EMBEDDED_DB: 'mongod' },
+    );
+    expect(forced.stdout).toContain('[progress] Downloading MongoDB'); // tried again,
+    expect(forced.stdout).toMatch(/ERROR No MongoDB-compatible database[\s\S]*ECONNREFUSED/); // failed, and no fallback
   });
 
   it('with no mongod to download, no FerretDB and no Go: one error that names the three ways out', async () => {

@@ -163,6 +163,23 @@ export class NoDatabaseError extends Error {
 export const mongodDownloadDir = (): string =>
   process.env.MONGOMS_DOWNLOAD_DIR || path.join(cacheDir(), 'mongodb-binaries');
 
+/** A failed download is not tried again for a day: a firewall that drops packets would hold every start. */
+const DOWNLOAD_RETRY_MS = 24 * 3600_000;
+const downloadFailedFile = () => path.join(mongodDownloadDir(), 'download-failed.json');
+
+/** The last failed mongod download if it was less than a day ago (its message), else null. */
+export function recentDownloadFailure(now = Date.now()): string | null {
+  try {
+    const { at, message } = JSON.parse(readFileSync(downloadFailedFile(), 'utf8')) as {
+      at: number;
+      message: string;
+    };
+    return now - at < DOWNLOAD_RETRY_MS ? `${message} (at ${new Date(at).toISOString()})` : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs `fn` with MONGOMS_* defaults that suit a start-up path, restoring the environment after. */
 async function withDownloadDefaults<T>(fn: () => Promise<T>): Promise<T> {
   const mirror = process.env.MONGOMS_DOWNLOAD_URL || process.env.MONGOMS_DOWNLOAD_MIRROR || '';
@@ -213,6 +230,7 @@ export async function downloadMongod(progress: (line: string) => void = () => {}
     try {
       // checkMD5 always: the published checksum is verified whatever MONGOMS_MD5_CHECK says.
       const bin = await MongoBinary.getPath({ downloadDir, checkMD5: true });
+      rmSync(downloadFailedFile(), { force: true });
       progress(`mongod ${options.version} downloaded and verified: ${bin}`);
       return bin;
     } catch (err) {
@@ -225,7 +243,10 @@ export async function downloadMongod(progress: (line: string) => void = () => {}
         for (const f of [archive, `${archive}.md5`]) rmSync(f, { force: true });
         why = `the archive does not match its published MD5 checksum (got ${e.binarymd5}, published ${e.checkfilemd5}); nothing was kept`;
       }
-      throw new Error(`downloading mongod from ${url} failed: ${why}`);
+      const message = `downloading mongod from ${url} failed: ${why}`;
+      mkdirSync(downloadDir, { recursive: true });
+      writeFileSync(downloadFailedFile(), JSON.stringify({ at: Date.now(), message }));
+      throw new Error(message);
     }
   });
 }
@@ -576,12 +597,21 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
     let mongod = which('mongod');
     if (!mongod) {
       tried.push('mongod: none on the PATH');
-      try {
-        mongod = await downloadMongod(progress);
-      } catch (err) {
-        tried.push((err as Error).message);
-        if (want === 'mongod') throw new NoDatabaseError(tried);
-        progress(`No mongod (${(err as Error).message}); using FerretDB instead.`);
+      const failed = want === 'mongod' ? null : recentDownloadFailure();
+      if (failed) {
+        tried.push(`${failed}; not tried again for a day (EMBEDDED_DB=mongod tries now)`);
+        progress(
+          `No mongod: its download failed less than a day ago, not tried again until then (${downloadFailedFile()}; ` +
+            'EMBEDDED_DB=mongod tries now); using FerretDB.',
+        );
+      } else {
+        try {
+          mongod = await downloadMongod(progress);
+        } catch (err) {
+          tried.push((err as Error).message);
+          if (want === 'mongod') throw new NoDatabaseError(tried);
+          progress(`No mongod (${(err as Error).message}); using FerretDB instead.`);
+        }
       }
     }
     if (mongod) return startMongod(mongod, dir, opts, progress);
