@@ -13,9 +13,20 @@ import { dbBaseline, type LoadOptions, relayBaseline, type ThroughputRun } from 
 import { chatThroughput } from './scenarios/chat';
 import { hotpathRun } from './scenarios/hotpath';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
+import { reportsMarkdown, reportsRun } from './scenarios/reports';
 import { stormRun } from './scenarios/storm';
 
-const SCENARIOS = ['relay', 'db', 'chat', 'throughput', 'hotpath', 'memory', 'storm', 'all'] as const;
+const SCENARIOS = [
+  'relay',
+  'db',
+  'chat',
+  'throughput',
+  'hotpath',
+  'memory',
+  'storm',
+  'reports',
+  'all',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -172,6 +183,19 @@ async function main() {
   parts.push(`Command: \`${command}\``, '');
   if (Object.keys(serverEnv).length) parts.push(`Server environment added: ${JSON.stringify(serverEnv)}`, '');
   const want = (s: Scenario) => scenario === s || scenario === 'all';
+
+  if (scenario === 'reports') {
+    // Issue 14: a year's report from the kept facts, 100,000 conversations behind it (not part of `all`).
+    await withDb(async (uri) => {
+      const run = await reportsRun({
+        mongoUri: uri,
+        runDir,
+        conversations: Number(values.customers ?? 100_000),
+      });
+      numbers.reports = run;
+      parts.push(reportsMarkdown(run), '');
+    });
+  }
 
   if (scenario === 'chat') {
     // Our server alone (no baselines): for A/B runs while optimising.

@@ -10,6 +10,7 @@ import { newUserDoc } from './store/users';
 export { type EmbeddedDb, freePort, isProcessAlive, redactUri, startEmbeddedDb } from './store/embedded';
 /** A message's `_id`: "<conversationId>:<zero-padded seq>" (for baselines that write the server's documents). */
 export { lastMessageOf, messageKey } from './store/messages';
+export { encodeReportDay } from './store/reports';
 
 export interface SeedTarget {
   mongoUri: string;
