@@ -1,6 +1,6 @@
 // Report facts (SPEC §13), decided when things happen and kept in memory until the next coalesced summary write
-// (LiveConversations.write), which adds them to the per-(department, day) documents in the same flush: one
-// bulkWrite of $inc/$push upserts. Nothing here adds a database round trip before a message's acknowledgement.
+// (LiveConversations.write), which adds them to the per-(department, day) documents in the same flush, beside the
+// summaries' bulkWrite. Nothing here adds a database round trip before a message's acknowledgement.
 //
 // An episode starts with a customer message that opens or reopens the conversation (no episode running, the last
 // one ended, or the conversation resolved) and ends when an agent resolves it. Its first agent reply gives the
@@ -9,12 +9,12 @@
 // conversation (ConversationDoc.episode: written with the message's summary, and at resolve in the status change
 // itself, never in a write of its own) so that any process can continue it.
 //
-// Idempotence: $inc and $push are not idempotent, and the facts are not keyed per event (that would be a document
-// per message). So: each message is counted once, by the process that stored it and applied it first (a retry
-// answered from the stored message is not counted again); a flush whose outcome is unknown (the connection lost
-// mid-write) is retried and may count twice; a crash loses what was not flushed yet (at most SUMMARY_FLUSH_MS of
-// facts and the write in flight). Summaries are repaired after a crash; report facts are not (they would need a
-// scan of messages, which SPEC §13 rules out).
+// Idempotence: a flush adds each (department, day) delta by compare-and-set (store/reports.ts); adding is not
+// idempotent, and the facts are not keyed per event (that would be a document per message). So: each message is
+// counted once, by the process that stored it and applied it first (a retry answered from the stored message is not
+// counted again); a write whose outcome is unknown (the connection lost mid-write) is retried and may count twice; a
+// crash loses what was not flushed yet (at most SUMMARY_FLUSH_MS of facts and the write in flight). Summaries are
+// repaired after a crash; report facts are not (that would need a scan of messages, which SPEC §13 rules out).
 import { createLogger } from '../log';
 import type { ConversationDoc, EpisodeDoc } from '../store/conversations';
 import type { Store } from '../store/db';
