@@ -37,7 +37,7 @@ function useSubmit() {
   }, []);
   const invalid = (e: FieldErrors) => {
     setErrors(e);
-    setMessage({ text: 'Check the fields marked below.', kind: 'error' });
+    setMessage({ text: 'Check the fields marked in red.', kind: 'error' });
   };
   return { errors, message, run, invalid };
 }
