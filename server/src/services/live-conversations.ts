@@ -80,6 +80,10 @@ export class LiveConversations {
   private lastSweepAt = Date.now();
   private readonly marks: GroupCommit<string, string>;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** State writes in flight, by conversation (see exclusive). */
+  private readonly stateWrites = new Map<string, Promise<void>>();
+  /** The summary write in flight: its conversations, and when it is done. */
+  private summaryWriting: { ids: Set<string>; done: Promise<void> } | null = null;
   private flushing: Promise<void> | null = null;
   private lastFlushAt = 0;
   private readonly capacity: number;
@@ -156,7 +160,8 @@ export class LiveConversations {
       last = next;
     }
     if (!last) return doc;
-    const after = await this.store.conversations.applyMessage(doc._id, foldOf(last));
+    const fold = foldOf(last);
+    const after = await this.exclusive(doc._id, () => this.store.conversations.applyMessage(doc._id, fold));
     return after ? this.remember(after) : doc;
   }
 
@@ -185,13 +190,34 @@ export class LiveConversations {
   }
 
   async setAssignee(...args: Parameters<Store['conversations']['setAssignee']>) {
-    const after = await this.store.conversations.setAssignee(...args);
+    const after = await this.exclusive(args[0], () => this.store.conversations.setAssignee(...args));
     return after ? this.changed(after) : null;
   }
 
   async setStatus(...args: Parameters<Store['conversations']['setStatus']>) {
-    const after = await this.store.conversations.setStatus(...args);
+    const after = await this.exclusive(args[0], () => this.store.conversations.setStatus(...args));
     return after ? this.changed(after) : null;
+  }
+
+  /**
+   * Runs a write of one conversation's document alone: never beside another write of it from this process, nor
+   * beside a summary write that includes it. FerretDB applies an update as read, change, write back, so two at once
+   * can undo each other (a claim lost under a summary write). (Several processes on FerretDB are not covered: the
+   * multi-node setup runs on MongoDB, whose updates are atomic.)
+   */
+  private async exclusive<T>(id: string, write: () => Promise<T>): Promise<T> {
+    while (this.summaryWriting?.ids.has(id)) await this.summaryWriting.done;
+    const before = this.stateWrites.get(id) ?? Promise.resolve();
+    const run = before.then(write);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.stateWrites.set(id, settled);
+    void settled.then(() => {
+      if (this.stateWrites.get(id) === settled) this.stateWrites.delete(id);
+    });
+    return run;
   }
 
   /** Reads the conversation from the database again (after a compare-and-set lost, or a collision). */
@@ -369,7 +395,11 @@ export class LiveConversations {
     this.lastFlushAt = Date.now();
     const batch = this.pending;
     this.pending = new Map();
+    // The batch's conversations take no other write until it is written (see exclusive), and it waits for theirs.
+    let done = () => {};
+    this.summaryWriting = { ids: new Set(batch.keys()), done: new Promise<void>((r) => (done = r)) };
     try {
+      await Promise.all([...batch.keys()].map((id) => this.stateWrites.get(id)));
       // The report facts go in the same flush (they handle their own failures and never throw).
       await Promise.all([
         this.store.conversations.foldSummaries([...batch.values()].map((p) => p.fold)),
@@ -386,6 +416,9 @@ export class LiveConversations {
         'summary write failed; will retry',
       );
       return;
+    } finally {
+      this.summaryWriting = null;
+      done();
     }
     const flushed: Flushed[] = [];
     for (const [id, p] of batch) {

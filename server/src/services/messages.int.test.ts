@@ -340,6 +340,24 @@ describe('the hot path (SPEC §14)', () => {
     await crashed.live.close();
   });
 
+  it('a summary write and a state change of one conversation never undo each other', async () => {
+    // FerretDB applies an update as read, change, write back: two writes of one document at once can lose one.
+    const { conversations, messages, assignment, live } = build();
+    const c = customer();
+    const a = await agent(['billing']);
+    const conv = must(await conversations.open(c, 'billing')).conversation;
+    for (let i = 1; i <= 30; i++) {
+      must(await messages.send(c, { conversationId: conv._id, clientMsgId: randomUUID(), text: `m${i}` }));
+      const target = i % 2 ? a.id : null;
+      await Promise.all([live.flush(), assignment.assign(a, conv._id, target).then(must)]);
+      const stored = await db.collection<ConversationDoc>('conversations').findOne({ _id: conv._id });
+      expect({ lastSeq: stored?.lastSeq, assigneeId: stored?.assigneeId }).toEqual({
+        lastSeq: i,
+        assigneeId: target,
+      });
+    }
+  });
+
   it('a quiet conversation loses its dirty mark after its summary is written', async () => {
     const { conversations, messages, live } = createServices(openStore(db), config, {
       presence: new DirectoryPresence(new MemoryDirectory().lookup),
