@@ -368,7 +368,7 @@ async function main() {
         `- 100% back: ${storm.to100Seconds} s after the kill (${storm.to100AfterReadySeconds} s after the restart was up)`,
         `- messages acknowledged: ${storm.acked}; lost (acked but not seen by the agent after sync): ${storm.lost}; in the wrong slot: ${storm.misplaced}; conversations with gaps: ${storm.gaps}; never acked: ${storm.unacked}`,
         `- database: ${storm.db.stored} stored, acked-but-missing ${storm.db.missingAcked}, duplicate clientMsgIds ${storm.db.duplicateClientMsgIds}, seq gaps ${storm.db.seqGaps}`,
-        `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}; final agent syncs without an answer (retried): ${storm.syncFailures}`,
+        `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}; final agent syncs without an answer (retried): ${storm.syncFailures}, answered with an error: ${storm.syncRefusals}`,
         `- CPU from the restart being up until all were back (cores): ${cpuLine(storm.recoveryCpu)}`,
         `- kernel listen-queue overflows during the run (SYNs dropped, retried by the clients' TCP): ${storm.listenOverflows}`,
         `- connected clients over time (ms after the kill → count): ${storm.timeline.map((p) => `${p.t}→${p.connected}`).join(', ')}`,

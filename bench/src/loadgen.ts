@@ -277,6 +277,7 @@ interface StormWriter {
 
 interface StormAgent {
   client: SioClient;
+  department: string;
   /** conversationId -> seq -> clientMsgId, as the agent's screen would show it */
   seen: Map<string, Map<number, string>>;
   duplicates: number;
@@ -285,6 +286,10 @@ interface StormAgent {
 let writers: StormWriter[] = [];
 let stormAgents: StormAgent[] = [];
 let stormClients: SioClient[] = [];
+/** conversationId -> department, of the writers' conversations */
+const departmentOf = new Map<string, string>();
+/** final-sync answers that were not ok */
+let syncRefusals = 0;
 let stormTimer: NodeJS.Timeout | null = null;
 let sending = false;
 
@@ -304,7 +309,10 @@ function agentRecord(agent: StormAgent, m: SyncedMessage): void {
   else conv.set(m.seq, m.clientMsgId);
 }
 
-/** Syncs each conversation from the agent's contiguous floor; returns the conversations whose sync failed. */
+/**
+ * Syncs each conversation from the agent's contiguous floor. Returns the conversations whose sync got no answer
+ * (disconnected, or none in time: to try again) and counts refusals (an answer that is not ok: a bug).
+ */
 async function agentSync(agent: StormAgent, conversationIds: string[]): Promise<string[]> {
   const failed: string[] = [];
   for (const conversationId of conversationIds) {
@@ -317,9 +325,13 @@ async function agentSync(agent: StormAgent, conversationIds: string[]): Promise<
           afterSeq,
         })
         .catch(() => null);
-      if (!res?.ok || !res.data) {
+      if (!res) {
         // disconnected again or no answer in time: the next connect (or the final pass) syncs it
         failed.push(conversationId);
+        break;
+      }
+      if (!res.ok || !res.data) {
+        syncRefusals++;
         break;
       }
       for (const m of res.data.messages) agentRecord(agent, m);
@@ -366,7 +378,12 @@ async function stormSetup(req: Extract<LoadgenRequest, { probe: 'storm-setup' }>
   text = 'storm message';
   const byDepartment = new Map<string, string[]>();
   stormAgents = req.agents.map((a) => {
-    const agent: StormAgent = { client: null as unknown as SioClient, seen: new Map(), duplicates: 0 };
+    const agent: StormAgent = {
+      client: null as unknown as SioClient,
+      department: a.department,
+      seen: new Map(),
+      duplicates: 0,
+    };
     agent.client = new SioClient({
       url: req.url,
       auth: { token: a.token },
@@ -403,6 +420,7 @@ async function stormSetup(req: Extract<LoadgenRequest, { probe: 'storm-setup' }>
         .catch(() => null);
       if (!res?.ok || !res.data) return;
       const conversationId = res.data.conversation.id;
+      departmentOf.set(conversationId, department);
       const ids = byDepartment.get(department) ?? [];
       ids.push(conversationId);
       byDepartment.set(department, ids);
@@ -448,7 +466,9 @@ async function stormFinish(req: Extract<LoadgenRequest, { probe: 'storm-finish' 
   // answer is tried again, up to the deadline, and counted: a message is only "lost" when its sync answered).
   let syncFailures = 0;
   for (const agent of stormAgents) {
-    let pending = [...new Set(writers.map((w) => w.conversationId))];
+    let pending = [...new Set(writers.map((w) => w.conversationId))].filter(
+      (id) => departmentOf.get(id) === agent.department,
+    );
     while (pending.length && Date.now() < until) {
       pending = await agentSync(agent, pending);
       syncFailures += pending.length;
@@ -483,6 +503,7 @@ async function stormFinish(req: Extract<LoadgenRequest, { probe: 'storm-finish' 
     retries,
     duplicatesDelivered: stormAgents.reduce((s, a) => s + a.duplicates, 0),
     syncFailures,
+    syncRefusals,
     ackedIds: writers.flatMap((w) =>
       [...w.acked].map(([id, seq]) => ({ conversationId: w.conversationId, id, seq })),
     ),

@@ -36,6 +36,8 @@ export interface StormRun {
   duplicatesDelivered: number;
   /** final syncs of the agents that got no answer (tried again until the deadline) */
   syncFailures: number;
+  /** final syncs answered with an error (none expected) */
+  syncRefusals: number;
   db: { stored: number; duplicateClientMsgIds: number; missingAcked: number; seqGaps: number };
 }
 
@@ -48,6 +50,7 @@ interface FinishAnswer {
   retries: number;
   duplicatesDelivered: number;
   syncFailures: number;
+  syncRefusals: number;
   ackedIds: { conversationId: string; id: string; seq: number }[];
 }
 
@@ -172,6 +175,7 @@ export async function stormRun(opts: {
       retries: sum('retries'),
       duplicatesDelivered: sum('duplicatesDelivered'),
       syncFailures: sum('syncFailures'),
+      syncRefusals: sum('syncRefusals'),
       db,
     };
   } finally {

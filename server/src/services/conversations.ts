@@ -70,7 +70,7 @@ export class ConversationService {
       return ok({ conversation: winner, created: false });
     }
     log.info({ conversationId: id, customerId: actor.id, department }, 'conversation created');
-    await this.store.users.addConversationDepartments(actor.id, [department]);
+    await this.store.users.addConversationDepartment(actor.id, department);
     const assigned = await this.waiting.autoAssign(inserted);
     this.notifier.conversationUpdated(this.views.view(assigned));
     return ok({ conversation: assigned, created: true });
@@ -85,7 +85,7 @@ export class ConversationService {
   ): Promise<string[]> {
     if (actor.conversationDepartments) return [...actor.conversationDepartments];
     const departments = [...new Set((await this.list(actor)).map((c) => c.department))];
-    await this.store.users.addConversationDepartments(actor.id, departments);
+    await this.store.users.initConversationDepartments(actor.id, departments);
     return departments;
   }
 

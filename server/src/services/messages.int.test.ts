@@ -110,6 +110,11 @@ describe('the departments a customer follows on reconnect', () => {
       'billing',
       'sales',
     ]);
+    // Also when there is none: an empty record, so that the next reconnect reads nothing.
+    const quiet = customer();
+    await users.insertOne({ _id: new ObjectId(quiet.id) });
+    expect(await conversations.customerDepartments(quiet)).toEqual([]);
+    expect((await users.findOne({ _id: new ObjectId(quiet.id) }))?.conversationDepartments).toEqual([]);
   });
 });
 

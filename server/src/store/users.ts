@@ -132,6 +132,7 @@ export const newUserDoc = (input: {
     emailLower: lowerKey(input.email),
     disabled: false,
     version: 1,
+    ...(input.role === 'customer' ? { conversationDepartments: [] } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -178,13 +179,19 @@ export class UserStore {
     return oid ? this.users.findOne({ _id: oid }) : Promise.resolve(null);
   }
 
-  /** Records that a customer has a conversation with these departments (idempotent). */
-  async addConversationDepartments(id: string, departments: readonly string[]): Promise<void> {
+  /** Records that a customer has a conversation with this department (idempotent). */
+  async addConversationDepartment(id: string, department: string): Promise<void> {
+    const oid = toObjectId(id);
+    if (oid) await this.users.updateOne({ _id: oid }, { $addToSet: { conversationDepartments: department } });
+  }
+
+  /** The record for an account from before it existed (worked out from its conversations); never overwrites one. */
+  async initConversationDepartments(id: string, departments: readonly string[]): Promise<void> {
     const oid = toObjectId(id);
     if (!oid) return;
     await this.users.updateOne(
-      { _id: oid },
-      { $addToSet: { conversationDepartments: { $each: [...departments] } } },
+      { _id: oid, conversationDepartments: { $exists: false } },
+      { $set: { conversationDepartments: [...departments] } },
     );
   }
 
