@@ -4,7 +4,11 @@ import { type Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testSecrets } from '../../test/helpers';
 import { loadConfig } from '../config';
-import { type ConversationDoc, ensureConversationCollections } from '../store/conversations';
+import {
+  type ConversationDoc,
+  ensureConversationCollections,
+  newConversationDoc,
+} from '../store/conversations';
 import { openStore, type StoreOptions } from '../store/db';
 import { ensureMessageCollection, messageKey, toBinary } from '../store/messages';
 import type { Actor } from './actor';
@@ -311,6 +315,44 @@ describe('the hot path (SPEC §14)', () => {
     } finally {
       await monitored.close();
     }
+  });
+
+  it('writes the summaries of 300 conversations in one flush (FerretDB hangs on one large update command)', async () => {
+    const store = openStore(db);
+    const docs = Array.from({ length: 300 }, () =>
+      newConversationDoc({ id: new ObjectId().toHexString(), username: 'c' }, 'billing', new Date()),
+    );
+    await store.conversations.insertMany(docs);
+    const cipher = new MessageCipher([k1]);
+    const folds = docs.map((d) => {
+      const sealed = cipher.seal(d._id, 1, 'x'.repeat(64));
+      return {
+        id: d._id,
+        last: {
+          seq: 1,
+          counts: { customer: 1, agents: 0 },
+          lastMessage: {
+            seq: 1,
+            senderRole: 'customer' as const,
+            senderId: d.customerId,
+            ciphertext: toBinary(sealed.ciphertext),
+            nonce: toBinary(sealed.nonce),
+            keyId: sealed.keyId,
+            createdAt: new Date(),
+          },
+        },
+      };
+    });
+    await store.conversations.foldSummaries(folds);
+    await store.conversations.markDirty(
+      docs.map((d) => d._id),
+      'test-token',
+    );
+    await store.conversations.clearDirty(docs.map((d) => ({ id: d._id, token: 'test-token' })));
+    const written = await db
+      .collection<ConversationDoc>('conversations')
+      .countDocuments({ _id: { $in: docs.map((d) => d._id) }, lastSeq: 1 });
+    expect(written).toBe(300);
   });
 
   it('a start repairs the summaries a crash left behind (dirty marks), and the marks go', async () => {
