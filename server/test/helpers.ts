@@ -1,8 +1,10 @@
 // Integration-test helpers: a real server on 127.0.0.1:0 over the run's real database, real HTTP, real sockets.
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuthResponse, Result, User } from '@support-chat/protocol';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
@@ -172,4 +174,45 @@ export function waitForEvent<T = unknown>(socket: Socket, event: string, timeout
 export function waitForDisconnect(socket: Socket, timeoutMs = 10_000): Promise<string> {
   if (socket.disconnected) return Promise.resolve('already disconnected');
   return waitForEvent<string>(socket, 'disconnect', timeoutMs);
+}
+
+/** The server workspace (where `src/cli/main.ts` runs from). */
+export const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** What a server or CLI process started by a test inherits (the rest of its environment is the test's to give). */
+export const baseEnv = (): Record<string, string> => {
+  const env: Record<string, string> = { INIT_CWD: serverDir };
+  for (const k of ['PATH', 'HOME', 'USER', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+};
+
+/** Runs the owner's command line (`npm run admin -- ...`) as its own process, with `stdin` piped in. */
+export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: serverDir,
+      env: { ...baseEnv(), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
 }

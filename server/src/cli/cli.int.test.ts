@@ -3,57 +3,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  baseEnv,
   connectSocket,
   createAgent,
   emitAck,
   postJson,
   randomName,
   registerCustomer,
+  runCli,
+  serverDir,
   startTestServer,
   type TestServer,
   waitForDisconnect,
 } from '../../test/helpers';
-
-const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-const baseEnv = (): Record<string, string> => {
-  const env: Record<string, string> = { INIT_CWD: serverDir };
-  for (const k of ['PATH', 'HOME', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB']) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return env;
-};
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: serverDir,
-      env: { ...baseEnv(), ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 let t: TestServer;
 let env: Record<string, string>;

@@ -1,39 +1,8 @@
 // `create-owner` and the audit log of the command line, as a real process against a real database.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AuditEntry, AuthResponse as Session } from '@support-chat/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postJson, randomName, startTestServer, type TestServer } from '../../test/helpers';
-
-const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function runCli(args: string[], env: Record<string, string>, stdin = '') {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const base: Record<string, string> = { INIT_CWD: serverDir };
-    for (const k of ['PATH', 'HOME', 'USER', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB']) {
-      const v = process.env[k];
-      if (v !== undefined) base[k] = v;
-    }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: serverDir,
-      env: { ...base, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+import { postJson, randomName, runCli, startTestServer, type TestServer } from '../../test/helpers';
 
 let t: TestServer;
 let env: Record<string, string>;

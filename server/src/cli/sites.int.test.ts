@@ -1,36 +1,8 @@
 // create-site / rotate-site-secret / list-sites as a real process beside a real server (SPEC §10): the secret is
 // printed once, alone on the last line; the server opens what the command line sealed; a rotation ends the old one.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postJson, startTestServer, type TestServer } from '../../test/helpers';
-
-const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: serverDir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INIT_CWD: serverDir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { postJson, runCli, startTestServer, type TestServer } from '../../test/helpers';
 
 let t: TestServer;
 let env: Record<string, string>;
