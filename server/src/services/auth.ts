@@ -32,6 +32,8 @@ export interface AuthUser {
   sessionId: string;
   /** Customers: the departments they have a conversation with, when the account records them (store/users.ts). */
   conversationDepartments?: readonly string[];
+  /** Customers: conversations passed to them from a visitor, by department (store/users.ts). */
+  conversationIds?: Readonly<Record<string, string>>;
 }
 
 export interface Tokens {
@@ -233,6 +235,7 @@ export class AuthService {
         ...(doc.role === 'customer' && doc.conversationDepartments
           ? { conversationDepartments: doc.conversationDepartments }
           : {}),
+        ...(doc.role === 'customer' && doc.conversationIds ? { conversationIds: doc.conversationIds } : {}),
       },
     };
   }

@@ -9,6 +9,13 @@ import type { ChatNotifier, ConversationViews } from './views';
 
 const log = createLogger('conversations');
 
+/** A caller as the handshake reads them: customers with their account's record of passed conversations. */
+type CustomerActor = Actor & { conversationIds?: Readonly<Record<string, string>> };
+
+/** The id of a customer's conversation with a department: passed to them from a visitor, or derived from the pair. */
+const conversationIdOf = (actor: CustomerActor, department: string): string =>
+  actor.conversationIds?.[department] ?? conversationIdFor(actor.id, department);
+
 /** What happens to a conversation that starts waiting (new, or reopened by its customer with nobody holding it). */
 export interface WaitingHook {
   /** Assigns it if an agent is available; returns the (possibly unchanged) document. */
@@ -41,14 +48,16 @@ export class ConversationService {
   /**
    * The customer's conversation with a department, created on first open. Exactly one per pair, also under
    * racing opens: the `_id` is derived from the pair, so every racer inserts the same `_id`, one wins and the
-   * others read the winner's document.
+   * others read the winner's document. A conversation passed to the customer from a visitor (SPEC §10) keeps the
+   * visitor's `_id`: the account records it (`conversationIds`), and the unique (customer, department) index keeps a
+   * racing open from making a second one.
    */
   async open(
-    actor: Actor,
+    actor: CustomerActor,
     department: string,
   ): Promise<Result<{ conversation: ConversationDoc; created: boolean }>> {
     if (actor.role !== 'customer') return fail(ErrorCode.forbidden, 'Only customers open conversations');
-    const id = conversationIdFor(actor.id, department);
+    const id = conversationIdOf(actor, department);
     const existing = await this.store.conversations.findById(id);
     if (existing && (existing.customerId !== actor.id || existing.department !== department)) {
       // A 96-bit id collision: never hand someone else's conversation over.
@@ -64,7 +73,7 @@ export class ConversationService {
     const doc = newConversationDoc({ id: actor.id, username: actor.username }, department, new Date());
     const inserted = await this.store.conversations.insert(doc);
     if (!inserted) {
-      const winner = await this.store.conversations.findById(id);
+      const winner = await this.openedMeanwhile(actor.id, department, doc._id);
       if (!winner) return fail(ErrorCode.unavailable, 'Conversation not readable yet, try again');
       if (winner.customerId !== actor.id) return fail(ErrorCode.internal, 'Cannot open this conversation');
       return ok({ conversation: winner, created: false });
@@ -74,6 +83,58 @@ export class ConversationService {
     const assigned = await this.waiting.autoAssign(inserted);
     this.notifier.conversationUpdated(this.views.view(assigned));
     return ok({ conversation: assigned, created: true });
+  }
+
+  /**
+   * The conversation that made an open's insert fail: a racing open's (same `_id`), or one passed to the customer
+   * since the actor's record was read (the unique pair refused the insert): from the account's record, else by its
+   * fields (a scan, only in that race).
+   */
+  private async openedMeanwhile(
+    customerId: string,
+    department: string,
+    derivedId: string,
+  ): Promise<ConversationDoc | null> {
+    const racer = await this.store.conversations.findById(derivedId);
+    if (racer) return racer;
+    const passedId = (await this.store.users.findById(customerId))?.conversationIds?.[department];
+    const passed = passedId ? await this.store.conversations.findById(passedId) : null;
+    if (passed?.customerId === customerId) return passed;
+    const found = await this.store.conversations.findByCustomer(customerId, department);
+    return found ? this.store.conversations.findById(found._id) : null;
+  }
+
+  /**
+   * A visitor identified as a verified customer (SPEC §10): each of the visitor's conversations passes to the
+   * customer when the customer has none with its department; otherwise it stays the visitor's (the widget links the
+   * two customers). Messages are never moved or re-encrypted: the document keeps its `_id` and seqs, only its
+   * customer changes, and the customer's account records where it is.
+   */
+  async passConversations(
+    from: string,
+    to: { id: string; username: string },
+  ): Promise<{ passed: string[]; kept: string[] }> {
+    const departments = await this.store.departments.ids();
+    const owned = await this.store.conversations.findByIds(
+      departments.map((d) => conversationIdFor(from, d)),
+    );
+    const passed: string[] = [];
+    const kept: string[] = [];
+    for (const conv of owned) {
+      if (conv.customerId !== from) continue;
+      const after = await this.store.conversations.passToCustomer(conv._id, from, to);
+      if (after === 'taken') {
+        kept.push(conv._id);
+        continue;
+      }
+      if (!after) continue;
+      await this.store.users.recordPassedConversation(from, to.id, after.department, after._id);
+      passed.push(after._id);
+      this.notifier.conversationUpdated(this.views.view(after));
+    }
+    if (passed.length || kept.length)
+      log.info({ from, to: to.id, passed, kept }, 'visitor conversations handed over');
+    return { passed, kept };
   }
 
   /**
@@ -90,13 +151,15 @@ export class ConversationService {
   }
 
   /** Customer: their own conversations; agent: every conversation of their departments. Newest activity first. */
-  async list(actor: Actor): Promise<ConversationDoc[]> {
+  async list(actor: CustomerActor): Promise<ConversationDoc[]> {
     if (actor.role === 'customer') {
       const departments = await this.store.departments.ids();
       const docs = await this.store.conversations.findByIds(
-        departments.map((d) => conversationIdFor(actor.id, d)),
+        departments.map((d) => conversationIdOf(actor, d)),
       );
-      return docs.sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
+      return docs
+        .filter((d) => d.customerId === actor.id)
+        .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
     }
     return this.store.conversations.listByDepartments(actor.departments);
   }

@@ -64,13 +64,20 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   };
   const chat: ChatStore = { ...store, conversations: live };
   const assignment = new AssignmentService(chat, c.presence, views, c.notifier);
-  const widget = new WidgetService(store, config, cipher, auth, c.presence);
-  const conversations = new ConversationService(
+  const widget: WidgetService = new WidgetService(
+    store,
+    config,
+    cipher,
+    auth,
+    c.presence,
+    (from, to): Promise<unknown> => conversations.passConversations(from, to),
+  );
+  const conversations: ConversationService = new ConversationService(
     chat,
     views,
     c.notifier,
     assignment,
-    (customerId, department) => widget.departmentAllowed(customerId, department),
+    (customerId, department): Promise<boolean> => widget.departmentAllowed(customerId, department),
   );
   const messages = new MessageService(store, live, cipher, views, c.notifier, assignment);
   const limits = chatLimits(config, limiter);

@@ -199,6 +199,16 @@ export class LiveConversations {
     return after ? this.changed(after) : null;
   }
 
+  /** Passes the conversation to another customer (see the store's passToCustomer); the copy follows. */
+  async passToCustomer(...args: Parameters<Store['conversations']['passToCustomer']>) {
+    const after = await this.exclusive(args[0], () => this.store.conversations.passToCustomer(...args));
+    return after && after !== 'taken' ? this.changed(after) : after;
+  }
+
+  findByCustomer(customerId: string, department: string) {
+    return this.store.conversations.findByCustomer(customerId, department);
+  }
+
   /**
    * Runs a write of one conversation's document alone: never beside another write of it from this process, nor
    * beside a summary write that includes it. FerretDB applies an update as read, change, write back, so two at once

@@ -169,6 +169,11 @@ export class WidgetService {
     cipher: MessageCipher,
     private readonly auth: AuthService,
     private readonly presence: PresenceSource,
+    /** Passes a visitor's conversations to the verified customer they identified as (ConversationService). */
+    private readonly handOver: (
+      from: string,
+      to: { id: string; username: string },
+    ) => Promise<unknown> = async () => {},
   ) {
     this.admin = new SiteAdmin(store, cipher);
   }
@@ -236,7 +241,8 @@ export class WidgetService {
   /**
    * A shop's identity token (HS256, the site's secret). The visitor becomes the verified customer (site, sub) in
    * place when nobody is that customer yet (nothing moves); otherwise the session passes to the existing
-   * customer and the visitor stays linked to it, each shown to agents with the other (SPEC §10).
+   * customer, each of the visitor's conversations passes to them where they have none with its department (the
+   * others stay the visitor's), and the two are linked, each shown to agents with the other (SPEC §10).
    */
   async identify(
     input: { site: string; credential?: string; token: string },
@@ -302,7 +308,16 @@ export class WidgetService {
     if (user.disabled) return fail(ErrorCode.forbidden, 'This customer cannot chat');
     await this.store.sites.updateDetails(userId, details);
     if (current) {
-      if (!current.customer.verified) await this.store.sites.link(current.user._id, userId);
+      if (!current.customer.verified) {
+        // The visitor's pages go with their conversations (the first page known per department stays).
+        for (const [department, url] of Object.entries(current.customer.pages))
+          await this.store.sites.recordPage(userId, department, url);
+        await this.handOver(current.user._id.toHexString(), {
+          id: user._id.toHexString(),
+          username: user.username,
+        });
+        await this.store.sites.link(current.user._id, userId);
+      }
       await this.endSession(current.doc.sessionId);
     }
     log.info({ siteId: site._id, userId: userId.toHexString() }, 'widget customer identified');

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Role } from '@support-chat/protocol';
 import { type Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
-import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
+import { ensureCollection, isDuplicateKey, isUniqueViolation, raisesUnavailable } from './mongo';
 
 export type Side = 'customer' | 'agents';
 
@@ -256,6 +256,37 @@ export class ConversationStore {
       if (isDuplicateKey(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * Passes a conversation from one customer to another (a visitor who identified as a verified customer, SPEC §10):
+   * the document and its messages stay where they are, only the customer changes. 'taken' when the other customer
+   * has a conversation with the department already (the unique (customer, department) index refuses, so a racing
+   * open of theirs and this pass never both win); null when the conversation is not `from`'s (any more).
+   */
+  async passToCustomer(
+    id: string,
+    from: string,
+    to: { id: string; username: string },
+  ): Promise<ConversationDoc | 'taken' | null> {
+    try {
+      return await this.collection.findOneAndUpdate(
+        { _id: id, customerId: from },
+        { $set: { customerId: to.id, customerUsername: to.username } },
+        { returnDocument: 'after' },
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'taken';
+      throw err;
+    }
+  }
+
+  /**
+   * The customer's conversation with a department found by its fields (a scan on FerretDB): only for the rare race of
+   * an open with a pass of a visitor's conversation to this customer.
+   */
+  findByCustomer(customerId: string, department: string): Promise<ConversationDoc | null> {
+    return this.collection.findOne({ customerId, department });
   }
 
   /**

@@ -38,6 +38,13 @@ export async function ensureCollection(db: Db, name: string, jsonSchema: Documen
 export const isDuplicateKey = (err: unknown): boolean =>
   err instanceof MongoServerError && (err.code === 11000 || err.code === 11001);
 
+/**
+ * A unique index refused a write: a duplicate key, or (FerretDB v1, on an update) an InternalError carrying SQLite's
+ * "UNIQUE constraint failed".
+ */
+export const isUniqueViolation = (err: unknown): boolean =>
+  isDuplicateKey(err) || (err instanceof MongoServerError && /UNIQUE constraint failed/.test(err.message));
+
 // Any error of the driver or the server is a database condition the client may retry (an outage, a failover, a
 // busy embedded database). Duplicate keys a store expects it handles itself; the rest arrive here too.
 const rethrow = (err: unknown): never => {

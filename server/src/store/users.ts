@@ -27,6 +27,12 @@ export interface UserDoc {
    * reading conversations). Absent on accounts older than the field: worked out once and written then.
    */
   conversationDepartments?: string[];
+  /**
+   * Customers: conversations that passed to them from a visitor who identified as them (SPEC §10), by department.
+   * Their `_id` derives from the visitor, so they are found here; every other conversation's id derives from the
+   * customer and the department (store/conversations.ts).
+   */
+  conversationIds?: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -183,6 +189,30 @@ export class UserStore {
   async addConversationDepartment(id: string, department: string): Promise<void> {
     const oid = toObjectId(id);
     if (oid) await this.users.updateOne({ _id: oid }, { $addToSet: { conversationDepartments: department } });
+  }
+
+  /**
+   * Records a conversation that passed to this customer from a visitor (and its department among theirs); the
+   * visitor no longer has it.
+   */
+  async recordPassedConversation(
+    from: string,
+    to: string,
+    department: string,
+    conversationId: string,
+  ): Promise<void> {
+    const fromOid = toObjectId(from);
+    const toOid = toObjectId(to);
+    if (toOid)
+      await this.users.updateOne(
+        { _id: toOid },
+        {
+          $set: { [`conversationIds.${department}`]: conversationId },
+          $addToSet: { conversationDepartments: department },
+        },
+      );
+    if (fromOid)
+      await this.users.updateOne({ _id: fromOid }, { $pull: { conversationDepartments: department } });
   }
 
   /** The record for an account from before it existed (worked out from its conversations); never overwrites one. */

@@ -431,3 +431,157 @@ describe('identifying after chatting anonymously', () => {
     expect(asCustomer.status).toBe(403);
   });
 });
+
+describe('a visitor who identifies as a customer who already exists (SPEC §10 merge rule)', () => {
+  interface Summary {
+    id: string;
+    department: string;
+    lastSeq: number;
+  }
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const listOf = async (token: string) =>
+    (
+      (await (await fetch(`${t.url}/api/conversations`, { headers: bearer(token) })).json()) as {
+        conversations: Summary[];
+      }
+    ).conversations;
+  const historyOf = async (token: string, id: string) => {
+    const res = await fetch(`${t.url}/api/conversations/${id}/messages`, { headers: bearer(token) });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { messages: { seq: number; text: string }[] }).messages;
+  };
+  /** Opens the department's conversation on a new socket of this login and writes each text into it. */
+  async function chat(token: string, department: string, ...texts: string[]): Promise<string> {
+    const socket = await connectSocket(t.url, token);
+    try {
+      const open = await emitAck<{ conversation: { id: string } }>(socket, 'conversation:open', {
+        department,
+      });
+      if (!open.ok) throw new Error(open.error.message);
+      for (const text of texts) {
+        const sent = await emitAck(socket, 'message:send', {
+          conversationId: open.data.conversation.id,
+          clientMsgId: crypto.randomUUID(),
+          text,
+        });
+        if (!sent.ok) throw new Error(sent.error.message);
+      }
+      return open.data.conversation.id;
+    } finally {
+      socket.disconnect();
+    }
+  }
+
+  it('passes each conversation the customer has none of; keeps and links the others; nothing lost, seqs unchanged', async () => {
+    const agent = await createAgent(t, { departments: ['billing', 'technical'] });
+    // Bob on his laptop: identified, with a billing conversation.
+    const laptop = await visitor('shop');
+    const bob = (await identify('shop', await sign('shop', { sub: 'bob', name: 'Bob' }), laptop.credential))
+      .body as Session;
+    const bobBilling = await chat(bob.accessToken, 'billing', 'bob: invoice?');
+    // A socket of Bob's that is open before the hand-over (its handshake knew nothing of it).
+    const before = await connectSocket(t.url, bob.accessToken);
+
+    // On his phone, not signed in yet: a visitor writes to billing and technical, then identifies as Bob.
+    const phone = await visitor('shop', { name: 'Phone Bob' });
+    const phoneBilling = await chat(phone.accessToken, 'billing', 'phone: invoice again');
+    const phoneTechnical = await chat(phone.accessToken, 'technical', 'phone: broken', 'phone: still broken');
+    expect(
+      (
+        await api(
+          '/page',
+          { department: 'technical', pageUrl: `${SHOP}/help` },
+          { authorization: `Bearer ${phone.accessToken}` },
+        )
+      ).status,
+    ).toBe(204);
+    const merged = (await identify('shop', await sign('shop', { sub: 'bob' }), phone.credential))
+      .body as Session;
+    expect(merged.user.id).toBe(bob.user.id);
+
+    try {
+      // Technical passed to Bob: the same conversation, its messages and seqs as they were.
+      const mine = await listOf(merged.accessToken);
+      expect(mine.map((c) => [c.department, c.id]).sort()).toEqual(
+        [
+          ['billing', bobBilling],
+          ['technical', phoneTechnical],
+        ].sort(),
+      );
+      expect((await historyOf(merged.accessToken, phoneTechnical)).map((m) => [m.seq, m.text])).toEqual([
+        [1, 'phone: broken'],
+        [2, 'phone: still broken'],
+      ]);
+      // Opening technical finds it, on a new login's socket and on the socket opened before the hand-over; the next
+      // message takes the next seq.
+      expect(await chat(merged.accessToken, 'technical', 'bob: from the phone')).toBe(phoneTechnical);
+      const reopened = await emitAck<{ conversation: { id: string } }>(before, 'conversation:open', {
+        department: 'technical',
+      });
+      expect(reopened.ok && reopened.data.conversation.id).toBe(phoneTechnical);
+      expect((await historyOf(bob.accessToken, phoneTechnical)).map((m) => m.seq)).toEqual([1, 2, 3]);
+
+      // Billing: Bob had one, so the phone's stays the visitor's (agents still see it, and the link both ways).
+      expect((await historyOf(agent.accessToken, phoneBilling)).map((m) => m.text)).toEqual([
+        'phone: invoice again',
+      ]);
+      expect((await historyOf(bob.accessToken, bobBilling)).map((m) => m.text)).toEqual(['bob: invoice?']);
+      const profileOf = async (id: string) =>
+        (
+          (await (
+            await fetch(`${t.url}/api/conversations/${id}/visitor`, { headers: bearer(agent.accessToken) })
+          ).json()) as {
+            visitor: {
+              username: string;
+              verified: boolean;
+              pageUrl: string | null;
+              linked: { username: string }[];
+            };
+          }
+        ).visitor;
+      const technical = await profileOf(phoneTechnical);
+      expect(technical).toMatchObject({
+        username: bob.user.username,
+        verified: true,
+        pageUrl: `${SHOP}/help`,
+      });
+      expect(technical.linked.map((l) => l.username)).toEqual([phone.user.username]);
+      const billing = await profileOf(phoneBilling);
+      expect(billing).toMatchObject({ username: phone.user.username, verified: false });
+      expect(billing.linked.map((l) => l.username)).toEqual([bob.user.username]);
+      // Agents' listing shows technical under Bob now.
+      const agentList = (await listOf(agent.accessToken)) as (Summary & { customer: { id: string } })[];
+      expect(agentList.find((c) => c.id === phoneTechnical)?.customer.id).toBe(bob.user.id);
+    } finally {
+      before.disconnect();
+    }
+  });
+
+  it('an open of the customer racing the hand-over leaves one conversation per department, and loses nothing', async () => {
+    const first = await visitor('shop');
+    const carol = (await identify('shop', await sign('shop', { sub: 'carol' }), first.credential))
+      .body as Session;
+    const socket = await connectSocket(t.url, carol.accessToken);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const department = round % 2 ? 'technical' : 'billing';
+        const phone = await visitor('shop');
+        const text = `phone ${round}`;
+        const phoneConversation = await chat(phone.accessToken, department, text);
+        const [opened] = await Promise.all([
+          emitAck<{ conversation: { id: string } }>(socket, 'conversation:open', { department }),
+          identify('shop', await sign('shop', { sub: 'carol' }), phone.credential),
+        ]);
+        if (!opened.ok) throw new Error(opened.error.message);
+        const mine = (await listOf(carol.accessToken)).filter((c) => c.department === department);
+        expect(mine).toHaveLength(1);
+        expect(mine[0]?.id).toBe(opened.data.conversation.id);
+        // The phone's message is in Carol's conversation (passed) or in the visitor's own (kept), never lost.
+        const agent = await createAgent(t, { departments: [department] });
+        expect((await historyOf(agent.accessToken, phoneConversation)).map((m) => m.text)).toEqual([text]);
+      }
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
