@@ -1,23 +1,24 @@
 // The owner console's API (`/api/admin/…`, SPEC §13): request schemas (the console validates with the same ones, so
 // its messages are the API's) and the shapes it answers with.
 import { z } from 'zod';
-import { departmentId, departmentName, email, objectId, password, siteId, username } from './schemas';
+import {
+  cannedShortcut,
+  departmentId,
+  departmentName,
+  email,
+  objectId,
+  password,
+  siteId,
+  templateText,
+  username,
+} from './schemas';
 
 export const SITE_IDENTITY_MODES = ['off', 'optional', 'required'] as const;
 
 const departmentIds = z.array(departmentId).max(100);
-const shortcut = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, "_" or "-"');
+const shortcut = cannedShortcut;
 /** Free text of the console (titles, canned reply text): no NUL, trimmed. */
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !s.includes('\0'), 'must not contain NUL characters')
-    .transform((s) => s.normalize('NFC'));
+const text = templateText;
 /** A calendar day in REPORT_TIMEZONE. */
 export const reportDay = z
   .string()
@@ -133,6 +134,8 @@ export interface ReportAgent {
   episodesResolved: number;
   firstResponse: DurationStats;
   resolution: DurationStats;
+  /** Ratings given while the agent held the conversation. */
+  satisfaction: ReportDay['satisfaction'];
 }
 export interface Report {
   from: string;

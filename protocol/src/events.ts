@@ -1,13 +1,21 @@
 import type { Result } from './errors';
 import type {
+  AgentCannedReply,
+  CannedReplyCreatePayload,
+  CannedReplyDeletePayload,
   ConversationAssignPayload,
   ConversationIdPayload,
   ConversationOpenPayload,
+  ConversationRatePayload,
   ConversationReadPayload,
   ConversationSummary,
   ConversationSyncPayload,
+  EmptyPayload,
   Message,
   MessageSendPayload,
+  Note,
+  NoteAddPayload,
+  Rating,
   Side,
   TypingPayload,
   UserRef,
@@ -24,6 +32,12 @@ export const ClientEvent = {
   conversationAssign: 'conversation:assign',
   conversationResolve: 'conversation:resolve',
   conversationReopen: 'conversation:reopen',
+  noteAdd: 'note:add',
+  conversationRate: 'conversation:rate',
+  conversationRating: 'conversation:rating',
+  cannedReplyList: 'cannedReply:list',
+  cannedReplyCreate: 'cannedReply:create',
+  cannedReplyDelete: 'cannedReply:delete',
 } as const;
 
 /** Server → client events: past tense `noun:verb`. */
@@ -33,6 +47,8 @@ export const ServerEvent = {
   conversationRead: 'conversation:read',
   typing: 'typing',
   presence: 'presence',
+  noteCreated: 'note:created',
+  conversationRated: 'conversation:rated',
 } as const;
 
 type Ack<T> = (result: Result<T>) => void;
@@ -47,7 +63,11 @@ export interface ClientToServerEvents {
     payload: ConversationReadPayload,
     ack: Ack<{ conversation: ConversationSummary }>,
   ) => void;
-  'conversation:sync': (payload: ConversationSyncPayload, ack: Ack<{ messages: Message[] }>) => void;
+  /** `notes` only when an agent gave `afterNoteSeq`. */
+  'conversation:sync': (
+    payload: ConversationSyncPayload,
+    ack: Ack<{ messages: Message[]; notes?: Note[] }>,
+  ) => void;
   typing: (payload: TypingPayload, ack: Ack<Record<string, never>>) => void;
   'conversation:claim': (
     payload: ConversationIdPayload,
@@ -65,6 +85,21 @@ export interface ClientToServerEvents {
     payload: ConversationIdPayload,
     ack: Ack<{ conversation: ConversationSummary }>,
   ) => void;
+  /** Agents of the conversation's department: an internal note (same clientMsgId again: the stored note). */
+  'note:add': (payload: NoteAddPayload, ack: Ack<{ note: Note }>) => void;
+  /** The customer, once per resolved episode. */
+  'conversation:rate': (payload: ConversationRatePayload, ack: Ack<{ rating: Rating }>) => void;
+  /** The rating of the conversation's latest episode, and whether the asker may rate it now. */
+  'conversation:rating': (
+    payload: ConversationIdPayload,
+    ack: Ack<{ rating: Rating | null; canRate: boolean }>,
+  ) => void;
+  /** Agents: the canned replies of their departments and their own. */
+  'cannedReply:list': (payload: EmptyPayload, ack: Ack<{ replies: AgentCannedReply[] }>) => void;
+  /** Agents: a personal canned reply. */
+  'cannedReply:create': (payload: CannedReplyCreatePayload, ack: Ack<{ reply: AgentCannedReply }>) => void;
+  /** Agents: deletes one of their personal canned replies. */
+  'cannedReply:delete': (payload: CannedReplyDeletePayload, ack: Ack<{ reply: AgentCannedReply }>) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -97,6 +132,8 @@ export interface ServerToClientEvents {
   'conversation:read': (payload: ConversationReadEvent) => void;
   typing: (payload: TypingEvent) => void;
   presence: (payload: PresenceEvent) => void;
+  'note:created': (payload: { note: Note }) => void;
+  'conversation:rated': (payload: { rating: Rating }) => void;
 }
 
 /** Handshake `connect_error` message for a missing, bad or expired token. */

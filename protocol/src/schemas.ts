@@ -117,13 +117,49 @@ export const MessageSendPayload = z.strictObject({
   text: messageText,
 });
 export const ConversationReadPayload = z.strictObject({ conversationId: objectId, seq });
-export const ConversationSyncPayload = z.strictObject({ conversationId: objectId, afterSeq: seq });
+/** `afterNoteSeq` (agents only): the notes after it come back too. */
+export const ConversationSyncPayload = z.strictObject({
+  conversationId: objectId,
+  afterSeq: seq,
+  afterNoteSeq: seq.optional(),
+});
 export const TypingPayload = z.strictObject({ conversationId: objectId, isTyping: z.boolean() });
 export const ConversationIdPayload = z.strictObject({ conversationId: objectId });
 export const ConversationAssignPayload = z.strictObject({
   conversationId: objectId,
   agentId: objectId.nullable(),
 });
+
+// ---- Agent tools (SPEC §12) ----
+
+export const NoteAddPayload = z.strictObject({ conversationId: objectId, clientMsgId, text: messageText });
+export const ratingComment = cleanText(8000).pipe(z.string().max(1000, 'must be at most 1000 characters'));
+export const ConversationRatePayload = z.strictObject({
+  conversationId: objectId,
+  rating: z.int().min(1).max(5),
+  /** Empty after trimming counts as no comment. */
+  comment: ratingComment.optional(),
+});
+/** A canned reply's shortcut: what follows `/` in the composer. */
+export const cannedShortcut = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lowercase letters, digits, "_" or "-"');
+/** Free text of templates (titles, canned reply text): no NUL, trimmed, NFC. */
+export const templateText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL characters')
+    .transform((s) => s.normalize('NFC'));
+export const CannedReplyCreatePayload = z.strictObject({
+  shortcut: cannedShortcut,
+  title: templateText(100),
+  text: templateText(4000),
+});
+export const CannedReplyDeletePayload = z.strictObject({ id: objectId });
+export const EmptyPayload = z.strictObject({});
 
 /** Turns zod issues into the `issues` list of an `invalid_input` error. */
 export const describeIssues = (error: z.ZodError): { path: string; message: string }[] =>

@@ -47,6 +47,45 @@ export interface Message {
   createdAt: string;
 }
 
+/** An internal note (SPEC §12): agents only, never delivered to the customer in any form. */
+export interface Note {
+  id: string;
+  conversationId: string;
+  /** 1, 2, 3 … per conversation, separate from the messages' `seq`. */
+  noteSeq: number;
+  author: { id: string; username: string };
+  text: string;
+  clientMsgId: string;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+/** A customer's satisfaction rating of one resolved episode of a conversation (SPEC §12). */
+export interface Rating {
+  conversationId: string;
+  /** The episode rated: the seq of its first customer message. */
+  episodeSeq: number;
+  /** 1 (bad) … 5 (great) */
+  rating: number;
+  comment: string | null;
+  /** The agent who held the conversation when it was rated (null: nobody). */
+  agentId: string | null;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+/** A canned reply (SPEC §12): a department's (managed by the owner) or an agent's own (`personal`). */
+export interface AgentCannedReply {
+  id: string;
+  scope: 'department' | 'personal';
+  /** The department of a department reply; null for a personal one. */
+  department: string | null;
+  shortcut: string;
+  title: string;
+  /** May hold the placeholders `{customer.name}` and `{agent.name}`. */
+  text: string;
+}
+
 export interface LastMessage {
   seq: number;
   text: string;
@@ -87,3 +126,8 @@ export type ConversationSyncPayload = z.input<typeof s.ConversationSyncPayload>;
 export type TypingPayload = z.input<typeof s.TypingPayload>;
 export type ConversationIdPayload = z.input<typeof s.ConversationIdPayload>;
 export type ConversationAssignPayload = z.input<typeof s.ConversationAssignPayload>;
+export type NoteAddPayload = z.input<typeof s.NoteAddPayload>;
+export type ConversationRatePayload = z.input<typeof s.ConversationRatePayload>;
+export type CannedReplyCreatePayload = z.input<typeof s.CannedReplyCreatePayload>;
+export type CannedReplyDeletePayload = z.input<typeof s.CannedReplyDeletePayload>;
+export type EmptyPayload = z.input<typeof s.EmptyPayload>;

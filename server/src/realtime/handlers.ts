@@ -50,9 +50,20 @@ export interface SocketHandler<E extends ClientEventName> {
 /** Every client event has exactly one handler. */
 export type HandlerTable = { [E in ClientEventName]: SocketHandler<E> };
 
-type ChatServices = Pick<Services, 'conversations' | 'messages' | 'assignment' | 'presence'>;
+type ChatServices = Pick<
+  Services,
+  'conversations' | 'messages' | 'assignment' | 'presence' | 'notes' | 'ratings' | 'cannedReplies'
+>;
 
-export function handlerTable({ conversations, messages, assignment, presence }: ChatServices): HandlerTable {
+export function handlerTable({
+  conversations,
+  messages,
+  assignment,
+  presence,
+  notes,
+  ratings,
+  cannedReplies,
+}: ChatServices): HandlerTable {
   const summary = async (actor: AuthUser, result: Promise<Result<ConversationDoc>>) => {
     const r = await result;
     return r.ok ? ok({ conversation: conversations.summaryFor(actor, r.data) }) : r;
@@ -98,7 +109,17 @@ export function handlerTable({ conversations, messages, assignment, presence }: 
 
     'conversation:sync': {
       schema: schemas.ConversationSyncPayload,
-      run: ({ conversationId, afterSeq }, actor) => messages.sync(actor, conversationId, afterSeq),
+      run: async ({ conversationId, afterSeq, afterNoteSeq }, actor) => {
+        if (afterNoteSeq === undefined) return messages.sync(actor, conversationId, afterSeq);
+        if (actor.role !== 'agent') return fail(ErrorCode.forbidden, 'Only agents see internal notes');
+        const [m, n] = await Promise.all([
+          messages.sync(actor, conversationId, afterSeq),
+          notes.sync(actor, conversationId, afterNoteSeq),
+        ]);
+        if (!m.ok) return m;
+        if (!n.ok) return n;
+        return ok({ messages: m.data.messages, notes: n.data.notes });
+      },
     },
 
     typing: {
@@ -145,6 +166,45 @@ export function handlerTable({ conversations, messages, assignment, presence }: 
       schema: schemas.ConversationIdPayload,
       writes: true,
       run: ({ conversationId }, actor) => summary(actor, assignment.reopen(actor, conversationId)),
+    },
+
+    'note:add': {
+      schema: schemas.NoteAddPayload,
+      limit: 'message',
+      writes: true,
+      inOrder: true,
+      run: async (input, actor, socket, acked) => {
+        const result = await notes.add(actor, input, acked ? socket.id : undefined);
+        return result.ok ? ok({ note: result.data.note }) : result;
+      },
+    },
+
+    'conversation:rate': {
+      schema: schemas.ConversationRatePayload,
+      writes: true,
+      run: (input, actor) => ratings.rate(actor, input),
+    },
+
+    'conversation:rating': {
+      schema: schemas.ConversationIdPayload,
+      run: ({ conversationId }, actor) => ratings.current(actor, conversationId),
+    },
+
+    'cannedReply:list': {
+      schema: schemas.EmptyPayload,
+      run: (_input, actor) => cannedReplies.list(actor),
+    },
+
+    'cannedReply:create': {
+      schema: schemas.CannedReplyCreatePayload,
+      writes: true,
+      run: (input, actor) => cannedReplies.create(actor, input),
+    },
+
+    'cannedReply:delete': {
+      schema: schemas.CannedReplyDeletePayload,
+      writes: true,
+      run: ({ id }, actor) => cannedReplies.delete(actor, id),
     },
   };
 }

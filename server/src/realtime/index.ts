@@ -13,7 +13,10 @@ import { presenceRoom } from './notifier';
 
 const log = createLogger('realtime-chat');
 
-type Chat = Pick<Services, 'conversations' | 'messages' | 'assignment' | 'presence' | 'limits'>;
+type Chat = Pick<
+  Services,
+  'conversations' | 'messages' | 'assignment' | 'presence' | 'limits' | 'notes' | 'ratings' | 'cannedReplies'
+>;
 
 /** Tells the department's agents and the customers following it how many agents are online now. */
 async function announcePresence(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {

@@ -26,6 +26,17 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
         { conversationId: conversation._id, by, seq },
       );
     },
+    noteCreated(conversation, note, except) {
+      // The department room only: customers are never in it (realtime/auth.ts joins agents alone).
+      const to = io.to(rooms.department(conversation.department));
+      (except ? to.except(except) : to).emit('note:created', { note });
+    },
+    conversationRated(conversation, rating) {
+      io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]).emit(
+        'conversation:rated',
+        { rating },
+      );
+    },
   };
 }
 

@@ -4,10 +4,12 @@ import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AssignmentService } from './assignment';
 import { AuthService } from './auth';
+import { CannedReplyService } from './canned-replies';
 import { ConversationService } from './conversations';
 import { MessageCipher } from './crypto';
 import { type ChatStore, LiveConversations, type LiveOptions } from './live-conversations';
 import { MessageService } from './messages';
+import { NoteService } from './notes';
 import { OwnerConsole } from './owner-console';
 import type { Presence } from './presence';
 import {
@@ -17,6 +19,7 @@ import {
   memoryRateLimiters,
   type RateLimiterFactory,
 } from './ratelimit';
+import { RatingService } from './ratings';
 import { ReportFacts } from './report-facts';
 import { ReportService } from './reports';
 import { type ChatNotifier, ConversationViews } from './views';
@@ -37,6 +40,12 @@ export interface Services {
   reports: ReportService;
   /** Conversations as this process knows them, and the writer of their summaries. */
   live: LiveConversations;
+  /** Internal notes (SPEC §12). */
+  notes: NoteService;
+  /** Satisfaction ratings (SPEC §12). */
+  ratings: RatingService;
+  /** Canned replies as agents use them (SPEC §12). */
+  cannedReplies: CannedReplyService;
 }
 
 export interface ServiceCollaborators {
@@ -84,6 +93,9 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const siteAdmin = new SiteAdmin(store, cipher);
   const owner = new OwnerConsole(store, accounts, () => siteAdmin);
   const reports = new ReportService(store, config.reportTimeZone);
+  const notes = new NoteService(store, live, cipher, c.notifier);
+  const ratings = new RatingService(store, live, cipher, c.notifier, facts);
+  const cannedReplies = new CannedReplyService(store);
   return {
     auth,
     accounts,
@@ -96,5 +108,8 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     owner,
     reports,
     live,
+    notes,
+    ratings,
+    cannedReplies,
   };
 }

@@ -19,7 +19,7 @@ import { createLogger } from '../log';
 import type { ConversationDoc, EpisodeDoc } from '../store/conversations';
 import type { Store } from '../store/db';
 import type { MessageDoc } from '../store/messages';
-import type { AgentDayFacts, DayDelta } from '../store/reports';
+import { type AgentDayFacts, addRatings, type DayDelta } from '../store/reports';
 
 const log = createLogger('reports');
 
@@ -59,12 +59,14 @@ function mergeDelta(into: DayDelta, from: DayDelta): void {
   into.messagesAgents += from.messagesAgents;
   into.firstResponseMs.push(...from.firstResponseMs);
   into.resolutionMs.push(...from.resolutionMs);
+  into.ratings = addRatings(into.ratings, from.ratings);
   for (const [id, a] of from.agents) {
     const b = into.agents.get(id) ?? emptyAgent();
     b.messages += a.messages;
     b.resolved += a.resolved;
     b.firstResponseMs.push(...a.firstResponseMs);
     b.resolutionMs.push(...a.resolutionMs);
+    if (a.ratings) b.ratings = addRatings(b.ratings, a.ratings);
     into.agents.set(id, b);
   }
 }
@@ -99,6 +101,7 @@ export class ReportFacts {
         messagesAgents: 0,
         firstResponseMs: [],
         resolutionMs: [],
+        ratings: [0, 0, 0, 0, 0],
         agents: new Map(),
       };
       this.deltas.set(key, d);
@@ -152,6 +155,21 @@ export class ReportFacts {
       agent.resolved++;
       agent.resolutionMs.push(ms);
     }
+  }
+
+  /**
+   * A customer rated an episode (SPEC §12): counted for the day and department of the rating and for the agent who
+   * held the conversation. Ratings are rare, so they are written at once (what fails waits for the next flush).
+   */
+  async rated(department: string, agentId: string | null, rating: number, at: Date): Promise<void> {
+    const d = this.delta(department, at);
+    const one = [0, 0, 0, 0, 0].map((_, i) => (i === rating - 1 ? 1 : 0));
+    d.ratings = addRatings(d.ratings, one);
+    if (agentId) {
+      const a = this.agent(d, agentId);
+      a.ratings = addRatings(a.ratings, one);
+    }
+    await this.flush();
   }
 
   /** Adds what was collected (called by the summary flush); what did not reach the database waits for the next. */

@@ -204,6 +204,7 @@ describe('reports', () => {
           episodesResolved: 2,
           firstResponse: stats([120_000], 120_000, 120_000),
           resolution: stats([600_000, 5_400_000], 600_000, 5_400_000),
+          satisfaction: noRatings,
         },
         {
           agentId: actors.agent2?.id,
@@ -212,6 +213,7 @@ describe('reports', () => {
           episodesResolved: 0,
           firstResponse: stats([300_000, 3_600_000], 300_000, 3_600_000),
           resolution: none,
+          satisfaction: noRatings,
         },
       ].sort((a, b) => (a.username ?? '').localeCompare(b.username ?? '')),
     );
@@ -238,6 +240,7 @@ describe('reports', () => {
       episodesResolved: 2,
       firstResponse: stats([45_000], 45_000, 45_000),
       resolution: stats([1_800_000, 0], 0, 1_800_000),
+      satisfaction: noRatings,
     });
   });
 

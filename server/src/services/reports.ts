@@ -2,7 +2,7 @@
 // day, and per agent over the range. Percentiles are exact (nearest rank over every kept duration).
 import type { DurationStats, Report, ReportAgent, ReportDay } from '@support-chat/protocol';
 import type { Store } from '../store/db';
-import { type ReportDayDoc, reportDayId } from '../store/reports';
+import { addRatings, type ReportDayDoc, reportDayId } from '../store/reports';
 
 /** Nearest-rank percentile of sorted values: the smallest value with at least p% of them at or below it. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -62,20 +62,28 @@ function addDoc(s: Sums, d: ReportDayDoc): void {
   });
 }
 
+/** Count, average (two decimals) and distribution of ratings counted at index rating-1. */
+export function satisfactionOf(ratings: readonly number[]): ReportDay['satisfaction'] {
+  const distribution = [0, 1, 2, 3, 4].map((i) => ratings[i] ?? 0) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const rated = distribution.reduce((a, b) => a + b, 0);
+  const total = distribution.reduce((a, n, i) => a + n * (i + 1), 0);
+  return { count: rated, average: rated ? Math.round((total / rated) * 100) / 100 : null, distribution };
+}
+
 function figures(s: Sums): Omit<ReportDay, 'day'> {
-  const rated = s.ratings.reduce((a, b) => a + b, 0);
-  const total = s.ratings.reduce((a, n, i) => a + n * (i + 1), 0);
   return {
     episodesStarted: s.started,
     episodesResolved: s.resolved,
     messages: { customer: s.customer, agents: s.agents },
     firstResponse: durationStats(s.firstResponseMs),
     resolution: durationStats(s.resolutionMs),
-    satisfaction: {
-      count: rated,
-      average: rated ? Math.round((total / rated) * 100) / 100 : null,
-      distribution: s.ratings.slice(0, 5) as [number, number, number, number, number],
-    },
+    satisfaction: satisfactionOf(s.ratings),
   };
 }
 
@@ -93,18 +101,22 @@ export class ReportService {
 
     const perDay = new Map(days.map((d) => [d, emptySums()]));
     const all = emptySums();
-    const agents = new Map<string, { messages: number; resolved: number; fr: number[]; res: number[] }>();
+    const agents = new Map<
+      string,
+      { messages: number; resolved: number; fr: number[]; res: number[]; ratings: number[] }
+    >();
     for (const doc of docs) {
       const day = perDay.get(doc.day);
       if (!day) continue;
       addDoc(day, doc);
       addDoc(all, doc);
       for (const [id, a] of Object.entries(doc.agents ?? {})) {
-        const sum = agents.get(id) ?? { messages: 0, resolved: 0, fr: [], res: [] };
+        const sum = agents.get(id) ?? { messages: 0, resolved: 0, fr: [], res: [], ratings: [] };
         sum.messages += a.messages ?? 0;
         sum.resolved += a.resolved ?? 0;
         sum.fr.push(...(a.firstResponseMs ?? []));
         sum.res.push(...(a.resolutionMs ?? []));
+        sum.ratings = addRatings(sum.ratings, a.ratings);
         agents.set(id, sum);
       }
     }
@@ -116,6 +128,7 @@ export class ReportService {
       episodesResolved: a.resolved,
       firstResponse: durationStats(a.fr),
       resolution: durationStats(a.res),
+      satisfaction: satisfactionOf(a.ratings),
     }));
     agentRows.sort((a, b) => a.username.localeCompare(b.username));
     return {

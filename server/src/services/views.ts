@@ -1,6 +1,6 @@
 // What the chat services hand to the transports: a conversation as each side sees it (the unread count differs),
 // and the notifier through which they announce what they durably changed.
-import type { ConversationSummary, Message } from '@support-chat/protocol';
+import type { ConversationSummary, Message, Note, Rating } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import type { ConversationDoc, Side } from '../store/conversations';
 import { fromBinary } from '../store/messages';
@@ -22,12 +22,18 @@ export interface ChatNotifier {
   /** `except`: the connection that sent it (its acknowledgement carries the message already). */
   messageCreated(conversation: ConversationDoc, message: Message, except?: string): void;
   conversationRead(conversation: ConversationDoc, by: Side, seq: number): void;
+  /** An internal note: the department's agents only, never the customer (`except`: as for messages). */
+  noteCreated(conversation: ConversationDoc, note: Note, except?: string): void;
+  /** The customer rated: their sockets and the department's agents. */
+  conversationRated(conversation: ConversationDoc, rating: Rating): void;
 }
 
 export const silentNotifier: ChatNotifier = {
   conversationUpdated() {},
   messageCreated() {},
   conversationRead() {},
+  noteCreated() {},
+  conversationRated() {},
 };
 
 const unreadFor = (doc: ConversationDoc, side: Side): number =>

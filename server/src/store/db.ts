@@ -7,6 +7,9 @@ import { CannedReplyStore, ensureCannedReplyCollection } from './canned-replies'
 import { ConversationStore, ensureConversationCollections } from './conversations';
 import { DepartmentStore, ensureDepartmentCollections } from './departments';
 import { ensureMessageCollection, MessageStore } from './messages';
+import { ensureNoteCollections, NoteStore } from './notes';
+import { ensurePersonalReplyCollection, PersonalReplyStore } from './personal-replies';
+import { ensureRatingCollection, RatingStore } from './ratings';
 import { ensureReportCollection, ReportStore } from './reports';
 import { ensureSiteCollections, SiteStore } from './sites';
 import { ensureTokenCollections, SessionStore } from './tokens';
@@ -31,6 +34,12 @@ export interface Store {
   cannedReplies: CannedReplyStore;
   /** Report facts per department and day (SPEC §13). */
   reports: ReportStore;
+  /** Internal notes (SPEC §12): agents only. */
+  notes: NoteStore;
+  /** Satisfaction ratings, one per resolved episode (SPEC §12). */
+  ratings: RatingStore;
+  /** Each agent's own canned replies (SPEC §12). */
+  personalReplies: PersonalReplyStore;
   /** True when the database answers within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -60,6 +69,9 @@ export function openStore(
     audit: new AuditStore(db),
     cannedReplies: new CannedReplyStore(db),
     reports: new ReportStore(db),
+    notes: new NoteStore(db),
+    ratings: new RatingStore(db),
+    personalReplies: new PersonalReplyStore(db),
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
@@ -92,6 +104,9 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureAuditCollection(db);
   await ensureCannedReplyCollection(db);
   await ensureReportCollection(db);
+  await ensureNoteCollections(db);
+  await ensureRatingCollection(db);
+  await ensurePersonalReplyCollection(db);
 }
 
 export interface ConnectOptions extends StoreOptions {

@@ -19,6 +19,8 @@ export interface AgentDayFacts {
   firstResponseMs: number[];
   /** Resolution times (ms) credited to the assignee at resolve. */
   resolutionMs: number[];
+  /** Ratings 1..5 given while the agent held the conversation, counted at index rating-1. */
+  ratings?: number[];
 }
 
 /** A day of one department's figures, as the reports read them. */
@@ -47,6 +49,8 @@ export interface DayDelta {
   messagesAgents: number;
   firstResponseMs: number[];
   resolutionMs: number[];
+  /** Ratings 1..5 counted at index rating-1. */
+  ratings: number[];
   agents: Map<string, AgentDayFacts>;
 }
 
@@ -92,8 +96,13 @@ const emptyFacts = (): Facts => ({
   messages: { customer: 0, agents: 0 },
   firstResponseMs: [],
   resolutionMs: [],
+  ratings: [0, 0, 0, 0, 0],
   agents: {},
 });
+
+/** Two rating distributions added (index rating-1). */
+export const addRatings = (a: readonly number[] = [], b: readonly number[] = []): number[] =>
+  [0, 1, 2, 3, 4].map((i) => (a[i] ?? 0) + (b[i] ?? 0));
 
 /** The stored form of a day's figures (also for tools that fabricate a history). */
 export function encodeReportDay(doc: ReportDayDoc, v = 1): StoredDay {
@@ -115,6 +124,7 @@ function addDelta(f: Facts, d: DayDelta): Facts {
       resolved: b.resolved + a.resolved,
       firstResponseMs: [...b.firstResponseMs, ...a.firstResponseMs],
       resolutionMs: [...b.resolutionMs, ...a.resolutionMs],
+      ...(a.ratings || b.ratings ? { ratings: addRatings(b.ratings, a.ratings) } : {}),
     };
   }
   return {
@@ -127,6 +137,7 @@ function addDelta(f: Facts, d: DayDelta): Facts {
     },
     firstResponseMs: [...f.firstResponseMs, ...d.firstResponseMs],
     resolutionMs: [...f.resolutionMs, ...d.resolutionMs],
+    ratings: addRatings(f.ratings, d.ratings),
     agents,
   };
 }
