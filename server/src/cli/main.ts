@@ -40,6 +40,11 @@ Usage: npm run admin -- <command> [options]
   rotate-site-secret --id <id>     a new signing secret (printed once); the old one stops working
   end-site-sessions --id <id>      ends every widget login of the site (visitors start again)
   list-sites
+  create-canned-reply --department <id> --shortcut <s> --title <t> --text-stdin
+                                   a department's canned reply (agents type /<shortcut>); the text from standard
+                                   input may hold {customer.name} and {agent.name}
+  list-canned-replies [--department <id>] [--json]
+  delete-canned-reply --id <id>
 
 Passwords are read from standard input only (never from arguments), e.g.
   printf '%s' "$PASSWORD" | npm run admin -- create-agent --username ann --email ann@example.com --departments billing --password-stdin
@@ -102,6 +107,17 @@ const ArgSchemas = {
   'list-sites': z.strictObject({}),
   'disable-agent': z.strictObject({ username: z.string().min(1) }),
   'enable-agent': z.strictObject({ username: z.string().min(1) }),
+  'create-canned-reply': z.strictObject({
+    department: schemas.departmentId,
+    shortcut: schemas.cannedShortcut,
+    title: schemas.templateText(100),
+    'text-stdin': z.literal(true, { message: 'the text must come from --text-stdin' }),
+  }),
+  'list-canned-replies': z.strictObject({
+    department: schemas.departmentId.optional(),
+    json: z.boolean().optional(),
+  }),
+  'delete-canned-reply': z.strictObject({ id: schemas.objectId }),
 } as const;
 type Command = keyof typeof ArgSchemas;
 
@@ -118,6 +134,10 @@ function parseCommandLine(argv: string[]): { command: Command; args: Record<stri
         username: { type: 'string' },
         email: { type: 'string' },
         departments: { type: 'string' },
+        department: { type: 'string' },
+        shortcut: { type: 'string' },
+        title: { type: 'string' },
+        'text-stdin': { type: 'boolean' },
         origins: { type: 'string' },
         identity: { type: 'string' },
         'password-stdin': { type: 'boolean' },
@@ -192,6 +212,19 @@ async function readPassword(): Promise<string> {
   return parsed.data;
 }
 
+/** A canned reply's text: all of standard input (one trailing newline dropped). */
+async function readText(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Text (end with Ctrl-D):\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  const parsed = schemas.templateText(4000).safeParse(raw);
+  if (!parsed.success) throw new UsageError(`text ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  return parsed.data;
+}
+
 const unwrap = <T>(result: Result<T>): T => {
   if (!result.ok) throw new CommandError(result.error.message);
   return result.data;
@@ -263,6 +296,30 @@ async function run(
           .map((s) => `${s.id}\t${s.name}\t${s.identity}\t${s.origins.join(',')}\t${s.departments.join(',')}`)
           .join('\n') || '(no sites)'
       );
+    }
+    case 'create-canned-reply': {
+      const { reply } = unwrap(
+        await owner.createCannedReply(by, {
+          department: args.department as string,
+          shortcut: args.shortcut as string,
+          title: args.title as string,
+          text: args.text as string,
+        }),
+      );
+      return `Canned reply created: /${reply.shortcut} in ${reply.department} (id ${reply.id})`;
+    }
+    case 'list-canned-replies': {
+      const list = await owner.listCannedReplies(args.department as string | undefined);
+      if (args.json) return JSON.stringify(list, null, 2);
+      return (
+        list
+          .map((r) => `${r.id}\t${r.department}\t/${r.shortcut}\t${r.title}\t${r.text.replace(/\s+/g, ' ')}`)
+          .join('\n') || '(no canned replies)'
+      );
+    }
+    case 'delete-canned-reply': {
+      const { reply } = unwrap(await owner.deleteCannedReply(by, args.id as string));
+      return `Canned reply deleted: /${reply.shortcut} of ${reply.department}`;
     }
     case 'create-department': {
       const d = unwrap(
@@ -353,6 +410,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     // The password first, before any database progress output mixes with a prompt.
     if (parsedCommand.args['password-stdin']) parsedCommand.args.password = await readPassword();
+    if (parsedCommand.args['text-stdin']) parsedCommand.args.text = await readText();
     let uri = storage.mongoUri;
     if (!uri) {
       const embedded = await acquireEmbeddedDb(storage.dataDir, (line) => process.stderr.write(`${line}\n`));

@@ -59,3 +59,98 @@ describe('create-owner', () => {
     expect(inArgs.code).toBe(2);
   });
 });
+
+describe('canned replies from the command line', () => {
+  it('creates (text from stdin), lists and deletes a department reply, audited; refuses bad input', async () => {
+    const text = 'Hello {customer.name},\nthis is {agent.name} from Billing.';
+    const made = await runCli(
+      [
+        'create-canned-reply',
+        '--department',
+        'billing',
+        '--shortcut',
+        'hello',
+        '--title',
+        'Hello',
+        '--text-stdin',
+      ],
+      env,
+      `${text}\n`,
+    );
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    const id = /\(id ([a-f0-9]{24})\)/.exec(made.stdout)?.[1];
+    expect(id).toBeDefined();
+    const listed = await runCli(['list-canned-replies', '--department', 'billing', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      { id, department: 'billing', shortcut: 'hello', title: 'Hello', text },
+    ]);
+    const plain = await runCli(['list-canned-replies'], env);
+    expect(plain.stdout).toContain(`${id}\tbilling\t/hello\tHello\t`);
+
+    const twice = await runCli(
+      [
+        'create-canned-reply',
+        '--department',
+        'billing',
+        '--shortcut',
+        'hello',
+        '--title',
+        'Again',
+        '--text-stdin',
+      ],
+      env,
+      'x',
+    );
+    expect(twice.code).toBe(1);
+    const noText = await runCli(
+      [
+        'create-canned-reply',
+        '--department',
+        'billing',
+        '--shortcut',
+        'empty',
+        '--title',
+        'E',
+        '--text-stdin',
+      ],
+      env,
+      '   \n',
+    );
+    expect(noText.code).toBe(2);
+    const badShortcut = await runCli(
+      [
+        'create-canned-reply',
+        '--department',
+        'billing',
+        '--shortcut',
+        'Bad One',
+        '--title',
+        'B',
+        '--text-stdin',
+      ],
+      env,
+      'x',
+    );
+    expect(badShortcut.code).toBe(2);
+    const unknownDept = await runCli(
+      ['create-canned-reply', '--department', 'nowhere', '--shortcut', 'x', '--title', 'X', '--text-stdin'],
+      env,
+      'x',
+    );
+    expect(unknownDept.code).toBe(1);
+
+    const deleted = await runCli(['delete-canned-reply', '--id', id as string], env);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain('Canned reply deleted: /hello of billing');
+    expect((await runCli(['delete-canned-reply', '--id', id as string], env)).code).toBe(1);
+    expect((await runCli(['list-canned-replies', '--department', 'billing'], env)).stdout).toContain(
+      '(no canned replies)',
+    );
+    const audit = await t.server.store.audit.list({ limit: 10 });
+    expect(audit.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['canned_reply.create', 'canned_reply.delete']),
+    );
+  });
+});
