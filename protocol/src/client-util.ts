@@ -1,7 +1,7 @@
 // Small helpers of the chat client that run the same in browsers and Node: ids, JWT expiry, HTTP error mapping,
 // answer checks and the event emitter.
 import { type ApiError, ErrorCode } from './errors';
-import type { Message, User } from './types';
+import type { Message, Note, User } from './types';
 
 /** A UUIDv4: crypto.randomUUID where it exists (secure contexts), else built from getRandomValues. */
 export function newClientMsgId(): string {
@@ -125,6 +125,14 @@ export const isMessage = (m: unknown): m is Message =>
   typeof (m as Message).conversationId === 'string' &&
   Number.isInteger((m as Message).seq) &&
   typeof (m as Message).clientMsgId === 'string';
+
+export const isNote = (n: unknown): n is Note =>
+  typeof n === 'object' &&
+  n !== null &&
+  typeof (n as Note).conversationId === 'string' &&
+  Number.isInteger((n as Note).noteSeq) &&
+  typeof (n as Note).text === 'string' &&
+  typeof (n as Note).clientMsgId === 'string';
 
 export const isUser = (u: unknown): u is User =>
   typeof u === 'object' &&

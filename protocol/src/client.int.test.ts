@@ -349,6 +349,58 @@ describe('ChatClient messaging against the real server', () => {
     expect(page.ok && page.data.map((m) => m.seq)).toEqual([2, 3, 4]);
   });
 
+  it('notes: queued offline, sent once after reconnecting, synced to another agent after its reconnect; never to the customer', async () => {
+    const { customer, agent, conversationId } = await pair();
+    const colleague = newClient(server.url);
+    expect((await colleague.login(agentCreds)).ok).toBe(true);
+    await connected(colleague);
+    const seenByColleague = new Map<number, string>();
+    colleague.on('note', (n) => seenByColleague.set(n.noteSeq, n.text));
+    colleague.trackNotes(conversationId, 0);
+    const customerNotes: unknown[] = [];
+    customer.on('note', (n) => customerNotes.push(n));
+
+    agent.disconnect();
+    colleague.disconnect();
+    const offline = [agent.addNote(conversationId, 'note one'), agent.addNote(conversationId, 'note two')];
+    expect(agent.noteOutboxItems.map((i) => i.status)).toEqual(['pending', 'pending']);
+    expect(agent.addNote(conversationId, '   ').status).toBe('failed');
+    agent.connect();
+    const results = await Promise.all(offline.map((i) => i.done));
+    expect(results.map((r) => r.ok && r.data.noteSeq)).toEqual([1, 2]);
+    expect(await server.server.store.db.collection('notes').countDocuments({ conversationId })).toBe(2);
+
+    colleague.connect();
+    await until(colleague, 'note', () => seenByColleague.size === 2);
+    expect([...seenByColleague.entries()].sort()).toEqual([
+      [1, 'note one'],
+      [2, 'note two'],
+    ]);
+    // Live from now on, each once.
+    const live = next(colleague, 'note', (n) => n.noteSeq === 3);
+    expect((await agent.addNote(conversationId, 'note three').done).ok).toBe(true);
+    expect((await live).text).toBe('note three');
+    expect(customerNotes).toEqual([]);
+    const customerSync = await customer.sync(conversationId, 0);
+    expect(customerSync.ok && customerSync.data).toEqual([]);
+  });
+
+  it('rating: the customer rates once after resolve; the agent hears it', async () => {
+    const { customer, agent, conversationId } = await pair();
+    expect((await customer.send(conversationId, 'help').done).ok).toBe(true);
+    const before = await customer.rating(conversationId);
+    expect(before.ok && before.data).toEqual({ rating: null, canRate: false });
+    expect((await agent.resolve(conversationId)).ok).toBe(true);
+    const now = await customer.rating(conversationId);
+    expect(now.ok && now.data.canRate).toBe(true);
+    const heard = next(agent, 'rated', (r) => r.conversationId === conversationId);
+    const rated = await customer.rate(conversationId, 5, 'quick and kind');
+    expect(rated.ok && rated.data).toMatchObject({ rating: 5, comment: 'quick and kind' });
+    expect((await heard).rating).toBe(5);
+    const again = await customer.rate(conversationId, 3);
+    expect(!again.ok && again.error.code).toBe('conflict');
+  });
+
   it('fails a send to a conversation that is not yours, and keeps sending the others', async () => {
     const { conversationId } = await pair();
     const stranger = await connected(await loggedIn(server.url));

@@ -6,7 +6,7 @@
 import { Delivery } from './client-delivery';
 import { Session, type SessionOptions } from './client-session';
 import { type ConnectionState, Transport, type TransportOptions } from './client-transport';
-import { badAnswer, Emitter, isMessage } from './client-util';
+import { badAnswer, Emitter, isMessage, isNote } from './client-util';
 import { ErrorCode, type Result } from './errors';
 import {
   type AckData,
@@ -20,12 +20,15 @@ import {
 } from './events';
 import type { OutboxItem } from './outbox';
 import type {
+  AgentCannedReply,
   AuthResponse,
   ConversationSummary,
   Department,
   DepartmentAgent,
   LoginBody,
   Message,
+  Note,
+  Rating,
   RegisterBody,
   User,
 } from './types';
@@ -60,6 +63,12 @@ export interface ClientEventMap {
   user: User | null;
   /** Why the server refuses to connect (`too_many_connections`: other tabs or windows); null once connected. */
   refused: string | null;
+  /** Internal notes (agents), live and synced, each (conversationId, noteSeq) once. */
+  note: Note;
+  /** Pending and failed notes changed (snapshots, oldest first). */
+  noteOutbox: OutboxItem<Note>[];
+  /** A customer rated a conversation (their own sockets, and the department's agents). */
+  rated: Rating;
 }
 
 /** The list under `key` of an answer, or bad_answer. */
@@ -111,11 +120,19 @@ export class ChatClient {
         [ServerEvent.conversationRead]: (p: ConversationReadEvent) => this.events.emit('read', p),
         [ServerEvent.typing]: (p: TypingEvent) => this.events.emit('typing', p),
         [ServerEvent.presence]: (p: PresenceEvent) => this.events.emit('presence', p),
+        [ServerEvent.noteCreated]: (p: { note?: unknown }) => {
+          if (isNote(p?.note)) this.delivery.deliverNote(p.note);
+        },
+        [ServerEvent.conversationRated]: (p: { rating?: Rating }) => {
+          if (p?.rating && typeof p.rating.conversationId === 'string') this.events.emit('rated', p.rating);
+        },
       },
     });
     this.delivery = new Delivery(this.transport, {
       message: (message) => this.events.emit('message', message),
       outbox: (items) => this.events.emit('outbox', items),
+      note: (note) => this.events.emit('note', note),
+      noteOutbox: (items) => this.events.emit('noteOutbox', items),
     });
   }
 
@@ -311,5 +328,71 @@ export class ChatClient {
   /** Stops syncing a conversation the UI no longer shows. */
   untrack(conversationId: string): void {
     this.delivery.untrack(conversationId);
+  }
+
+  // ---------------------------------------------------------------- agent tools (SPEC §12)
+
+  /** Pending and failed notes, oldest first. */
+  get noteOutboxItems(): OutboxItem<Note>[] {
+    return this.delivery.noteOutboxItems;
+  }
+
+  /** Agents: queues an internal note, sent and retried like a message (one clientMsgId until acknowledged). */
+  addNote(conversationId: string, text: string): OutboxItem<Note> {
+    return this.delivery.addNote(conversationId, text);
+  }
+
+  retryNote(clientMsgId: string): OutboxItem<Note> | null {
+    return this.delivery.retryNote(clientMsgId);
+  }
+
+  discardNote(clientMsgId: string): boolean {
+    return this.delivery.discardNote(clientMsgId);
+  }
+
+  /**
+   * Agents: the UI holds every note of this conversation up to `highestNoteSeq` (0: none yet); they are synced now
+   * and after every reconnect, and emitted as 'note'. Only the first call counts (as with track).
+   */
+  trackNotes(conversationId: string, highestNoteSeq: number): void {
+    this.delivery.trackNotes(conversationId, highestNoteSeq);
+  }
+
+  /** Customers: rates the conversation's resolved episode (1..5), once. */
+  async rate(conversationId: string, rating: number, comment?: string): Promise<Result<Rating>> {
+    const payload = comment?.trim() ? { conversationId, rating, comment } : { conversationId, rating };
+    const r = await this.transport.ask(ClientEvent.conversationRate, payload);
+    if (!r.ok) return r;
+    return r.data?.rating ? { ok: true, data: r.data.rating } : { ok: false, error: badAnswer() };
+  }
+
+  /** The rating of the conversation's latest episode, and whether this user may rate it now. */
+  async rating(conversationId: string): Promise<Result<{ rating: Rating | null; canRate: boolean }>> {
+    const r = await this.transport.ask(ClientEvent.conversationRating, { conversationId });
+    if (!r.ok) return r;
+    return r.data && typeof r.data.canRate === 'boolean'
+      ? { ok: true, data: { rating: r.data.rating ?? null, canRate: r.data.canRate } }
+      : { ok: false, error: badAnswer() };
+  }
+
+  /** Agents: their own canned replies and their departments'. */
+  async cannedReplies(): Promise<Result<AgentCannedReply[]>> {
+    return listOf(await this.transport.ask(ClientEvent.cannedReplyList, {}), 'replies');
+  }
+
+  async createCannedReply(input: {
+    shortcut: string;
+    title: string;
+    text: string;
+  }): Promise<Result<AgentCannedReply>> {
+    const r = await this.transport.ask(ClientEvent.cannedReplyCreate, input);
+    if (!r.ok) return r;
+    return r.data?.reply ? { ok: true, data: r.data.reply } : { ok: false, error: badAnswer() };
+  }
+
+  async deleteCannedReply(id: string): Promise<Result<AgentCannedReply>> {
+    const r = await this.transport.ask(ClientEvent.cannedReplyDelete, { id });
+    if (!r.ok) return r;
+    return r.data?.reply ? { ok: true, data: r.data.reply } : { ok: false, error: badAnswer() };
   }
 }

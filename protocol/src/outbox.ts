@@ -5,7 +5,8 @@ import type { Message } from './types';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
-export interface OutboxItem {
+/** `T`: what the server stores and answers (a message; a note for the notes' outbox). */
+export interface OutboxItem<T = Message> {
   clientMsgId: string;
   conversationId: string;
   text: string;
@@ -17,7 +18,7 @@ export interface OutboxItem {
   /** When send() was called (ISO 8601, client clock). */
   createdAt: string;
   /** Settles once: with the stored message, or with the error that failed the item. Never rejects. */
-  done: Promise<Result<Message>>;
+  done: Promise<Result<T>>;
 }
 
 /** Codes that no retry can fix: the item fails and the queue moves on. */
@@ -48,27 +49,27 @@ export function decideRetry(error: ApiError, attempts: number): RetryDecision {
   return { kind: 'fail' };
 }
 
-export interface OutboxOptions {
+export interface OutboxOptions<T = Message> {
   /** One attempt: resolves with the ack (a timeout or a disconnect is `unavailable`). */
-  transmit: (item: OutboxItem) => Promise<Result<Message>>;
+  transmit: (item: OutboxItem<T>) => Promise<Result<T>>;
   /** Pending and failed items changed (a fresh array of snapshots, oldest first). */
-  onChange?: (items: OutboxItem[]) => void;
+  onChange?: (items: OutboxItem<T>[]) => void;
   /** An item was acknowledged; called before onChange so a UI shows the message before dropping the bubble. */
-  onSent?: (message: Message, item: OutboxItem) => void;
+  onSent?: (message: T, item: OutboxItem<T>) => void;
   newId: () => string;
   /** First retry delay after a transient error (doubles up to retryDelayMaxMs). */
   retryDelayMs?: number;
   retryDelayMaxMs?: number;
 }
 
-interface Entry {
-  item: OutboxItem;
+interface Entry<T> {
+  item: OutboxItem<T>;
   order: number;
-  resolve: (r: Result<Message>) => void;
+  resolve: (r: Result<T>) => void;
 }
 
-interface Lane {
-  queue: Entry[];
+interface Lane<T> {
+  queue: Entry<T>[];
   busy: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** The timer waits for a rate limit (kept across reconnects) rather than a backoff (skipped on reconnect). */
@@ -76,17 +77,17 @@ interface Lane {
   failures: number;
 }
 
-export class Outbox {
-  private readonly lanes = new Map<string, Lane>();
-  private failed: Entry[] = [];
+export class Outbox<T = Message> {
+  private readonly lanes = new Map<string, Lane<T>>();
+  private failed: Entry<T>[] = [];
   private online = false;
   private order = 0;
   private disposed = false;
 
-  constructor(private readonly opts: OutboxOptions) {}
+  constructor(private readonly opts: OutboxOptions<T>) {}
 
   /** Queues a message; it goes out as soon as the outbox is online and the earlier ones of its conversation are acknowledged. */
-  enqueue(conversationId: string, text: string, clientMsgId = this.opts.newId()): OutboxItem {
+  enqueue(conversationId: string, text: string, clientMsgId = this.opts.newId()): OutboxItem<T> {
     const entry = this.makeEntry({
       clientMsgId,
       conversationId,
@@ -102,7 +103,7 @@ export class Outbox {
   }
 
   /** An item that never enters the queue (refused before sending, e.g. empty text). */
-  rejected(conversationId: string, text: string, error: ApiError): OutboxItem {
+  rejected(conversationId: string, text: string, error: ApiError): OutboxItem<T> {
     const entry = this.makeEntry({
       clientMsgId: this.opts.newId(),
       conversationId,
@@ -136,12 +137,12 @@ export class Outbox {
   }
 
   /** Pending items (queue order per conversation) and failed ones, oldest first. */
-  get items(): OutboxItem[] {
+  get items(): OutboxItem<T>[] {
     return this.entries().map((e) => e.item);
   }
 
   /** Puts a failed item back at the end of its conversation's queue, with the same clientMsgId. */
-  retry(clientMsgId: string): OutboxItem | null {
+  retry(clientMsgId: string): OutboxItem<T> | null {
     const i = this.failed.findIndex((e) => e.item.clientMsgId === clientMsgId);
     if (i < 0) return null;
     const [old] = this.failed.splice(i, 1);
@@ -179,15 +180,15 @@ export class Outbox {
     this.disposed = true;
   }
 
-  private makeEntry(fields: Omit<OutboxItem, 'done'>): Entry {
-    let resolve: (r: Result<Message>) => void = () => {};
-    const done = new Promise<Result<Message>>((r) => {
+  private makeEntry(fields: Omit<OutboxItem<T>, 'done'>): Entry<T> {
+    let resolve: (r: Result<T>) => void = () => {};
+    const done = new Promise<Result<T>>((r) => {
       resolve = r;
     });
     return { item: { ...fields, done }, order: this.order++, resolve };
   }
 
-  private lane(conversationId: string): Lane {
+  private lane(conversationId: string): Lane<T> {
     let lane = this.lanes.get(conversationId);
     if (!lane) {
       lane = { queue: [], busy: false, timer: undefined, timerIsRateLimit: false, failures: 0 };
@@ -196,8 +197,8 @@ export class Outbox {
     return lane;
   }
 
-  private entries(): Entry[] {
-    const all: Entry[] = [...this.failed];
+  private entries(): Entry<T>[] {
+    const all: Entry<T>[] = [...this.failed];
     for (const lane of this.lanes.values()) all.push(...lane.queue);
     return all.sort((a, b) => a.order - b.order);
   }
@@ -207,13 +208,13 @@ export class Outbox {
     this.opts.onChange?.(this.entries().map((e) => ({ ...e.item })));
   }
 
-  private pump(lane: Lane): void {
+  private pump(lane: Lane<T>): void {
     if (this.disposed || !this.online || lane.busy || lane.timer) return;
     const entry = lane.queue[0];
     if (!entry) return;
     lane.busy = true;
     entry.item.attempts++;
-    let attempt: Promise<Result<Message>>;
+    let attempt: Promise<Result<T>>;
     try {
       attempt = this.opts.transmit(entry.item);
     } catch (err) {
@@ -229,7 +230,7 @@ export class Outbox {
     );
   }
 
-  private settle(lane: Lane, entry: Entry, result: Result<Message>): void {
+  private settle(lane: Lane<T>, entry: Entry<T>, result: Result<T>): void {
     lane.busy = false;
     if (this.disposed || lane.queue[0] !== entry) return; // failed by logout meanwhile
     if (result.ok) {
@@ -265,7 +266,7 @@ export class Outbox {
     this.changed();
   }
 
-  private settleFailed(entry: Entry, error: ApiError): void {
+  private settleFailed(entry: Entry<T>, error: ApiError): void {
     entry.item.status = 'failed';
     entry.item.error = error;
     entry.resolve({ ok: false, error });
