@@ -8,7 +8,7 @@ import { type AckData, ClientEvent, type ClientEventName, type EventPayload } fr
 import { MAX_SYNC_MESSAGES } from './limits';
 import { decideRetry, Outbox, type OutboxItem } from './outbox';
 import { checkMessageText, OBJECT_ID } from './text';
-import type { Message, Note } from './types';
+import type { Attachment, Message, Note } from './types';
 
 /** The part of the transport delivery uses. */
 export interface Wire {
@@ -175,8 +175,9 @@ export class Delivery {
   }
 
   /** Queues a valid message (see ChatClient.send); an invalid one comes back failed at once. */
-  send(conversationId: string, text: string): OutboxItem {
-    const checked = checkMessageText(text);
+  send(conversationId: string, text: string, attachments: Attachment[] = []): OutboxItem {
+    const withFiles = attachments.length > 0 && text.trim() === '';
+    const checked = withFiles ? { ok: true as const, text: '' } : checkMessageText(text);
     if (!checked.ok || !OBJECT_ID.pattern.test(conversationId)) {
       const issues = checked.ok ? [OBJECT_ID.rule] : checked.issues;
       return this.outbox.rejected(conversationId, text, {
@@ -186,7 +187,7 @@ export class Delivery {
       });
     }
     this.setTyping(conversationId, false);
-    return this.outbox.enqueue(conversationId, checked.text);
+    return this.outbox.enqueue(conversationId, checked.text, undefined, attachments);
   }
 
   retry(clientMsgId: string): OutboxItem | null {
@@ -268,7 +269,12 @@ export class Delivery {
   private async transmit(item: OutboxItem): Promise<Result<Message>> {
     const r = await this.wire.ask(
       ClientEvent.messageSend,
-      { conversationId: item.conversationId, clientMsgId: item.clientMsgId, text: item.text },
+      {
+        conversationId: item.conversationId,
+        clientMsgId: item.clientMsgId,
+        text: item.text,
+        ...(item.attachments?.length ? { attachmentIds: item.attachments.map((a) => a.id) } : {}),
+      },
       false,
     );
     if (!r.ok) return r;

@@ -66,7 +66,7 @@ function withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export class Session {
-  private readonly baseUrl: string;
+  readonly baseUrl: string;
   private readonly cookieMode: boolean;
   private _user: User | null = null;
   /** Kept across the end of a login (not a logout), so a re-login of the same user carries on. */

@@ -21,6 +21,7 @@ import {
 import type { OutboxItem } from './outbox';
 import type {
   AgentCannedReply,
+  Attachment,
   AuthResponse,
   ConversationSummary,
   Department,
@@ -292,8 +293,19 @@ export class ChatClient {
    * Queues a message. It is sent when connected, in order per conversation, retried with the same clientMsgId
    * until acknowledged; `done` settles with the stored message or the error that failed it.
    */
-  send(conversationId: string, text: string): OutboxItem {
-    return this.delivery.send(conversationId, text);
+  send(conversationId: string, text: string, attachments?: Attachment[]): OutboxItem {
+    return this.delivery.send(conversationId, text, attachments);
+  }
+
+  /** The server's address ('' for the page's own origin): where uploads and downloads go. */
+  get serverUrl(): string {
+    return this.session.baseUrl;
+  }
+
+  /** A current access token for an HTTP call made outside this client (uploads with progress, file downloads). */
+  async freshAccessToken(): Promise<string | null> {
+    const r = await this.session.ensureFresh(30_000);
+    return r.ok ? this.session.accessToken : null;
   }
 
   /** Sends a failed item again (same clientMsgId). */

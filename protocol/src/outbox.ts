@@ -1,7 +1,7 @@
 // The send queue behind ChatClient.send: ordered per conversation, one attempt in flight per conversation,
 // retried with the same clientMsgId until the server acknowledges. Knows nothing of sockets (tested alone).
 import { type ApiError, ErrorCode, type Result } from './errors';
-import type { Message } from './types';
+import type { Attachment, Message } from './types';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -10,6 +10,8 @@ export interface OutboxItem<T = Message> {
   clientMsgId: string;
   conversationId: string;
   text: string;
+  /** Files uploaded already, sent with the message by id. */
+  attachments?: Attachment[];
   status: OutboxStatus;
   /** The last error: the reason of a `failed` item, or why a `pending` one is being retried. */
   error?: ApiError;
@@ -87,11 +89,17 @@ export class Outbox<T = Message> {
   constructor(private readonly opts: OutboxOptions<T>) {}
 
   /** Queues a message; it goes out as soon as the outbox is online and the earlier ones of its conversation are acknowledged. */
-  enqueue(conversationId: string, text: string, clientMsgId = this.opts.newId()): OutboxItem<T> {
+  enqueue(
+    conversationId: string,
+    text: string,
+    clientMsgId = this.opts.newId(),
+    attachments?: Attachment[],
+  ): OutboxItem<T> {
     const entry = this.makeEntry({
       clientMsgId,
       conversationId,
       text,
+      ...(attachments?.length ? { attachments } : {}),
       status: 'pending',
       attempts: 0,
       createdAt: new Date().toISOString(),

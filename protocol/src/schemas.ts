@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './limits';
+import { DEFAULT_PAGE_LIMIT, MAX_ATTACHMENTS_PER_MESSAGE, MAX_PAGE_LIMIT } from './limits';
 import {
   checkMessageText,
   hasInvisible,
@@ -111,11 +111,33 @@ export const WidgetProfileBody = z.strictObject({
 // ---- Socket payloads (client → server) ----
 
 export const ConversationOpenPayload = z.strictObject({ department: departmentId });
-export const MessageSendPayload = z.strictObject({
-  conversationId: objectId,
-  clientMsgId,
-  text: messageText,
-});
+/** Text may be empty (or blank) when files go with it (SPEC §11); it is then stored as ''. */
+export const MessageSendPayload = z
+  .strictObject({
+    conversationId: objectId,
+    clientMsgId,
+    text: z.string(),
+    attachmentIds: z.array(objectId).max(MAX_ATTACHMENTS_PER_MESSAGE).optional(),
+  })
+  .transform((p, ctx) => {
+    const ids = p.attachmentIds ?? [];
+    if (new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: ['attachmentIds'], message: 'must not repeat an attachment' });
+      return z.NEVER;
+    }
+    const checked = checkMessageText(p.text);
+    if (!checked.ok && !(ids.length > 0 && p.text.trim() === '')) {
+      for (const message of checked.issues) ctx.addIssue({ code: 'custom', path: ['text'], message });
+      return z.NEVER;
+    }
+    const out: { conversationId: string; clientMsgId: string; text: string; attachmentIds?: string[] } = {
+      conversationId: p.conversationId,
+      clientMsgId: p.clientMsgId,
+      text: checked.ok ? checked.text : '',
+    };
+    if (ids.length > 0) out.attachmentIds = ids;
+    return out;
+  });
 export const ConversationReadPayload = z.strictObject({ conversationId: objectId, seq });
 /** `afterNoteSeq` (agents only): the notes after it come back too. */
 export const ConversationSyncPayload = z.strictObject({

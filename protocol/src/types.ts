@@ -36,15 +36,32 @@ export interface DepartmentAgent {
   online: boolean;
 }
 
+/** A stored file (SPEC §11): what the upload answers and what messages carry. */
+export interface Attachment {
+  id: string;
+  /** The file name as given (shown as text, never used as a path). */
+  name: string;
+  /** Bytes as stored (images: after re-encoding). */
+  size: number;
+  /** Decided from the content's magic bytes. */
+  contentType: string;
+  /** Images only. */
+  width?: number;
+  height?: number;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
   seq: number;
   sender: UserRef;
+  /** May be empty when the message has attachments. */
   text: string;
   clientMsgId: string;
   /** ISO 8601 */
   createdAt: string;
+  /** Present (non-empty) when files were sent with the message. */
+  attachments?: Attachment[];
 }
 
 /** An internal note (SPEC §12): agents only, never delivered to the customer in any form. */

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { Config } from './config';
 import { adminRouter } from './http/admin/router';
 import { createHttpApp, listen } from './http/app';
+import { attachmentsRouter } from './http/attachments/router';
 import { authRouter } from './http/auth/router';
 import { conversationsRouter } from './http/conversations/router';
 import { departmentsRouter } from './http/departments/router';
@@ -84,20 +85,25 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   }
 
   const lifecycle = new ServerLifecycle();
-  const app = createHttpApp(config, [
-    healthRouter({
-      lifecycle,
-      databaseAnswers: (ms) => store.ping(ms),
-      metricsToken: config.metricsToken,
-      metricsEnabled: config.metricsEnabled,
-    }),
-    authRouter(auth, lifecycle, config),
-    meRouter(auth),
-    departmentsRouter(auth, accounts, presence),
-    widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
-    conversationsRouter(auth, conversations, messages),
-    adminRouter(auth, services.owner, services.reports),
-  ]);
+  const app = createHttpApp(
+    config,
+    [
+      healthRouter({
+        lifecycle,
+        databaseAnswers: (ms) => store.ping(ms),
+        metricsToken: config.metricsToken,
+        metricsEnabled: config.metricsEnabled,
+      }),
+      authRouter(auth, lifecycle, config),
+      meRouter(auth),
+      departmentsRouter(auth, accounts, presence),
+      widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
+      conversationsRouter(auth, conversations, messages),
+      adminRouter(auth, services.owner, services.reports),
+    ],
+    [attachmentsRouter(auth, services.attachments)],
+  );
+  services.attachments.startCleanup();
   handleHttp = app.callback();
   const realtime = installRealtimeAuth(io, auth, config);
   registerRealtime(io, services, realtime, lifecycle);
@@ -130,6 +136,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await lifecycle.drain(drainMs);
+      services.attachments.stopCleanup();
       // 4. write the summaries of what was acknowledged (the messages themselves are stored already)
       await live
         .close()

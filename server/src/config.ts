@@ -3,6 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ATTACHMENT_KINDS,
+  DEFAULT_ATTACHMENT_MAX_BYTES,
+  DEFAULT_ATTACHMENT_TYPES,
+} from '@support-chat/protocol';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -71,6 +76,16 @@ export interface Config {
   widgetSessionTtlSec: number;
   /** A widget credential older than this is replaced on its next use (the old one keeps a short grace). */
   widgetCredentialRotateSec: number;
+  /** Largest attachment in bytes (SPEC §11). */
+  attachmentMaxBytes: number;
+  /** Kinds of file accepted (keys of ATTACHMENT_KINDS: png, jpeg, gif, webp, pdf, text). */
+  attachmentTypes: string[];
+  /** Uploads per user per minute (also the burst). */
+  attachmentUploadsPerMinute: number;
+  /** An upload no message refers to is deleted after this long. */
+  attachmentUnreferencedTtlSec: number;
+  /** Images decoded and re-encoded at once (each holds its pixels in memory). */
+  attachmentImageConcurrency: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -130,6 +145,25 @@ const EnvSchema = z.object({
   DESKTOP_UPDATES_DIR: z.string().optional(),
   WIDGET_SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
   WIDGET_CREDENTIAL_ROTATE_SEC: int(0, 365 * 24 * 3600).default(3600),
+  ATTACHMENT_MAX_BYTES: int(1, 1024 * 1024 * 1024).default(DEFAULT_ATTACHMENT_MAX_BYTES),
+  ATTACHMENT_TYPES: z
+    .string()
+    .default(DEFAULT_ATTACHMENT_TYPES.join(','))
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(',')
+          .map((t) => t.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ])
+    .refine(
+      (list) => list.every((t) => Object.hasOwn(ATTACHMENT_KINDS, t)),
+      `must be a comma-separated list of: ${Object.keys(ATTACHMENT_KINDS).join(', ')} (or empty: no attachments)`,
+    ),
+  ATTACHMENT_UPLOADS_PER_MINUTE: z.coerce.number().positive().default(30),
+  ATTACHMENT_UNREFERENCED_TTL_SEC: int(60, 30 * 24 * 3600).default(3600),
+  ATTACHMENT_IMAGE_CONCURRENCY: int(1, 64).default(2),
 });
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -336,5 +370,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     desktopUpdatesDir: desktopUpdatesDir(baseDir, e.DESKTOP_UPDATES_DIR),
     widgetSessionTtlSec: e.WIDGET_SESSION_TTL_SEC,
     widgetCredentialRotateSec: e.WIDGET_CREDENTIAL_ROTATE_SEC,
+    attachmentMaxBytes: e.ATTACHMENT_MAX_BYTES,
+    attachmentTypes: e.ATTACHMENT_TYPES,
+    attachmentUploadsPerMinute: e.ATTACHMENT_UPLOADS_PER_MINUTE,
+    attachmentUnreferencedTtlSec: e.ATTACHMENT_UNREFERENCED_TTL_SEC,
+    attachmentImageConcurrency: e.ATTACHMENT_IMAGE_CONCURRENCY,
   };
 }

@@ -130,7 +130,7 @@ export const contentSecurityPolicy = (serverUrl: string | null): string => {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src ${connect.join(' ')}`,
     "base-uri 'none'",

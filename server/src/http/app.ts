@@ -17,6 +17,8 @@ export function createHttpApp(
     'trustProxy' | 'allowedOrigins' | 'maxHttpBodyBytes' | 'webDistDir' | 'desktopUpdatesDir'
   >,
   routers: Router[],
+  /** Routers that read their request body themselves (streamed uploads): they run before the JSON body reader. */
+  rawBodyRouters: Router[] = [],
 ): Koa {
   const app = new Koa({ proxy: config.trustProxy });
   app.use(async (ctx, next) => {
@@ -29,7 +31,7 @@ export function createHttpApp(
       ctx.set('Access-Control-Allow-Credentials', 'true');
       if (ctx.method === 'OPTIONS') {
         ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Filename');
         ctx.set('Access-Control-Max-Age', '600');
         ctx.status = 204;
         return;
@@ -50,6 +52,7 @@ export function createHttpApp(
   app.use(securityHeaders);
   app.use(errorMiddleware);
   app.on('apiError', (err: { code: string }) => errorsTotal.inc({ source: 'http', code: err.code }));
+  for (const router of rawBodyRouters) app.use(router.routes());
   app.use(jsonBody(config.maxHttpBodyBytes));
   for (const router of routers) {
     app.use(router.routes());

@@ -45,23 +45,36 @@ export class MessageCipher {
   }
 
   seal(conversationId: string, seq: number, text: string): SealedText {
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv(ALGORITHM, this.current.key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(conversationId, seq));
-    const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-    return { ciphertext: Buffer.concat([body, cipher.getAuthTag()]), nonce, keyId: this.current.id };
+    return this.sealBytes(associatedData(conversationId, seq), Buffer.from(text, 'utf8'));
   }
 
   /** The text, or null when the key is unknown or the ciphertext does not belong here (tag mismatch). */
   open(conversationId: string, seq: number, sealed: SealedText): string | null {
+    return this.openBytes(associatedData(conversationId, seq), sealed)?.toString('utf8') ?? null;
+  }
+
+  /**
+   * Any bytes bound to `ad` (attachments: "<fileId>:<part>:<chunk>"), with the current key; the same keys and
+   * rotation as message text.
+   */
+  sealBytes(ad: Buffer | string, plain: Buffer): SealedText {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv(ALGORITHM, this.current.key, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(typeof ad === 'string' ? Buffer.from(ad, 'utf8') : ad);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return { ciphertext: Buffer.concat([body, cipher.getAuthTag()]), nonce, keyId: this.current.id };
+  }
+
+  /** The bytes, or null when the key is unknown or they were sealed for another `ad` (tag mismatch). */
+  openBytes(ad: Buffer | string, sealed: SealedText): Buffer | null {
     const key = this.keys.get(sealed.keyId);
     if (!key || sealed.nonce.length !== NONCE_BYTES || sealed.ciphertext.length < TAG_BYTES) return null;
     try {
       const decipher = createDecipheriv(ALGORITHM, key, sealed.nonce, { authTagLength: TAG_BYTES });
-      decipher.setAAD(associatedData(conversationId, seq));
+      decipher.setAAD(typeof ad === 'string' ? Buffer.from(ad, 'utf8') : ad);
       decipher.setAuthTag(sealed.ciphertext.subarray(sealed.ciphertext.length - TAG_BYTES));
       const body = sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG_BYTES);
-      return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(body), decipher.final()]);
     } catch {
       return null;
     }

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AssignmentService } from './assignment';
+import { AttachmentService } from './attachments';
 import { AuthService } from './auth';
 import { CannedReplyService } from './canned-replies';
 import { ConversationService } from './conversations';
@@ -46,6 +47,8 @@ export interface Services {
   ratings: RatingService;
   /** Canned replies as agents use them (SPEC §12). */
   cannedReplies: CannedReplyService;
+  /** Uploads, downloads and the cleanup of unsent files (SPEC §11). */
+  attachments: AttachmentService;
 }
 
 export interface ServiceCollaborators {
@@ -88,7 +91,17 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     assignment,
     (customerId, department): Promise<boolean> => widget.departmentAllowed(customerId, department),
   );
-  const messages = new MessageService(store, live, cipher, views, c.notifier, assignment);
+  const attachments = new AttachmentService(
+    store,
+    live,
+    cipher,
+    config,
+    limiter('attachment-upload', {
+      ratePerSecond: config.attachmentUploadsPerMinute / 60,
+      burst: Math.max(1, Math.ceil(config.attachmentUploadsPerMinute)),
+    }),
+  );
+  const messages = new MessageService(store, live, cipher, views, c.notifier, assignment, attachments);
   const limits = chatLimits(config, limiter);
   const siteAdmin = new SiteAdmin(store, cipher);
   const owner = new OwnerConsole(store, accounts, () => siteAdmin);
@@ -111,5 +124,6 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     notes,
     ratings,
     cannedReplies,
+    attachments,
   };
 }

@@ -37,7 +37,17 @@
 // dying between the two writes leaves a reserved seq with no message: a gap that needs a repair protocol, and a
 // retried clientMsgId can reserve a second seq. Here the one insert is the whole commit.
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, fail, MAX_SYNC_MESSAGES, type Message, ok, type Result } from '@support-chat/protocol';
+import {
+  type Attachment,
+  attachmentsPreview,
+  ErrorCode,
+  fail,
+  MAX_SYNC_MESSAGES,
+  type Message,
+  messagePreview,
+  ok,
+  type Result,
+} from '@support-chat/protocol';
 import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
@@ -63,15 +73,41 @@ const newMessageId = (): string => {
   return time + randomBytes(8).toString('hex');
 };
 
-const toMessage = (doc: MessageDoc, text: string): Message => ({
-  id: doc.id,
-  conversationId: doc.conversationId,
-  seq: doc.seq,
-  sender: { id: doc.senderId, username: doc.senderUsername, role: doc.senderRole },
-  text,
-  clientMsgId: doc.clientMsgId,
-  createdAt: doc.createdAt.toISOString(),
-});
+const toMessage = (doc: MessageDoc, text: string, attachments?: Attachment[]): Message => {
+  const message: Message = {
+    id: doc.id,
+    conversationId: doc.conversationId,
+    seq: doc.seq,
+    sender: { id: doc.senderId, username: doc.senderUsername, role: doc.senderRole },
+    text,
+    clientMsgId: doc.clientMsgId,
+    createdAt: doc.createdAt.toISOString(),
+  };
+  if (attachments?.length) message.attachments = attachments;
+  return message;
+};
+
+/** What binds a message's sealed attachment list to its conversation and seq. */
+const attachmentsAd = (conversationId: string, seq: number) => `${conversationId}:${seq}:attachments`;
+
+/** The files of a send: taken for its clientMsgId before the insert, marked sent after the acknowledgement. */
+export interface AttachmentClaims {
+  claim(
+    actor: Actor,
+    conversationId: string,
+    clientMsgId: string,
+    ids: readonly string[],
+  ): Promise<Result<Attachment[]>>;
+  release(ids: readonly string[], clientMsgId: string): Promise<void>;
+  markSent(ids: readonly string[]): void;
+}
+
+export interface SendInput {
+  conversationId: string;
+  clientMsgId: string;
+  text: string;
+  attachmentIds?: string[];
+}
 
 export interface SendResult {
   message: Message;
@@ -97,6 +133,7 @@ export class MessageService {
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
     private readonly waiting: WaitingHook,
+    private readonly files: AttachmentClaims | null = null,
   ) {}
 
   /**
@@ -106,7 +143,7 @@ export class MessageService {
    */
   async send(
     actor: Actor,
-    input: { conversationId: string; clientMsgId: string; text: string },
+    input: SendInput,
     /** The connection it came from: it gets the message in its acknowledgement, not as an event too. */
     connection?: string,
   ): Promise<Result<SendResult>> {
@@ -116,20 +153,39 @@ export class MessageService {
     return this.writers.run(id, async () => {
       // Read again inside the queue: the send before this one moved the conversation on.
       const conv = (await this.live.findById(id)) ?? got.data;
-      const stored = await this.append(actor, conv, input);
-      if (!stored.ok) return stored;
+      // Files first (point writes, one per file, in parallel): each is taken once, by this clientMsgId.
+      const ids = input.attachmentIds ?? [];
+      let files: Attachment[] = [];
+      if (ids.length > 0) {
+        if (!this.files) return fail(ErrorCode.invalidInput, 'Attachments are not available');
+        const claimed = await this.files.claim(actor, id, input.clientMsgId, ids);
+        if (!claimed.ok) return claimed;
+        files = claimed.data;
+      }
+      const stored = await this.append(actor, conv, input, files).catch(async (err: unknown) => {
+        if (ids.length > 0) await this.files?.release(ids, input.clientMsgId);
+        throw err;
+      });
+      if (!stored.ok) {
+        if (ids.length > 0) await this.files?.release(ids, input.clientMsgId);
+        return stored;
+      }
       const { doc, created } = stored.data;
       if (!created && doc.senderId !== actor.id) {
         return fail(ErrorCode.conflict, 'This clientMsgId is already used by another message');
       }
-      const message = created ? toMessage(doc, input.text) : this.decrypt(doc);
+      const message = created ? toMessage(doc, input.text, files) : this.decrypt(doc);
       if (!message) return fail(ErrorCode.internal, 'The stored message cannot be read');
+      if (doc.attachmentIds?.length) this.files?.markSent(doc.attachmentIds);
+      // A retry that named other files than the stored message holds: those go back.
+      const extra = created ? [] : ids.filter((f) => !doc.attachmentIds?.includes(f));
+      if (extra.length > 0) await this.files?.release(extra, input.clientMsgId);
       if (!created) {
         // A retry: the first attempt announced it, unless it died first; then this one does (clients de-duplicate).
         const known = (await this.live.findById(id)) ?? conv;
         if (known.lastSeq >= doc.seq) return ok({ message, created, conversation: known });
       }
-      let after = this.live.messageStored(doc, created ? input.text : message.text) ?? conv;
+      let after = this.live.messageStored(doc, messagePreview(message)) ?? conv;
       this.notifier.messageCreated(after, message, connection);
       if (created) {
         messagesTotal.inc({ role: actor.role });
@@ -156,6 +212,7 @@ export class MessageService {
     actor: Actor,
     conv: ConversationDoc,
     input: { clientMsgId: string; text: string },
+    files: Attachment[] = [],
   ): Promise<Result<Stored>> {
     const id = conv._id;
     const side = sideOf(actor);
@@ -178,6 +235,7 @@ export class MessageService {
         counts: { ...before, [side]: before[side] + 1 },
         createdAt: new Date(),
       };
+      if (files.length > 0) this.sealFiles(doc, input.text, files);
       // The dirty mark (only when the conversation has none yet) goes beside the insert, not after it.
       const [outcome] = await Promise.all([this.store.messages.insert(doc), this.live.markDirty(id)]);
       if (outcome === 'inserted') return ok({ doc, created: true });
@@ -205,6 +263,20 @@ export class MessageService {
     return fail(ErrorCode.unavailable, 'The conversation is too busy, try again');
   }
 
+  /** A message with files: their list sealed beside the text, and a preview when there is no text. */
+  private sealFiles(doc: MessageDoc, text: string, files: Attachment[]): void {
+    const list = this.cipher.sealBytes(
+      attachmentsAd(doc.conversationId, doc.seq),
+      Buffer.from(JSON.stringify(files), 'utf8'),
+    );
+    doc.attachmentIds = files.map((f) => f.id);
+    doc.attachments = { ciphertext: toBinary(list.ciphertext), nonce: toBinary(list.nonce) };
+    if (text === '') {
+      const preview = this.cipher.seal(doc.conversationId, doc.seq, attachmentsPreview(files));
+      doc.preview = { ciphertext: toBinary(preview.ciphertext), nonce: toBinary(preview.nonce) };
+    }
+  }
+
   /** Conversations as sync and history read them: with their stored tail. */
   private readonly withTail = { findById: (id: string) => this.live.findWithTail(id) };
 
@@ -215,6 +287,19 @@ export class MessageService {
       nonce: fromBinary(doc.nonce),
       keyId: doc.keyId,
     });
+    let files: Attachment[] | undefined;
+    if (text !== null && doc.attachments) {
+      const list = this.cipher.openBytes(attachmentsAd(doc.conversationId, doc.seq), {
+        ciphertext: fromBinary(doc.attachments.ciphertext),
+        nonce: fromBinary(doc.attachments.nonce),
+        keyId: doc.keyId,
+      });
+      files = list ? (JSON.parse(list.toString('utf8')) as Attachment[]) : undefined;
+      if (!files) {
+        log.error({ conversationId: doc.conversationId, seq: doc.seq }, 'message attachments do not decrypt');
+        return null;
+      }
+    }
     if (text === null) {
       // Tampered, moved, or encrypted with a key this process no longer has: never shown, never garbage.
       log.error(
@@ -224,7 +309,7 @@ export class MessageService {
       errorsTotal.inc({ source: 'crypto', code: 'decrypt_failed' });
       return null;
     }
-    return toMessage(doc, text);
+    return toMessage(doc, text, files);
   }
 
   private decryptAll(docs: MessageDoc[]): Message[] {

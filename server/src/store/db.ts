@@ -1,6 +1,7 @@
 // The one MongoDB connection and the repositories over it: the only way the rest of the server reaches a collection.
 import { type Db, MongoClient } from 'mongodb';
 import { createLogger } from '../log';
+import { AttachmentStore, ensureAttachmentCollections } from './attachments';
 import { AuditStore, ensureAuditCollection } from './audit';
 import { AuthEpochStore } from './auth-epoch';
 import { CannedReplyStore, ensureCannedReplyCollection } from './canned-replies';
@@ -26,6 +27,8 @@ export interface Store {
   authEpoch: AuthEpochStore;
   conversations: ConversationStore;
   messages: MessageStore;
+  /** Files sent in conversations, chunked and encrypted (SPEC §11). */
+  attachments: AttachmentStore;
   /** Websites with the widget, their customers and the widget's credentials (SPEC §10). */
   sites: SiteStore;
   /** The owner's audit log (SPEC §13). */
@@ -65,6 +68,7 @@ export function openStore(
     authEpoch,
     conversations: new ConversationStore(db),
     messages: new MessageStore(db, opts.messageReads),
+    attachments: new AttachmentStore(db),
     sites: new SiteStore(db),
     audit: new AuditStore(db),
     cannedReplies: new CannedReplyStore(db),
@@ -100,6 +104,7 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureTokenCollections(db);
   await ensureConversationCollections(db);
   await ensureMessageCollection(db);
+  await ensureAttachmentCollections(db);
   await ensureSiteCollections(db);
   await ensureAuditCollection(db);
   await ensureCannedReplyCollection(db);

@@ -24,6 +24,11 @@ export interface MessageDoc {
   /** Messages written by each side through this seq (this one included): what unread counts are made of. */
   counts: SideCounts;
   createdAt: Date;
+  /** Files sent with it (SPEC §11): their ids, and their descriptions sealed (bound to "<conversation>:<seq>:attachments"). */
+  attachmentIds?: string[];
+  attachments?: { ciphertext: Binary; nonce: Binary };
+  /** When the text is empty: what previews show ("sent a photo"), sealed like the text. */
+  preview?: { ciphertext: Binary; nonce: Binary };
 }
 
 export const SEQ_DIGITS = 12;
@@ -89,8 +94,8 @@ export const lastMessageOf = (doc: MessageDoc): LastMessageDoc => ({
   seq: doc.seq,
   senderRole: doc.senderRole,
   senderId: doc.senderId,
-  ciphertext: doc.ciphertext,
-  nonce: doc.nonce,
+  ciphertext: doc.preview?.ciphertext ?? doc.ciphertext,
+  nonce: doc.preview?.nonce ?? doc.nonce,
   keyId: doc.keyId,
   createdAt: doc.createdAt,
 });

@@ -24,7 +24,7 @@ const expectSecurityHeaders = (res: Response) => {
   const csp = res.headers.get('content-security-policy') ?? '';
   expect(csp).toContain("default-src 'self'");
   expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+ wss:\/\/127\.0\.0\.1:\d+/);
-  expect(csp).toContain("img-src 'self' data:");
+  expect(csp).toContain("img-src 'self' data: blob:");
   expect(csp).toContain("style-src 'self'");
   expect(csp).toContain("object-src 'none'");
   expect(csp).toContain("base-uri 'none'");

@@ -36,7 +36,7 @@ export function contentSecurityPolicy(host: string | undefined): string {
   return [
     "default-src 'self'",
     `connect-src 'self'${ws}`,
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "style-src 'self'",
     "script-src 'self'",
     "object-src 'none'",
