@@ -79,19 +79,20 @@ test('the agent sees the site, visitor or verified, name, email and the page the
     await expect(card).toContainText('vera@example.test');
     await expect(card).toContainText('Shop outdoor');
     await expect(card).toContainText(`${shop.url}/products/2`);
+    // The pane's header names the customer by the name they gave, their generated username beside it.
+    const heading = page.getByRole('heading', { level: 2 });
+    await expect(heading).toContainText('Vera Visitor');
+    await expect(heading).toContainText('outdoor-');
     for (const width of [1280, 720]) {
       await page.setViewportSize({ width, height: 800 });
       await page.screenshot({ path: path.join(screenshots, `desktop-widget-visitor-${width}.png`) });
     }
 
-    // The visitor signs in on the shop: the same conversation, now verified, with the shop's name and email.
+    // The visitor signs in on the shop: the same conversation, now verified, with the shop's name and email, live
+    // (the summary's conversation:updated; the pane is not opened again).
     await visitorPage.goto(`${shop.url}/login?user=alice`);
-    await expect
-      .poll(async () => {
-        await row.click();
-        return card.textContent();
-      })
-      .toContain('Verified');
+    await expect(card).toContainText('Verified');
+    await expect(heading).toContainText('Alice Martin');
     await expect(card).toContainText('Alice Martin');
     await expect(card).toContainText('alice@example.test');
     await page.screenshot({ path: path.join(screenshots, 'desktop-widget-verified-1280.png') });

@@ -110,10 +110,26 @@ export interface LastMessage {
   createdAt: string;
 }
 
+/** Who a conversation is with. */
+export interface ConversationCustomer {
+  id: string;
+  /** The account's username (generated for the website widget's customers: `<site>-<10 hex>`). */
+  username: string;
+  /**
+   * The website widget's customers (SPEC §10): the name and email the visitor gave, or the shop's identity token
+   * carried; null when none was given, and for customers of the chat page (their username is their name). This
+   * server always sends these three; a client may meet a server from before them (absent).
+   */
+  name?: string | null;
+  email?: string | null;
+  /** The widget's customers: verified by the shop (true) or an anonymous visitor (false); null: the chat page's. */
+  verified?: boolean | null;
+}
+
 export interface ConversationSummary {
   id: string;
   department: string;
-  customer: { id: string; username: string };
+  customer: ConversationCustomer;
   status: ConversationStatus;
   assigneeId: string | null;
   lastSeq: number;

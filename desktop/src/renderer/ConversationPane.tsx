@@ -7,7 +7,12 @@ import {
   SendNotices,
   TypingIndicator,
 } from '@support-chat/client-ui';
-import type { ConversationSummary, DepartmentAgent, SiteCustomerProfile } from '@support-chat/protocol/core';
+import type {
+  ConversationCustomer,
+  ConversationSummary,
+  DepartmentAgent,
+  SiteCustomerProfile,
+} from '@support-chat/protocol/core';
 import type { ConsoleState, ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
 import { assigneeLabel } from './inbox-model';
@@ -32,7 +37,9 @@ export function ConversationPane(props: {
   }
 
   const agentId = state.user.id;
-  const customerName = summary?.customer.username ?? '…';
+  // A website customer's own name when they gave one (the generated username stays beside it, SPEC §10).
+  const customer = summary?.customer;
+  const customerName = customer ? (customer.name ?? customer.username) : '…';
   const mine = summary?.assigneeId === agentId;
   const busy = state.busy !== null;
 
@@ -40,7 +47,10 @@ export function ConversationPane(props: {
     <section className="pane" aria-label={`Conversation with ${customerName}`}>
       <header className="pane-header">
         <div>
-          <h2>{customerName}</h2>
+          <h2>
+            {customerName}
+            {customer?.name && <span className="pane-username">{customer.username}</span>}
+          </h2>
           <p className="pane-sub">
             {summary ? store.departmentName(summary.department) : ''}
             {summary && (
@@ -96,7 +106,11 @@ export function ConversationPane(props: {
         )}
       </header>
       {state.visitors[id] ? (
-        <VisitorCard visitor={state.visitors[id]} onOpenLink={(href) => void desktop.openExternal(href)} />
+        <VisitorCard
+          visitor={state.visitors[id]}
+          live={summary?.customer}
+          onOpenLink={(href) => void desktop.openExternal(href)}
+        />
       ) : null}
       {state.actionError && (
         <div className="action-error" role="alert">
@@ -161,8 +175,17 @@ function AssignPicker(props: {
 }
 
 /** Who a website's customer is: the site, verified by the shop or an anonymous visitor, and where they started. */
-function VisitorCard(props: { visitor: SiteCustomerProfile; onOpenLink: (href: string) => void }) {
-  const v = props.visitor;
+function VisitorCard(props: {
+  visitor: SiteCustomerProfile;
+  /** The summary's copy, kept current by conversation:updated (the profile is read when the conversation opens). */
+  live?: ConversationCustomer;
+  onOpenLink: (href: string) => void;
+}) {
+  const live = props.live;
+  const v =
+    typeof live?.verified === 'boolean'
+      ? { ...props.visitor, name: live.name ?? null, email: live.email ?? null, verified: live.verified }
+      : props.visitor;
   const page = v.pageUrl;
   return (
     <section className="visitor-card" aria-label="Customer details">

@@ -2,7 +2,12 @@
 // opening one per (customer, department), listing, read cursors.
 import { type ConversationSummary, ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
-import { type ConversationDoc, conversationIdFor, newConversationDoc } from '../store/conversations';
+import {
+  type ConversationDoc,
+  type CustomerDetails,
+  conversationIdFor,
+  newConversationDoc,
+} from '../store/conversations';
 import { type Actor, conversationNotFound, findAccessible, otherSide, sideOf } from './actor';
 import type { ChatStore } from './live-conversations';
 import type { ChatNotifier, ConversationViews } from './views';
@@ -13,7 +18,7 @@ const log = createLogger('conversations');
 type CustomerActor = Actor & { conversationIds?: Readonly<Record<string, string>> };
 
 /** The id of a customer's conversation with a department: passed to them from a visitor, or derived from the pair. */
-const conversationIdOf = (actor: CustomerActor, department: string): string =>
+const conversationIdOf = (actor: Pick<CustomerActor, 'id' | 'conversationIds'>, department: string): string =>
   actor.conversationIds?.[department] ?? conversationIdFor(actor.id, department);
 
 /** What happens to a conversation that starts waiting (new, or reopened by its customer with nobody holding it). */
@@ -33,6 +38,9 @@ export class ConversationService {
       customerId: string,
       department: string,
     ) => Promise<boolean> = async () => true,
+    /** A website customer's name, email and verification, shown to agents in summaries (null: the chat page's). */
+    private readonly customerDetails: (customerId: string) => Promise<CustomerDetails | null> = async () =>
+      null,
   ) {}
 
   /** The conversation if the actor may see it; an unknown and a foreign id answer the same not_found. */
@@ -70,7 +78,12 @@ export class ConversationService {
       !(await this.departmentAllowed(actor.id, department))
     )
       return fail(ErrorCode.notFound, 'No such department');
-    const doc = newConversationDoc({ id: actor.id, username: actor.username }, department, new Date());
+    const details = await this.customerDetails(actor.id);
+    const doc = newConversationDoc(
+      { id: actor.id, username: actor.username, details },
+      department,
+      new Date(),
+    );
     const inserted = await this.store.conversations.insert(doc);
     if (!inserted) {
       const winner = await this.openedMeanwhile(actor.id, department, doc._id);
@@ -112,7 +125,7 @@ export class ConversationService {
    */
   async passConversations(
     from: string,
-    to: { id: string; username: string },
+    to: { id: string; username: string; details: CustomerDetails },
   ): Promise<{ passed: string[]; kept: string[] }> {
     const departments = await this.store.departments.ids();
     const owned = await this.store.conversations.findByIds(
@@ -135,6 +148,25 @@ export class ConversationService {
     if (passed.length || kept.length)
       log.info({ from, to: to.id, passed, kept }, 'visitor conversations handed over');
     return { passed, kept };
+  }
+
+  /**
+   * A website customer's details changed (the visitor's form, the shop's token): each of their conversations shows
+   * the new ones to agents, live.
+   */
+  async customerDetailsChanged(customerId: string, details: CustomerDetails): Promise<void> {
+    const [departments, account] = await Promise.all([
+      this.store.departments.ids(),
+      this.store.users.findById(customerId),
+    ]);
+    const actor = { id: customerId, conversationIds: account?.conversationIds };
+    for (const department of departments) {
+      const id = conversationIdOf(actor, department);
+      const existing = await this.store.conversations.findById(id);
+      if (existing?.customerId !== customerId) continue;
+      const after = await this.store.conversations.setCustomerDetails(id, customerId, details);
+      if (after) this.notifier.conversationUpdated(this.views.view(after));
+    }
   }
 
   /**

@@ -76,20 +76,17 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   };
   const chat: ChatStore = { ...store, conversations: live };
   const assignment = new AssignmentService(chat, c.presence, views, c.notifier);
-  const widget: WidgetService = new WidgetService(
-    store,
-    config,
-    cipher,
-    auth,
-    c.presence,
-    (from, to): Promise<unknown> => conversations.passConversations(from, to),
-  );
+  const widget: WidgetService = new WidgetService(store, config, cipher, auth, c.presence, {
+    passConversations: (from, to) => conversations.passConversations(from, to),
+    customerDetailsChanged: (id, details) => conversations.customerDetailsChanged(id, details),
+  });
   const conversations: ConversationService = new ConversationService(
     chat,
     views,
     c.notifier,
     assignment,
     (customerId, department): Promise<boolean> => widget.departmentAllowed(customerId, department),
+    (customerId) => widget.customerDetails(customerId),
   );
   const attachments = new AttachmentService(
     store,

@@ -205,6 +205,11 @@ export class LiveConversations {
     return after && after !== 'taken' ? this.changed(after) : after;
   }
 
+  async setCustomerDetails(...args: Parameters<Store['conversations']['setCustomerDetails']>) {
+    const after = await this.exclusive(args[0], () => this.store.conversations.setCustomerDetails(...args));
+    return after ? this.changed(after) : null;
+  }
+
   findByCustomer(customerId: string, department: string) {
     return this.store.conversations.findByCustomer(customerId, department);
   }

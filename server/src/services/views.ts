@@ -66,7 +66,13 @@ export class ConversationViews {
     return {
       id: doc._id,
       department: doc.department,
-      customer: { id: doc.customerId, username: doc.customerUsername },
+      customer: {
+        id: doc.customerId,
+        username: doc.customerUsername,
+        name: doc.customerDetails?.name ?? null,
+        email: doc.customerDetails?.email ?? null,
+        verified: doc.customerDetails?.verified ?? null,
+      },
       status: doc.status,
       assigneeId: doc.assigneeId,
       lastSeq: doc.lastSeq,

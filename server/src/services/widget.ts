@@ -20,6 +20,7 @@ import {
 } from '@support-chat/protocol';
 import type { Config } from '../config';
 import { createLogger } from '../log';
+import type { CustomerDetails } from '../store/conversations';
 import type { Store } from '../store/db';
 import {
   fromBinary,
@@ -153,6 +154,23 @@ export class SiteAdmin {
   }
 }
 
+/** What the widget asks of the conversations (ConversationService). */
+export interface WidgetConversations {
+  /** A visitor identified as an existing verified customer: their conversations pass where the rule says. */
+  passConversations(
+    from: string,
+    to: { id: string; username: string; details: CustomerDetails },
+  ): Promise<unknown>;
+  /** A customer's name, email or verification changed: their conversations show it to agents. */
+  customerDetailsChanged(customerId: string, details: CustomerDetails): Promise<void>;
+}
+
+const detailsOf = (c: Pick<SiteCustomerDoc, 'name' | 'email' | 'verified'>): CustomerDetails => ({
+  name: c.name,
+  email: c.email,
+  verified: c.verified,
+});
+
 const unauthorized = (message = 'Not signed in to this site’s chat') => fail(ErrorCode.unauthorized, message);
 
 export class WidgetService {
@@ -169,11 +187,11 @@ export class WidgetService {
     cipher: MessageCipher,
     private readonly auth: AuthService,
     private readonly presence: PresenceSource,
-    /** Passes a visitor's conversations to the verified customer they identified as (ConversationService). */
-    private readonly handOver: (
-      from: string,
-      to: { id: string; username: string },
-    ) => Promise<unknown> = async () => {},
+    /** The customers' conversations (ConversationService): hand-over and the details agents see. */
+    private readonly conversations: WidgetConversations = {
+      passConversations: async () => {},
+      customerDetailsChanged: async () => {},
+    },
   ) {
     this.admin = new SiteAdmin(store, cipher);
   }
@@ -275,10 +293,10 @@ export class WidgetService {
     const holder = await this.store.sites.findIdentity(site._id, sub);
     // Already this customer: fresh details, same session.
     if (current && holder && current.user._id.equals(holder.userId)) {
+      const customer = { ...current.customer, ...details };
       await this.store.sites.updateDetails(current.user._id, details);
-      return ok(
-        this.sessionResponse(current.user, { ...current.customer, ...details }, current.doc.sessionId),
-      );
+      await this.conversations.customerDetailsChanged(current.user._id.toHexString(), detailsOf(customer));
+      return ok(this.sessionResponse(current.user, customer, current.doc.sessionId));
     }
     // An anonymous visitor and nobody holds (site, sub) yet: they become that customer, keeping everything.
     if (current && !current.customer.verified && !holder) {
@@ -291,6 +309,7 @@ export class WidgetService {
         });
         log.info({ siteId: site._id, userId: winner.toHexString() }, 'widget visitor identified in place');
         const customer = { ...current.customer, ...details, sub, verified: true };
+        await this.conversations.customerDetailsChanged(winner.toHexString(), detailsOf(customer));
         return ok(this.sessionResponse(current.user, customer, current.doc.sessionId));
       }
     }
@@ -307,21 +326,25 @@ export class WidgetService {
     if (!user || !customer) return fail(ErrorCode.unavailable, 'Customer not readable yet, try again');
     if (user.disabled) return fail(ErrorCode.forbidden, 'This customer cannot chat');
     await this.store.sites.updateDetails(userId, details);
+    const merged = { ...customer, ...details };
+    if (Object.keys(details).length)
+      await this.conversations.customerDetailsChanged(userId.toHexString(), detailsOf(merged));
     if (current) {
       if (!current.customer.verified) {
         // The visitor's pages go with their conversations (the first page known per department stays).
         for (const [department, url] of Object.entries(current.customer.pages))
           await this.store.sites.recordPage(userId, department, url);
-        await this.handOver(current.user._id.toHexString(), {
+        await this.conversations.passConversations(current.user._id.toHexString(), {
           id: user._id.toHexString(),
           username: user.username,
+          details: detailsOf(merged),
         });
         await this.store.sites.link(current.user._id, userId);
       }
       await this.endSession(current.doc.sessionId);
     }
     log.info({ siteId: site._id, userId: userId.toHexString() }, 'widget customer identified');
-    return ok(await this.startSession(site, user, { ...customer, ...details }));
+    return ok(await this.startSession(site, user, merged));
   }
 
   /** Ends the widget's login (SupportChat('logout')): the credential and its access tokens stop working. */
@@ -336,10 +359,12 @@ export class WidgetService {
     if (!customer) return fail(ErrorCode.forbidden, 'Only widget visitors have these details');
     // A verified customer's details come from the shop's token only.
     if (customer.verified) return fail(ErrorCode.forbidden, 'Your details come from the shop');
-    await this.store.sites.updateDetails(customer._id, {
+    const change = {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
-    });
+    };
+    await this.store.sites.updateDetails(customer._id, change);
+    await this.conversations.customerDetailsChanged(actor.id, detailsOf({ ...customer, ...change }));
     return ok(null);
   }
 
@@ -362,6 +387,13 @@ export class WidgetService {
     if (!customer) return true;
     const site = await this.store.sites.findSite(customer.site);
     return !!site?.departments.includes(department);
+  }
+
+  /** A website customer's name, email and verification for their conversations' summaries; null: not one. */
+  async customerDetails(customerId: string): Promise<CustomerDetails | null> {
+    const oid = toObjectId(customerId);
+    const customer = oid ? await this.store.sites.findCustomer(oid) : null;
+    return customer ? detailsOf(customer) : null;
   }
 
   /** What agents see of a conversation's customer; null for a customer of the chat page. */

@@ -52,11 +52,24 @@ export function laterEpisode(a?: EpisodeDoc, b?: EpisodeDoc): EpisodeDoc | undef
   return rank(b) > rank(a) ? b : a;
 }
 
+/** What agents see of a website customer beside the username. */
+export interface CustomerDetails {
+  name: string | null;
+  email: string | null;
+  verified: boolean;
+}
+
 export interface ConversationDoc {
   /** 24 hex characters derived from (customerId, department): see conversationIdFor. */
   _id: string;
   customerId: string;
   customerUsername: string;
+  /**
+   * The website widget's customers (SPEC §10): their name, email and whether the shop verified them, kept here so
+   * that a summary needs no other read (absent for the chat page's customers). Written when the conversation is
+   * made or passed and whenever the customer's details change.
+   */
+  customerDetails?: CustomerDetails;
   department: string;
   status: 'open' | 'resolved';
   assigneeId: string | null;
@@ -123,13 +136,14 @@ export const conversationIdFor = (customerId: string, department: string): strin
 
 /** A new conversation, waiting in its department's queue: the one place that knows every field it starts with. */
 export const newConversationDoc = (
-  customer: { id: string; username: string },
+  customer: { id: string; username: string; details?: CustomerDetails | null },
   department: string,
   now: Date,
 ): ConversationDoc => ({
   _id: conversationIdFor(customer.id, department),
   customerId: customer.id,
   customerUsername: customer.username,
+  ...(customer.details ? { customerDetails: customer.details } : {}),
   department,
   status: 'open',
   assigneeId: null,
@@ -267,18 +281,33 @@ export class ConversationStore {
   async passToCustomer(
     id: string,
     from: string,
-    to: { id: string; username: string },
+    to: { id: string; username: string; details: CustomerDetails },
   ): Promise<ConversationDoc | 'taken' | null> {
     try {
       return await this.collection.findOneAndUpdate(
         { _id: id, customerId: from },
-        { $set: { customerId: to.id, customerUsername: to.username } },
+        {
+          $set: { customerId: to.id, customerUsername: to.username, customerDetails: to.details },
+        },
         { returnDocument: 'after' },
       );
     } catch (err) {
       if (isUniqueViolation(err)) return 'taken';
       throw err;
     }
+  }
+
+  /** The customer's details as agents see them (their conversation's copy); null when not the customer's. */
+  setCustomerDetails(
+    id: string,
+    customerId: string,
+    details: CustomerDetails,
+  ): Promise<ConversationDoc | null> {
+    return this.collection.findOneAndUpdate(
+      { _id: id, customerId },
+      { $set: { customerDetails: details } },
+      { returnDocument: 'after' },
+    );
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   createAgent,
   emitAck,
   postJson,
+  registerCustomer,
   startTestServer,
   type TestServer,
 } from '../../../test/helpers';
@@ -550,8 +551,12 @@ describe('a visitor who identifies as a customer who already exists (SPEC §10 m
       expect(billing).toMatchObject({ username: phone.user.username, verified: false });
       expect(billing.linked.map((l) => l.username)).toEqual([bob.user.username]);
       // Agents' listing shows technical under Bob now.
-      const agentList = (await listOf(agent.accessToken)) as (Summary & { customer: { id: string } })[];
-      expect(agentList.find((c) => c.id === phoneTechnical)?.customer.id).toBe(bob.user.id);
+      const agentList = (await listOf(agent.accessToken)) as (Summary & { customer: object })[];
+      expect(agentList.find((c) => c.id === phoneTechnical)?.customer).toMatchObject({
+        id: bob.user.id,
+        name: 'Bob',
+        verified: true,
+      });
     } finally {
       before.disconnect();
     }
@@ -582,6 +587,88 @@ describe('a visitor who identifies as a customer who already exists (SPEC §10 m
       }
     } finally {
       socket.disconnect();
+    }
+  });
+});
+
+describe('what agents see in conversation summaries', () => {
+  it('the name, email and verification of the website customer, live as they change', async () => {
+    const agent = await createAgent(t, { departments: ['technical'] });
+    const agentSocket = await connectSocket(t.url, agent.accessToken);
+    const updates: { id: string; customer: Record<string, unknown> }[] = [];
+    agentSocket.on('conversation:updated', (p: { conversation: (typeof updates)[number] }) =>
+      updates.push(p.conversation),
+    );
+    const summaryOf = async (id: string) => {
+      const res = await fetch(`${t.url}/api/conversations`, {
+        headers: { authorization: `Bearer ${agent.accessToken}` },
+      });
+      const { conversations } = (await res.json()) as { conversations: (typeof updates)[number][] };
+      return conversations.find((c) => c.id === id)?.customer;
+    };
+    const nextUpdate = (id: string, name: unknown) =>
+      expect
+        .poll(() => updates.filter((u) => u.id === id).at(-1)?.customer.name, { timeout: 10_000 })
+        .toBe(name);
+    try {
+      const v = await visitor('shop', { name: 'Dana', email: 'dana@example.test' });
+      const customerSocket = await connectSocket(t.url, v.accessToken);
+      const open = await emitAck<{ conversation: { id: string; customer: Record<string, unknown> } }>(
+        customerSocket,
+        'conversation:open',
+        { department: 'technical' },
+      );
+      customerSocket.disconnect();
+      if (!open.ok) throw new Error(open.error.message);
+      const id = open.data.conversation.id;
+      expect(await summaryOf(id)).toEqual({
+        id: v.user.id,
+        username: v.user.username,
+        name: 'Dana',
+        email: 'dana@example.test',
+        verified: false,
+      });
+      // The visitor's own form, then the shop's token: agents' summaries follow at once.
+      const details = await api(
+        '/details',
+        { name: 'Dana K.' },
+        { authorization: `Bearer ${v.accessToken}` },
+      );
+      expect(details.status).toBe(204);
+      await nextUpdate(id, 'Dana K.');
+      expect(await summaryOf(id)).toMatchObject({
+        name: 'Dana K.',
+        email: 'dana@example.test',
+        verified: false,
+      });
+      await identify('shop', await sign('shop', { sub: 'dana', name: 'Dana Kim' }), v.credential);
+      await nextUpdate(id, 'Dana Kim');
+      expect(await summaryOf(id)).toMatchObject({
+        name: 'Dana Kim',
+        email: 'dana@example.test',
+        verified: true,
+      });
+
+      // A customer of the chat page has none of these.
+      const pageCustomer = await registerCustomer(t.url);
+      const s = await connectSocket(t.url, pageCustomer.accessToken);
+      const own = await emitAck<{ conversation: { customer: Record<string, unknown> } }>(
+        s,
+        'conversation:open',
+        {
+          department: 'technical',
+        },
+      );
+      s.disconnect();
+      expect(own.ok && own.data.conversation.customer).toEqual({
+        id: pageCustomer.user.id,
+        username: pageCustomer.user.username,
+        name: null,
+        email: null,
+        verified: null,
+      });
+    } finally {
+      agentSocket.disconnect();
     }
   });
 });
