@@ -1,7 +1,135 @@
 // The message box: Enter sends, Shift+Enter is a new line; length in code points against the protocol's limit;
 // "typing" while keys are pressed, stopped after a pause, on blur, on send and when the box goes away.
-import { codePointLength, MAX_MESSAGE_CHARS } from '@support-chat/protocol/core';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import {
+  type Attachment,
+  codePointLength,
+  formatBytes,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_MESSAGE_CHARS,
+  precheckFile,
+} from '@support-chat/protocol/core';
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
+import { PaperclipIcon, useAttachmentClient } from './Attachments';
+import {
+  type AttachmentClient,
+  type AttachmentLimits,
+  attachmentLimits,
+  type UploadHandle,
+  uploadAttachment,
+} from './attachments';
+import { friendlyError } from './friendly-error';
+
+/** A file the composer holds: uploading, uploaded (goes with the next send), or refused with the reason. */
+export interface UploadEntry {
+  key: string;
+  name: string;
+  size: number;
+  loaded: number;
+  status: 'uploading' | 'done' | 'refused';
+  message?: string;
+  attachment?: Attachment;
+  /** A local preview of an image (blob: URL of the picked file). */
+  preview?: string;
+}
+
+let uploadKeys = 0;
+
+/** Uploads of one composer: started as files are added, cancellable, refused before upload when they cannot go. */
+function useUploads(client: AttachmentClient | null, conversationId: string | undefined) {
+  const [entries, setEntries] = useState<UploadEntry[]>([]);
+  const handles = useRef(new Map<string, UploadHandle>());
+  const [limits, setLimits] = useState<AttachmentLimits | null>(null);
+  useEffect(() => {
+    if (!client) return;
+    let live = true;
+    void attachmentLimits(client).then((l) => live && setLimits(l));
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  // Uploads still running when the composer goes away are cancelled; previews released.
+  const entriesRef = useRef(entries);
+  entriesRef.current = entries;
+  useEffect(
+    () => () => {
+      for (const h of handles.current.values()) h.cancel();
+      for (const e of entriesRef.current) if (e.preview) URL.revokeObjectURL(e.preview);
+    },
+    [],
+  );
+
+  const patch = (key: string, change: Partial<UploadEntry>) =>
+    setEntries((list) => list.map((e) => (e.key === key ? { ...e, ...change } : e)));
+
+  const remove = (key: string) => {
+    handles.current.get(key)?.cancel();
+    handles.current.delete(key);
+    setEntries((list) => {
+      const gone = list.find((e) => e.key === key);
+      if (gone?.preview) URL.revokeObjectURL(gone.preview);
+      return list.filter((e) => e.key !== key);
+    });
+  };
+
+  const add = (files: readonly File[]) => {
+    if (!client || !conversationId || files.length === 0) return;
+    const current = entriesRef.current.filter((e) => e.status !== 'refused').length;
+    const added: UploadEntry[] = [];
+    files.forEach((file, i) => {
+      const key = `u${++uploadKeys}`;
+      const name = file.name || `pasted-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.png`;
+      const base = { key, name, size: file.size, loaded: 0 };
+      const refusal =
+        current + i >= MAX_ATTACHMENTS_PER_MESSAGE
+          ? `${name}: at most ${MAX_ATTACHMENTS_PER_MESSAGE} files per message.`
+          : limits
+            ? precheckFile({ name, size: file.size, type: file.type }, limits)
+            : null;
+      if (refusal) {
+        added.push({ ...base, status: 'refused', message: refusal });
+        return;
+      }
+      const preview = file.type.startsWith('image/') ? URL.createObjectURL(file) : undefined;
+      added.push({ ...base, status: 'uploading', preview });
+      const handle = uploadAttachment(client, conversationId, file, name, (loaded) => patch(key, { loaded }));
+      handles.current.set(key, handle);
+      void handle.done.then((outcome) => {
+        handles.current.delete(key);
+        if (outcome.kind === 'done') {
+          patch(key, { status: 'done', loaded: file.size, attachment: outcome.attachment });
+        } else if (outcome.kind === 'failed') {
+          patch(key, { status: 'refused', message: `${name}: ${uploadError(outcome.error)}` });
+        }
+      });
+    });
+    setEntries((list) => [...list, ...added]);
+  };
+
+  const take = (): Attachment[] => {
+    const done = entries.filter((e) => e.status === 'done' && e.attachment);
+    for (const e of done) if (e.preview) URL.revokeObjectURL(e.preview);
+    setEntries((list) => list.filter((e) => e.status !== 'done'));
+    return done.map((e) => e.attachment as Attachment);
+  };
+
+  return { entries, add, remove, take, enabled: Boolean(client && conversationId) };
+}
+
+const uploadError = (error: { code: string; message: string; retryAfterMs?: number }): string =>
+  error.code === 'payload_too_large' || error.code === 'unsupported_media_type'
+    ? error.message
+    : error.code === 'rate_limited'
+      ? 'too many uploads at once; try again in a moment.'
+      : friendlyError(error as Parameters<typeof friendlyError>[0]);
 
 /** Stop telling the other side we're typing after this long without a keystroke. */
 const TYPING_IDLE_MS = 3000;
@@ -25,12 +153,19 @@ export function Composer({
   onTyping,
   disabled = false,
   placeholder,
+  conversationId,
 }: {
-  onSend: (text: string) => void;
+  /** `attachments`: files uploaded already, to go with the text (which may then be empty). */
+  onSend: (text: string, attachments: Attachment[]) => void;
   onTyping: (isTyping: boolean) => void;
   disabled?: boolean;
   placeholder: string;
+  /** Where files go; with an <AttachmentProvider> around, the composer takes files (button, paste, drop). */
+  conversationId?: string;
 }) {
+  const uploads = useUploads(useAttachmentClient(), conversationId);
+  const fileInputRef = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
   const inputId = useId();
   const errorId = useId();
   const inputRef = useRef<HTMLTextAreaElement>(null);
@@ -73,12 +208,35 @@ export function Composer({
     typingTimer.current = setTimeout(stopTyping, TYPING_IDLE_MS);
   };
 
-  const { text, length, tooLong, canSend } = draftStatus(draft);
+  const { text, length, tooLong, canSend: textCanSend } = draftStatus(draft);
+  const uploading = uploads.entries.some((e) => e.status === 'uploading');
+  const ready = uploads.entries.some((e) => e.status === 'done');
+  const canSend = !uploading && !tooLong && (textCanSend || ready);
   const send = () => {
     if (disabled || !canSend) return;
-    onSend(text);
+    onSend(text, uploads.take());
     setDraft('');
     stopTyping();
+  };
+
+  const hasFiles = (e: DragEvent) => uploads.enabled && Array.from(e.dataTransfer.types).includes('Files');
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    setDragging(true);
+  };
+  const onDrop = (e: DragEvent) => {
+    setDragging(false);
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    uploads.add(Array.from(e.dataTransfer.files));
+  };
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = Array.from(e.clipboardData.files);
+    if (!uploads.enabled || files.length === 0) return;
+    e.preventDefault();
+    uploads.add(files);
   };
 
   const onSubmit = (event: FormEvent) => {
@@ -96,7 +254,46 @@ export function Composer({
   };
 
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form
+      className={`composer${dragging ? ' composer--dragging' : ''}`}
+      onSubmit={onSubmit}
+      onDragOver={onDragOver}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
+      {uploads.entries.length > 0 ? (
+        <ul className="uploads" aria-label="Files to send">
+          {uploads.entries.map((entry) => (
+            <UploadRow key={entry.key} entry={entry} onRemove={() => uploads.remove(entry.key)} />
+          ))}
+        </ul>
+      ) : null}
+      {uploads.enabled ? (
+        <>
+          <input
+            ref={fileInputRef}
+            type="file"
+            multiple
+            hidden
+            tabIndex={-1}
+            data-testid="attach-input"
+            onChange={(e) => {
+              uploads.add(Array.from(e.target.files ?? []));
+              e.target.value = '';
+            }}
+          />
+          <button
+            type="button"
+            className="button button--ghost composer__attach"
+            aria-label="Attach files"
+            title="Attach files (or paste, or drop them here)"
+            disabled={disabled}
+            onClick={() => fileInputRef.current?.click()}
+          >
+            <PaperclipIcon />
+          </button>
+        </>
+      ) : null}
       <label htmlFor={inputId} className="visually-hidden">
         Message
       </label>
@@ -110,6 +307,7 @@ export function Composer({
         value={draft}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
         onBlur={stopTyping}
         aria-describedby={tooLong ? errorId : undefined}
         aria-invalid={tooLong ? true : undefined}
@@ -134,6 +332,52 @@ export function Composer({
           {length - MAX_MESSAGE_CHARS} characters over the {MAX_MESSAGE_CHARS}-character limit.
         </p>
       ) : null}
+      {dragging ? (
+        <p className="composer__drop" aria-hidden="true">
+          Drop files to attach them
+        </p>
+      ) : null}
     </form>
+  );
+}
+
+function UploadRow({ entry, onRemove }: { entry: UploadEntry; onRemove: () => void }) {
+  const percent = entry.size > 0 ? Math.round((entry.loaded / entry.size) * 100) : 0;
+  return (
+    <li className={`upload upload--${entry.status}`} data-testid="upload" data-status={entry.status}>
+      {entry.preview && entry.status !== 'refused' ? (
+        <img className="upload__preview" src={entry.preview} alt="" width={40} height={40} />
+      ) : null}
+      <span className="upload__text">
+        <span className="upload__name">{entry.name}</span>
+        {entry.status === 'refused' ? (
+          <span className="upload__error" role="alert">
+            {entry.message}
+          </span>
+        ) : (
+          <span className="upload__size">
+            {entry.status === 'uploading'
+              ? `${formatBytes(entry.loaded)} of ${formatBytes(entry.size)}`
+              : formatBytes(entry.size)}
+          </span>
+        )}
+        {entry.status === 'uploading' ? (
+          <progress
+            className="upload__progress"
+            max={100}
+            value={percent}
+            aria-label={`Uploading ${entry.name}`}
+          />
+        ) : null}
+      </span>
+      <button
+        type="button"
+        className="button button--ghost button--small"
+        onClick={onRemove}
+        aria-label={`${entry.status === 'uploading' ? 'Cancel' : 'Remove'} ${entry.name}`}
+      >
+        {entry.status === 'uploading' ? 'Cancel' : 'Remove'}
+      </button>
+    </li>
   );
 }

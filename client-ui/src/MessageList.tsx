@@ -5,6 +5,7 @@
 import type { OutboxItem } from '@support-chat/protocol/client';
 import type { Message, Side, User } from '@support-chat/protocol/core';
 import { type ReactNode, useEffect, useLayoutEffect, useRef } from 'react';
+import { MessageAttachments, PendingAttachments } from './Attachments';
 import type { ConversationView } from './conversation-store';
 import { friendlyError } from './friendly-error';
 import { MessageText } from './MessageText';
@@ -243,9 +244,12 @@ export function MessageRow({
       ) : null}
       <div className="message__bubble">
         <span className="visually-hidden">{byMe ? 'You' : message.sender.username}: </span>
-        <p className="message__text" data-testid="message-text">
-          <MessageText text={message.text} onOpenLink={onOpenLink} />
-        </p>
+        {message.attachments?.length ? <MessageAttachments attachments={message.attachments} /> : null}
+        {message.text ? (
+          <p className="message__text" data-testid="message-text">
+            <MessageText text={message.text} onOpenLink={onOpenLink} />
+          </p>
+        ) : null}
       </div>
       <div className="message__meta">
         <time dateTime={message.createdAt}>{timeFormat.format(new Date(message.createdAt))}</time>
@@ -295,9 +299,12 @@ export function PendingRow({
     >
       <div className="message__bubble">
         <span className="visually-hidden">You: </span>
-        <p className="message__text" data-testid="message-text">
-          <MessageText text={item.text} onOpenLink={onOpenLink} />
-        </p>
+        {item.attachments?.length ? <PendingAttachments attachments={item.attachments} /> : null}
+        {item.text ? (
+          <p className="message__text" data-testid="message-text">
+            <MessageText text={item.text} onOpenLink={onOpenLink} />
+          </p>
+        ) : null}
       </div>
       <div className="message__meta">
         {status === 'failed' ? (

@@ -10,6 +10,7 @@ import {
   type TimelineEntry,
 } from '@support-chat/protocol/client';
 import type {
+  Attachment,
   ConversationReadEvent,
   ConversationSummary,
   Message,
@@ -273,8 +274,8 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
   }
 
   /** Queues a message; the client sends it when connected, retrying until the server stores it. */
-  send(id: string, text: string): void {
-    const item = this.client.send(id, text);
+  send(id: string, text: string, attachments?: Attachment[]): void {
+    const item = this.client.send(id, text, attachments);
     if (item.status === 'failed') {
       this.update({ notice: item.error ? friendlyError(item.error) : 'That message could not be sent.' });
     }

@@ -1,6 +1,20 @@
 // The chat UI every shell shares: a headless conversation store over ChatClient and the components that show it.
 // Styles: import '@support-chat/client-ui/styles.css' and set its --chat-* colours (see that file).
-export { Composer } from './Composer';
+export {
+  AttachmentProvider,
+  MessageAttachments,
+  useAttachmentClient,
+} from './Attachments';
+export {
+  type AttachmentClient,
+  type AttachmentLimits,
+  attachmentImageUrl,
+  attachmentLimits,
+  downloadAttachment,
+  type UploadOutcome,
+  uploadAttachment,
+} from './attachments';
+export { Composer, type UploadEntry } from './Composer';
 export {
   type ConversationClient,
   ConversationStore,

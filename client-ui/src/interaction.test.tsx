@@ -44,7 +44,7 @@ describe('Composer', () => {
     press(box, { key: 'Enter', shiftKey: true });
     expect(onSend).not.toHaveBeenCalled();
     press(box, { key: 'Enter' });
-    expect(onSend).toHaveBeenCalledWith('hello');
+    expect(onSend).toHaveBeenCalledWith('hello', []);
     expect(onTyping).toHaveBeenLastCalledWith(false);
     expect(box.value).toBe('');
   });

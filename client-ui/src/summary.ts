@@ -1,6 +1,12 @@
 // Conversation summaries as every shell keeps them: merged so that events overtaking each other never undo a
 // newer state, and advanced by live messages before the server's own update arrives.
-import type { ConversationSummary, Message, Role, Side } from '@support-chat/protocol/core';
+import {
+  type ConversationSummary,
+  type Message,
+  messagePreview,
+  type Role,
+  type Side,
+} from '@support-chat/protocol/core';
 
 /** The read cursor and unread count that are the viewer's: customers read as 'customer', agents as 'agents'. */
 export const sideOf = (role: Role): Side => (role === 'customer' ? 'customer' : 'agents');
@@ -45,7 +51,12 @@ export const withMessage = (summary: ConversationSummary, m: Message, reader: Si
     : {
         ...summary,
         lastSeq: m.seq,
-        lastMessage: { seq: m.seq, text: m.text, senderRole: m.sender.role, createdAt: m.createdAt },
+        lastMessage: {
+          seq: m.seq,
+          text: messagePreview(m),
+          senderRole: m.sender.role,
+          createdAt: m.createdAt,
+        },
         unread: sideOf(m.sender.role) === reader ? summary.unread : summary.unread + 1,
         // biome-ignore lint/complexity/useMathMinMax: ISO-8601 strings, compared as strings (not numbers)
         updatedAt: m.createdAt > summary.updatedAt ? m.createdAt : summary.updatedAt,

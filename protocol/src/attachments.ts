@@ -60,10 +60,11 @@ export function precheckFile(
   if (file.size > limits.maxBytes)
     return `${file.name} is too big (${formatBytes(file.size)}; the limit is ${formatBytes(limits.maxBytes)}).`;
   if (file.size === 0) return `${file.name} is empty.`;
-  const kind = kindOfName(file.name);
+  // The server decides from the content; here the name (or, without an extension, the browser's type) tells.
+  const byName = kindOfName(file.name);
   const byType = Object.entries(ATTACHMENT_KINDS).find(([, k]) => k.contentType === file.type)?.[0];
-  const known = kind ?? byType ?? null;
-  if (known === null ? !limits.types.includes('text') : !limits.types.includes(known)) {
+  const known = extensionOf(file.name) === '' ? (byType ?? byName) : byName;
+  if (known === null || !limits.types.includes(known)) {
     return `${file.name}: this type of file cannot be sent (allowed: ${describeTypes(limits.types)}).`;
   }
   return null;

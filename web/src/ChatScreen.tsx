@@ -1,4 +1,4 @@
-import { useStore } from '@support-chat/client-ui';
+import { AttachmentProvider, useStore } from '@support-chat/client-ui';
 import type { ChatClient, ConnectionState } from '@support-chat/protocol/client';
 import type { User } from '@support-chat/protocol/core';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
@@ -148,15 +148,17 @@ export function ChatScreen({
         </nav>
         <main className="pane">
           {active ? (
-            <ConversationView
-              key={active}
-              store={store}
-              department={active}
-              departmentName={activeDepartment?.name ?? active}
-              agentsOnline={activeDepartment?.agentsOnline ?? 0}
-              connection={connection}
-              me={user}
-            />
+            <AttachmentProvider client={client}>
+              <ConversationView
+                key={active}
+                store={store}
+                department={active}
+                departmentName={activeDepartment?.name ?? active}
+                agentsOnline={activeDepartment?.agentsOnline ?? 0}
+                connection={connection}
+                me={user}
+              />
+            </AttachmentProvider>
           ) : (
             <div className="pane__placeholder">
               <span className="pane__placeholder-icon" aria-hidden="true">

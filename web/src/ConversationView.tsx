@@ -109,8 +109,9 @@ export function ConversationView({
       <Composer
         placeholder={`Message ${departmentName}…`}
         disabled={!id}
-        onSend={(text) => {
-          if (id) conversations.send(id, text);
+        conversationId={id ?? undefined}
+        onSend={(text, attachments) => {
+          if (id) conversations.send(id, text, attachments);
         }}
         onTyping={(isTyping) => {
           if (id) conversations.setTyping(id, isTyping);

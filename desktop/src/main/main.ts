@@ -22,6 +22,7 @@ import { AuthService } from './auth';
 import { AutoStartService, HIDDEN_ARG } from './autostart';
 import { BadgeService } from './badge';
 import { CredentialStore, loadKeytar } from './credentials';
+import { DownloadService } from './downloads';
 import { appIconPng, unreadOverlayPng } from './icon';
 import { registerIpcHandlers } from './ipc';
 import { createLogger } from './logger';
@@ -78,6 +79,8 @@ async function start(): Promise<void> {
     createAppProtocolHandler(rendererRoot, (file) => readFile(file), currentServerUrl),
   );
   hardenSession(session.defaultSession, currentServerUrl);
+  // Attachments the renderer saves: the OS dialog asks where; nothing is opened.
+  new DownloadService({ session: session.defaultSession, downloadsDir: () => app.getPath('downloads') });
 
   let quitting = false;
   let window: BrowserWindow | null = null;

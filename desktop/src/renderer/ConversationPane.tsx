@@ -1,6 +1,7 @@
 // One conversation: header with claim / assign / release / resolve / reopen over the shared message list,
 // typing line and composer.
 import {
+  AttachmentProvider,
   Composer,
   type ConversationsState,
   MessageList,
@@ -44,105 +45,108 @@ export function ConversationPane(props: {
   const busy = state.busy !== null;
 
   return (
-    <section className="pane" aria-label={`Conversation with ${customerName}`}>
-      <header className="pane-header">
-        <div>
-          <h2>
-            {customerName}
-            {customer?.name && <span className="pane-username">{customer.username}</span>}
-          </h2>
-          <p className="pane-sub">
-            {summary ? store.departmentName(summary.department) : ''}
-            {summary && (
-              <>
-                {' · '}
-                <span className={`status status-${summary.status}`}>
-                  {summary.status === 'open' ? 'Open' : 'Resolved'}
-                </span>
-                {' · '}
-                <span>
-                  Assignee: {assigneeLabel(summary, agentId, (a) => store.agentName(summary.department, a))}
-                </span>
-              </>
-            )}
-          </p>
-        </div>
-        {summary && (
-          <div className="actions">
-            {!mine && (
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() =>
-                  // Claim takes only from the queue; taking over from a colleague is an explicit assign.
-                  void (summary.assigneeId === null ? store.act('claim', id) : store.assign(id, agentId))
-                }
-              >
-                {summary.assigneeId === null ? 'Claim' : 'Assign to me'}
-              </button>
-            )}
-            {summary.assigneeId !== null && (
-              <button type="button" disabled={busy} onClick={() => void store.act('release', id)}>
-                Release to queue
-              </button>
-            )}
-            <AssignPicker
-              agents={(state.agents[summary.department] ?? []).filter(
-                (a) => a.id !== summary.assigneeId && a.id !== agentId,
+    <AttachmentProvider client={store.client}>
+      <section className="pane" aria-label={`Conversation with ${customerName}`}>
+        <header className="pane-header">
+          <div>
+            <h2>
+              {customerName}
+              {customer?.name && <span className="pane-username">{customer.username}</span>}
+            </h2>
+            <p className="pane-sub">
+              {summary ? store.departmentName(summary.department) : ''}
+              {summary && (
+                <>
+                  {' · '}
+                  <span className={`status status-${summary.status}`}>
+                    {summary.status === 'open' ? 'Open' : 'Resolved'}
+                  </span>
+                  {' · '}
+                  <span>
+                    Assignee: {assigneeLabel(summary, agentId, (a) => store.agentName(summary.department, a))}
+                  </span>
+                </>
               )}
-              disabled={busy}
-              onAssign={(a) => void store.assign(id, a)}
-            />
-            {summary.status === 'open' ? (
-              <button type="button" disabled={busy} onClick={() => void store.act('resolve', id)}>
-                Resolve
-              </button>
-            ) : (
-              <button type="button" disabled={busy} onClick={() => void store.act('reopen', id)}>
-                Reopen
-              </button>
-            )}
+            </p>
+          </div>
+          {summary && (
+            <div className="actions">
+              {!mine && (
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() =>
+                    // Claim takes only from the queue; taking over from a colleague is an explicit assign.
+                    void (summary.assigneeId === null ? store.act('claim', id) : store.assign(id, agentId))
+                  }
+                >
+                  {summary.assigneeId === null ? 'Claim' : 'Assign to me'}
+                </button>
+              )}
+              {summary.assigneeId !== null && (
+                <button type="button" disabled={busy} onClick={() => void store.act('release', id)}>
+                  Release to queue
+                </button>
+              )}
+              <AssignPicker
+                agents={(state.agents[summary.department] ?? []).filter(
+                  (a) => a.id !== summary.assigneeId && a.id !== agentId,
+                )}
+                disabled={busy}
+                onAssign={(a) => void store.assign(id, a)}
+              />
+              {summary.status === 'open' ? (
+                <button type="button" disabled={busy} onClick={() => void store.act('resolve', id)}>
+                  Resolve
+                </button>
+              ) : (
+                <button type="button" disabled={busy} onClick={() => void store.act('reopen', id)}>
+                  Reopen
+                </button>
+              )}
+            </div>
+          )}
+        </header>
+        {state.visitors[id] ? (
+          <VisitorCard
+            visitor={state.visitors[id]}
+            live={summary?.customer}
+            onOpenLink={(href) => void desktop.openExternal(href)}
+          />
+        ) : null}
+        {state.actionError && (
+          <div className="action-error" role="alert">
+            {state.actionError}
+            <button type="button" className="link-button" onClick={() => store.dismissError()}>
+              Dismiss
+            </button>
           </div>
         )}
-      </header>
-      {state.visitors[id] ? (
-        <VisitorCard
-          visitor={state.visitors[id]}
-          live={summary?.customer}
+        <SendNotices store={conversations} />
+        <MessageList
+          key={`log-${id}`}
+          view={chat.views[id]}
+          me={state.user}
+          readSeq={summary?.readSeq.customer ?? 0}
+          connected={chat.connection === 'connected'}
+          empty={<p className="messages__status">No messages yet.</p>}
+          onLoadOlder={() => void conversations.loadOlder(id)}
+          onRetryHistory={() => conversations.retryHistory(id)}
+          onRetrySend={(clientMsgId) => conversations.retry(clientMsgId)}
+          onDiscardSend={(clientMsgId) => conversations.discard(clientMsgId)}
+          // Links open in the OS browser (main allows https: only), never in the app's window.
           onOpenLink={(href) => void desktop.openExternal(href)}
         />
-      ) : null}
-      {state.actionError && (
-        <div className="action-error" role="alert">
-          {state.actionError}
-          <button type="button" className="link-button" onClick={() => store.dismissError()}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      <SendNotices store={conversations} />
-      <MessageList
-        key={`log-${id}`}
-        view={chat.views[id]}
-        me={state.user}
-        readSeq={summary?.readSeq.customer ?? 0}
-        connected={chat.connection === 'connected'}
-        empty={<p className="messages__status">No messages yet.</p>}
-        onLoadOlder={() => void conversations.loadOlder(id)}
-        onRetryHistory={() => conversations.retryHistory(id)}
-        onRetrySend={(clientMsgId) => conversations.retry(clientMsgId)}
-        onDiscardSend={(clientMsgId) => conversations.discard(clientMsgId)}
-        // Links open in the OS browser (main allows https: only), never in the app's window.
-        onOpenLink={(href) => void desktop.openExternal(href)}
-      />
-      <TypingIndicator name={chat.typing[id]} />
-      <Composer
-        key={`composer-${id}`}
-        placeholder="Reply… (Enter to send, Shift+Enter for a new line)"
-        onSend={(text) => conversations.send(id, text)}
-        onTyping={(isTyping) => conversations.setTyping(id, isTyping)}
-      />
-    </section>
+        <TypingIndicator name={chat.typing[id]} />
+        <Composer
+          key={`composer-${id}`}
+          placeholder="Reply… (Enter to send, Shift+Enter for a new line)"
+          conversationId={id}
+          onSend={(text, attachments) => conversations.send(id, text, attachments)}
+          onTyping={(isTyping) => conversations.setTyping(id, isTyping)}
+        />
+      </section>
+    </AttachmentProvider>
   );
 }
 

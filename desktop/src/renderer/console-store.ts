@@ -3,7 +3,13 @@
 // badge, and OS notifications for new customer messages.
 import { ConversationStore, ExternalStore } from '@support-chat/client-ui';
 import { ChatClient } from '@support-chat/protocol/client';
-import type { DepartmentAgent, Message, SiteCustomerProfile, User } from '@support-chat/protocol/core';
+import {
+  type DepartmentAgent,
+  type Message,
+  messagePreview,
+  type SiteCustomerProfile,
+  type User,
+} from '@support-chat/protocol/core';
 import { shouldNotify } from '../common/notification-policy';
 import type { DesktopApi } from './desktop-api';
 import { type InboxQuery, unreadTotal } from './inbox-model';
@@ -123,7 +129,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
       conversationId: message.conversationId,
       customerName: summary?.customer.username ?? message.sender.username,
       departmentName: summary ? this.departmentName(summary.department) : 'Support',
-      text: message.text,
+      text: messagePreview(message),
       senderRole: message.sender.role,
       openConversationId,
     });

@@ -2,6 +2,7 @@
 // TypingIndicator, SendNotices over web's ChatStore), with the site's departments only, an optional name and email
 // before the first chat, and the identity the shop passes through SupportChat('identify', token).
 import {
+  AttachmentProvider,
   Composer,
   MessageList,
   SendNotices,
@@ -147,18 +148,20 @@ export function FrameApp({ siteId }: { siteId: string }) {
 
   if (phase.kind === 'chat' && site) {
     return (
-      <WidgetChat
-        key={phase.user.id}
-        site={site}
-        client={phase.client}
-        user={phase.user}
-        session={session}
-        host={host}
-        panelOpen={panelOpen}
-        wantedDepartment={wantedDepartment}
-        onClose={close}
-        onSignedOut={() => signedOut()}
-      />
+      <AttachmentProvider client={phase.client}>
+        <WidgetChat
+          key={phase.user.id}
+          site={site}
+          client={phase.client}
+          user={phase.user}
+          session={session}
+          host={host}
+          panelOpen={panelOpen}
+          wantedDepartment={wantedDepartment}
+          onClose={close}
+          onSignedOut={() => signedOut()}
+        />
+      </AttachmentProvider>
     );
   }
 
@@ -529,8 +532,9 @@ function WidgetChat({
         key={id ?? 'none'}
         placeholder="Write a message…"
         disabled={!id}
-        onSend={(text) => {
-          if (id) conversations.send(id, text);
+        conversationId={id ?? undefined}
+        onSend={(text, attachments) => {
+          if (id) conversations.send(id, text, attachments);
         }}
         onTyping={(isTyping) => {
           if (id) conversations.setTyping(id, isTyping);
