@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import {
   ATTACHMENT_KINDS,
   type Attachment,
+  describeTypes,
   ErrorCode,
   extensionOf,
   fail,
@@ -307,11 +308,10 @@ export class AttachmentService {
     if (!detected && text.feed(head, whole)) kind = 'text';
     const allowed = this.config.attachmentTypes;
     if (!kind || !allowed.includes(kind)) {
-      const what = detected ? `.${detected.ext} files` : 'This type of file';
-      return refuse(
-        ErrorCode.unsupportedType,
-        `${what} cannot be sent here (allowed: ${allowed.join(', ')})`,
-      );
+      const what = detected
+        ? `${detected.ext.toUpperCase()} files cannot be sent here`
+        : 'This file is neither plain text nor a kind of file that can be sent here';
+      return refuse(ErrorCode.unsupportedType, `${what} (allowed: ${describeTypes(allowed)})`);
     }
     const ext = extensionOf(name);
     const extensions = ATTACHMENT_KINDS[kind]?.extensions ?? [];
