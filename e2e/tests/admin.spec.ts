@@ -166,6 +166,26 @@ test('an owner manages the team, a site and reads the reports in the console', a
     await page.getByRole('button', { name: 'Rotate secret of shop' }).click();
     await expect(page.getByText('New secret for shop')).toBeVisible();
     await expect(secretBox).not.toHaveValue(first);
+    // Edit its origins and identity in place: the API's message for a bad origin, then saved.
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    await page.getByRole('button', { name: 'Edit shop' }).click();
+    const origins = page.getByLabel('Origins of shop');
+    await origins.fill('https://shop.example\nhttp://www.shop.example');
+    await page.getByLabel('Identity of shop').selectOption('optional');
+    await page.getByRole('button', { name: 'Save shop' }).click();
+    await expect(
+      page
+        .getByRole('listitem', { name: 'Demo shop' })
+        .getByText('"http://www.shop.example" is not an origin like https://shop.example'),
+    ).toBeVisible();
+    await expect(origins).toHaveAttribute('aria-invalid', 'true');
+    await check(page, 'sites-edit');
+    await origins.fill('https://shop.example\nhttps://www.shop.example');
+    await page.getByRole('button', { name: 'Save shop' }).click();
+    await expect(page.getByText('Site Demo shop saved.')).toBeVisible();
+    const card = page.getByRole('listitem', { name: 'Demo shop' });
+    await expect(card).toContainText('https://shop.example, https://www.shop.example');
+    await expect(card).toContainText('Identity optional');
 
     // Departments and canned replies.
     await go(page, 'Departments');
@@ -190,6 +210,7 @@ test('an owner manages the team, a site and reads the reports in the console', a
       'user.disable',
       'site.create',
       'site.rotate_secret',
+      'site.update',
       'department.create',
       'canned_reply.create',
     ])

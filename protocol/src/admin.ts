@@ -16,6 +16,38 @@ import {
 export const SITE_IDENTITY_MODES = ['off', 'optional', 'required'] as const;
 
 const departmentIds = z.array(departmentId).max(100);
+
+/**
+ * A website's origin (SPEC §10): `https:`, or `http:` on a loopback host (development); normalised to
+ * scheme://host[:port]. Null for anything else (paths, credentials, other schemes).
+ */
+export function parseSiteOrigin(raw: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  if (url.origin === 'null' || url.username || url.password) return null;
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return null;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.origin;
+  return null;
+}
+export const notAnOrigin = (raw: string) =>
+  `"${raw}" is not an origin like https://shop.example (https, or http on localhost)`;
+/** The site's origins, each checked with the server's own rule and message. */
+const siteOrigins = z
+  .array(
+    z
+      .string()
+      .max(300)
+      .superRefine((v, ctx) => {
+        if (parseSiteOrigin(v) === null) ctx.addIssue({ code: 'custom', message: notAnOrigin(v) });
+      }),
+  )
+  .min(1, 'give at least one origin')
+  .max(20);
 const shortcut = cannedShortcut;
 /** Free text of the console (titles, canned reply text): no NUL, trimmed. */
 const text = templateText;
@@ -45,10 +77,19 @@ export const ResetPasswordBody = z.strictObject({ password });
 export const CreateSiteBody = z.strictObject({
   id: siteId,
   name: departmentName,
-  origins: z.array(z.string().max(300)).min(1, 'give at least one origin').max(20),
+  origins: siteOrigins,
   departments: departmentIds.default([]),
   identity: z.enum(SITE_IDENTITY_MODES).default('optional'),
 });
+/** Any of name, origins, departments and identity mode; at least one. */
+export const UpdateSiteBody = z
+  .strictObject({
+    name: departmentName.optional(),
+    origins: siteOrigins.optional(),
+    departments: departmentIds.min(1, 'give at least one department').optional(),
+    identity: z.enum(SITE_IDENTITY_MODES).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 export const CreateCannedReplyBody = z.strictObject({
   department: departmentId,
   shortcut,

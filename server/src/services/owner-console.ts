@@ -16,7 +16,7 @@ import type { CannedReplyDoc } from '../store/canned-replies';
 import type { Store } from '../store/db';
 import type { SiteDoc } from '../store/sites';
 import type { AccountService } from './accounts';
-import type { NewSite, SiteAdmin } from './widget';
+import type { NewSite, SiteAdmin, SiteChange } from './widget';
 
 export type { AuditActor } from '../store/audit';
 
@@ -169,6 +169,19 @@ export class OwnerConsole {
       () => this.sites().createSite(input),
     );
     return created.ok ? ok({ site: toSite(created.data.site), secret: created.data.secret }) : created;
+  }
+
+  async updateSite(
+    by: AuditActor,
+    id: string,
+    change: SiteChange,
+  ): Promise<Result<{ site: AdminSite; visitorSessionsEnded: number }>> {
+    const updated = await this.audited(by, 'site.update', id, { ...change }, () =>
+      this.sites().updateSite(id, change),
+    );
+    return updated.ok
+      ? ok({ site: toSite(updated.data.site), visitorSessionsEnded: updated.data.visitorSessionsEnded })
+      : updated;
   }
 
   rotateSiteSecret(by: AuditActor, id: string) {

@@ -8,6 +8,7 @@
 // old one kept for a short grace so that two tabs refreshing at once both stay signed in.
 import { randomBytes } from 'node:crypto';
 import {
+  adminSchemas,
   ErrorCode,
   fail,
   ok,
@@ -39,6 +40,7 @@ import { verifyIdentityToken } from './site-identity';
 import { hashRefreshToken, newSessionDoc, signAccessToken } from './tokens';
 
 const log = createLogger('widget');
+const { notAnOrigin, parseSiteOrigin } = adminSchemas;
 
 /** A replaced credential is still accepted this long (tabs that refreshed at the same moment). */
 export const CREDENTIAL_GRACE_MS = 60_000;
@@ -47,20 +49,8 @@ const NO_PASSWORD = '!widget-customer';
 
 const sealContext = (siteId: string) => `site:${siteId}`;
 
-/** `https:` origins, or `http:` on a loopback host (development); normalised to scheme://host[:port]. */
-export function parseSiteOrigin(raw: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    return null;
-  }
-  if (url.origin === 'null' || url.username || url.password) return null;
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return null;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.origin;
-  return null;
-}
+/** The origin rule is the protocol's (the console checks with it too). */
+export { parseSiteOrigin };
 
 export interface NewSite {
   id: string;
@@ -70,7 +60,10 @@ export interface NewSite {
   identity: SiteIdentity;
 }
 
-/** The owner's side: registering sites and their secrets (the admin CLI). */
+/** What the owner may change of a site after creating it. */
+export type SiteChange = Partial<Pick<NewSite, 'name' | 'origins' | 'departments' | 'identity'>>;
+
+/** The owner's side: registering sites and their secrets (the admin CLI and the console). */
 export class SiteAdmin {
   constructor(
     private readonly store: Pick<Store, 'sites' | 'departments' | 'sessions'>,
@@ -83,17 +76,9 @@ export class SiteAdmin {
   }
 
   async createSite(input: NewSite): Promise<Result<{ site: SiteDoc; secret: string }>> {
-    const origins: string[] = [];
-    for (const raw of input.origins) {
-      const origin = parseSiteOrigin(raw);
-      if (!origin)
-        return fail(
-          ErrorCode.invalidInput,
-          `"${raw}" is not an origin like https://shop.example (https, or http on localhost)`,
-        );
-      if (!origins.includes(origin)) origins.push(origin);
-    }
-    if (origins.length === 0) return fail(ErrorCode.invalidInput, 'give at least one origin');
+    const checked = this.checkOrigins(input.origins);
+    if (!checked.ok) return checked;
+    const origins = checked.data;
     const known = await this.store.departments.ids();
     const departments = input.departments.length ? input.departments : known;
     const missing = departments.filter((d) => !known.includes(d));
@@ -115,6 +100,63 @@ export class SiteAdmin {
       return fail(ErrorCode.conflict, `Site "${input.id}" already exists`);
     log.info({ siteId: input.id, origins, departments, identity: input.identity }, 'site created');
     return ok({ site, secret });
+  }
+
+  /**
+   * Changes what the owner may change of a site: name, origins (checked as at creation), departments and identity
+   * mode. Framing, postMessage and the departments offered follow at once (each request reads the site). A site
+   * that now requires identity ends its anonymous visitors' widget logins (their open sockets end within seconds,
+   * through the auth epoch), so nothing more is sent without a valid token.
+   */
+  async updateSite(
+    id: string,
+    input: SiteChange,
+  ): Promise<Result<{ site: SiteDoc; visitorSessionsEnded: number }>> {
+    const change: SiteChange = {};
+    if (input.name !== undefined) change.name = input.name;
+    if (input.origins !== undefined) {
+      const origins = this.checkOrigins(input.origins);
+      if (!origins.ok) return origins;
+      change.origins = origins.data;
+    }
+    if (input.departments !== undefined) {
+      const known = await this.store.departments.ids();
+      const missing = input.departments.filter((d) => !known.includes(d));
+      if (missing.length) return fail(ErrorCode.notFound, `No such department: ${missing.join(', ')}`);
+      if (input.departments.length === 0) return fail(ErrorCode.invalidInput, 'give at least one department');
+      change.departments = [...new Set(input.departments)];
+    }
+    if (input.identity !== undefined) change.identity = input.identity;
+    if (Object.keys(change).length === 0) return fail(ErrorCode.invalidInput, 'nothing to change');
+    const before = await this.store.sites.findSite(id);
+    if (!before) return fail(ErrorCode.notFound, `No site "${id}"`);
+    const site = await this.store.sites.updateSite(id, change);
+    if (!site) return fail(ErrorCode.notFound, `No site "${id}"`);
+    let visitorSessionsEnded = 0;
+    if (site.identity === 'required' && before.identity !== 'required') {
+      const sessions = await this.store.sites.takeVisitorSessions(id);
+      for (const sessionId of sessions) await this.store.sessions.revoke({ sessionId }, 'logout');
+      visitorSessionsEnded = sessions.length;
+    }
+    log.info({ siteId: id, change, visitorSessionsEnded }, 'site changed');
+    return ok({ site, visitorSessionsEnded });
+  }
+
+  private checkOrigins(raw: readonly string[]): Result<string[]> {
+    const origins: string[] = [];
+    for (const r of raw) {
+      const origin = parseSiteOrigin(r);
+      if (!origin) {
+        const message = notAnOrigin(r);
+        return fail(ErrorCode.invalidInput, message, { issues: [{ path: 'origins', message }] });
+      }
+      if (!origins.includes(origin)) origins.push(origin);
+    }
+    if (origins.length === 0) {
+      const message = 'give at least one origin';
+      return fail(ErrorCode.invalidInput, message, { issues: [{ path: 'origins', message }] });
+    }
+    return ok(origins);
   }
 
   /** A new secret replaces the old at once: tokens signed with the old one are refused from now on. */
@@ -244,6 +286,9 @@ export class WidgetService {
     const found = await this.liveCredential(input.site, input.credential);
     if (!found.ok) return found;
     const { doc, user, customer } = found.data;
+    // A site that requires identity now takes no anonymous visitor (also one whose login outlived the change).
+    if (!customer.verified && (await this.store.sites.findSite(input.site))?.identity === 'required')
+      return unauthorized('This site’s chat is for signed-in customers only');
     const now = Date.now();
     let credential: string | undefined;
     const due = now - doc.createdAt.getTime() >= this.config.widgetCredentialRotateSec * 1000;

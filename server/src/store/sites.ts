@@ -137,6 +137,18 @@ export class SiteStore {
     return r.matchedCount === 1;
   }
 
+  /** Changes a site's name, origins, departments or identity mode; the site after, or null when there is none. */
+  updateSite(
+    id: string,
+    change: Partial<Pick<SiteDoc, 'name' | 'origins' | 'departments' | 'identity'>>,
+  ): Promise<SiteDoc | null> {
+    return this.sites.findOneAndUpdate(
+      { _id: id },
+      { $set: { ...change, updatedAt: new Date() } },
+      { returnDocument: 'after' },
+    );
+  }
+
   // ---- site customers
 
   async insertCustomer(doc: SiteCustomerDoc): Promise<void> {
@@ -229,6 +241,25 @@ export class SiteStore {
     const docs = await this.credentials.find({ site }, { projection: { sessionId: 1 } }).toArray();
     await this.credentials.deleteMany({ site });
     return [...new Set(docs.map((d) => d.sessionId))];
+  }
+
+  /**
+   * The widget logins of a site's anonymous visitors (the site now requires identity): their credentials are
+   * deleted, the logins returned. Verified customers keep theirs.
+   */
+  async takeVisitorSessions(site: string): Promise<string[]> {
+    const docs = await this.credentials.find({ site }, { projection: { userId: 1, sessionId: 1 } }).toArray();
+    if (docs.length === 0) return [];
+    const verified = new Set(
+      (await this.findCustomers([...new Map(docs.map((d) => [d.userId.toHexString(), d.userId])).values()]))
+        .filter((c) => c.verified)
+        .map((c) => c._id.toHexString()),
+    );
+    const sessions = [
+      ...new Set(docs.filter((d) => !verified.has(d.userId.toHexString())).map((d) => d.sessionId)),
+    ];
+    for (const sessionId of sessions) await this.credentials.deleteMany({ sessionId });
+    return sessions;
   }
 
   /** Every credential of one login (logout, identify switching person). */

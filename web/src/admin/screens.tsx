@@ -400,6 +400,28 @@ export function SitesScreen({ api, departments }: ScreenProps) {
       const r = await api.call<{ sessions: number }>('POST', `/sites/${s.id}/end-sessions`, {});
       return `${r.sessions} widget login(s) of ${s.id} ended.`;
     });
+  /** Saves a site's changes; the fields the API refused, or null when saved. */
+  const save = async (s: AdminSite, change: unknown): Promise<FieldErrors | null> => {
+    let refused: FieldErrors | null = null;
+    const saved = await row.run(async () => {
+      try {
+        const r = await api.call<{ site: AdminSite; visitorSessionsEnded: number }>(
+          'PATCH',
+          `/sites/${s.id}`,
+          change,
+        );
+        await load();
+        const ended = r.visitorSessionsEnded
+          ? ` ${r.visitorSessionsEnded} anonymous visitor login(s) ended.`
+          : '';
+        return `Site ${r.site.name} saved.${ended}`;
+      } catch (err) {
+        refused = failureOf(err).errors;
+        throw err;
+      }
+    });
+    return saved ? null : (refused ?? {});
+  };
 
   return (
     <>
@@ -486,26 +508,130 @@ export function SitesScreen({ api, departments }: ScreenProps) {
         {sites.length === 0 && <p className="muted">No websites yet.</p>}
         <ul className="cards">
           {sites.map((s) => (
-            <li key={s.id} className="card" aria-label={s.name}>
-              <div className="row-head">
-                <h3>{s.name}</h3>
-                <span className="badge">Identity {s.identity}</span>
-              </div>
-              <p className="mono wrap">{s.origins.join(', ')}</p>
-              <p className="muted">{s.departments.map((d) => deptName(departments, d)).join(', ')}</p>
-              <div className="actions">
-                <button type="button" onClick={() => rotate(s)}>
-                  Rotate secret of {s.id}
-                </button>
-                <button type="button" className="danger" onClick={() => endSessions(s)}>
-                  End widget logins of {s.id}
-                </button>
-              </div>
-            </li>
+            <SiteCard
+              key={`${s.id}:${s.identity}:${s.origins.join(' ')}:${s.departments.join(' ')}:${s.name}`}
+              site={s}
+              departments={departments}
+              onRotate={() => rotate(s)}
+              onEndSessions={() => endSessions(s)}
+              onSave={save}
+            />
           ))}
         </ul>
       </section>
     </>
+  );
+}
+
+const IDENTITY_OPTIONS = [
+  ['off', 'Off: visitors only'],
+  ['optional', 'Optional: visitors, or verified by the shop'],
+  ['required', 'Required: verified customers only'],
+] as const;
+
+/** A site with its actions; "Edit" opens its origins, identity, departments and name in place. */
+function SiteCard(props: {
+  site: AdminSite;
+  departments: Department[];
+  onRotate: () => void;
+  onEndSessions: () => void;
+  onSave: (site: AdminSite, change: unknown) => Promise<FieldErrors | null>;
+}) {
+  const { site, departments } = props;
+  const [editing, setEditing] = useState(false);
+  const [form, setForm] = useState({
+    name: site.name,
+    origins: site.origins.join('\n'),
+    identity: site.identity as string,
+    departments: site.departments,
+  });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    const parsed = parseForm(adminSchemas.UpdateSiteBody, {
+      ...form,
+      origins: form.origins
+        .split(/[\s,]+/)
+        .map((o) => o.trim())
+        .filter(Boolean),
+    });
+    if (!parsed.ok) return setErrors(parsed.errors);
+    const failed = await props.onSave(site, parsed.data);
+    setErrors(failed ?? {});
+    if (!failed) setEditing(false);
+  };
+  return (
+    <li className="card" aria-label={site.name}>
+      <div className="row-head">
+        <h3>{site.name}</h3>
+        <span className="badge">Identity {site.identity}</span>
+      </div>
+      <p className="mono wrap">{site.origins.join(', ')}</p>
+      <p className="muted">{site.departments.map((d) => deptName(departments, d)).join(', ')}</p>
+      <div className="actions">
+        <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>
+          Edit {site.id}
+        </button>
+        <button type="button" onClick={props.onRotate}>
+          Rotate secret of {site.id}
+        </button>
+        <button type="button" className="danger" onClick={props.onEndSessions}>
+          End widget logins of {site.id}
+        </button>
+      </div>
+      {editing && (
+        <form onSubmit={save} noValidate className="inline-form stacked" aria-label={`Edit ${site.id}`}>
+          <Field label={`Name of ${site.id}`} error={errors.name}>
+            {(p) => (
+              <input {...p} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            )}
+          </Field>
+          <Field
+            label={`Origins of ${site.id}`}
+            error={errors.origins}
+            hint="https://shop.example, one per line or comma-separated."
+          >
+            {(p) => (
+              <textarea
+                {...p}
+                rows={3}
+                value={form.origins}
+                onChange={(e) => setForm({ ...form, origins: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label={`Identity of ${site.id}`}
+            error={errors.identity}
+            hint="Required ends the anonymous visitors' widget logins."
+          >
+            {(p) => (
+              <select
+                {...p}
+                value={form.identity}
+                onChange={(e) => setForm({ ...form, identity: e.target.value })}
+              >
+                {IDENTITY_OPTIONS.map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <DepartmentPicker
+            legend={`Departments of ${site.id}`}
+            departments={departments}
+            value={form.departments}
+            onChange={(ids) => setForm({ ...form, departments: ids })}
+            error={errors.departments}
+          />
+          <button type="submit" className="primary">
+            Save {site.id}
+          </button>
+        </form>
+      )}
+    </li>
   );
 }
 

@@ -86,6 +86,7 @@ const ENDPOINTS: [string, string, unknown?][] = [
   ['PUT', '/api/admin/agents/0123456789abcdef01234567/departments', { departments: ['hr'] }],
   ['GET', '/api/admin/sites'],
   ['POST', '/api/admin/sites', { id: 'evil', name: 'Evil', origins: ['https://evil.example'] }],
+  ['PATCH', '/api/admin/sites/evil', { identity: 'off' }],
   ['POST', '/api/admin/sites/evil/rotate-secret', {}],
   ['POST', '/api/admin/sites/evil/end-sessions', {}],
   ['GET', '/api/admin/canned-replies'],
@@ -271,7 +272,7 @@ describe('sites', () => {
       origins: ['http://shop.example'],
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/not an origin like https:\/\/shop\.example/);
+    expect(JSON.stringify(bad.body.error)).toMatch(/not an origin like https:\/\/shop\.example/);
 
     const created = await asOwner('POST', '/api/admin/sites', {
       id: 'shop',
@@ -302,6 +303,87 @@ describe('sites', () => {
     const raw = await t.server.store.db.collection('audit_log').find({}).toArray();
     expect(JSON.stringify(raw)).not.toContain(created.body.secret);
     expect(JSON.stringify(raw)).not.toContain(rotated.body.secret);
+  });
+});
+
+describe('editing a site', () => {
+  it('changes origins, departments and identity, checked as at creation; framing follows at once; audited', async () => {
+    const created = await asOwner('POST', '/api/admin/sites', {
+      id: 'garden',
+      name: 'Garden',
+      origins: ['http://localhost:7001'],
+      departments: ['billing'],
+      identity: 'optional',
+    });
+    expect(created.status).toBe(201);
+    const frameAncestors = async () => {
+      const res = await fetch(`${t.url}/widget/frame?site=garden`);
+      await res.body?.cancel();
+      return /frame-ancestors ([^;]*)/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+    };
+    expect(await frameAncestors()).toBe('http://localhost:7001');
+
+    // The API's own messages for what creation refuses too.
+    const refusals: [unknown, number, RegExp][] = [
+      [{ origins: ['http://garden.example'] }, 400, /not an origin like https:\/\/shop\.example/],
+      [{ origins: [] }, 400, /at least one origin/],
+      [{ departments: ['nope'] }, 404, /No such department: nope/],
+      [{ identity: 'sometimes' }, 400, /identity/],
+      [{}, 400, /nothing to change/],
+      [{ secret: 'x' }, 400, /secret/],
+    ];
+    for (const [body, status, message] of refusals) {
+      const res = await asOwner('PATCH', '/api/admin/sites/garden', body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(JSON.stringify(res.body.error), JSON.stringify(body)).toMatch(message);
+    }
+    expect((await asOwner('PATCH', '/api/admin/sites/none', { identity: 'off' })).status).toBe(404);
+
+    const changed = await asOwner('PATCH', '/api/admin/sites/garden', {
+      origins: ['https://garden.example', 'https://www.garden.example/'],
+      departments: ['billing', 'technical'],
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.site).toMatchObject({
+      id: 'garden',
+      name: 'Garden',
+      origins: ['https://garden.example', 'https://www.garden.example'],
+      departments: ['billing', 'technical'],
+      identity: 'optional',
+    });
+    expect(await frameAncestors()).toBe('https://garden.example https://www.garden.example');
+    const info = (await (await fetch(`${t.url}/api/widget/sites/garden`)).json()) as {
+      site: { departments: { id: string }[] };
+    };
+    expect(info.site.departments.map((d) => d.id)).toEqual(['billing', 'technical']);
+    const audit = await lastAudit();
+    expect(audit).toMatchObject({
+      action: 'site.update',
+      target: 'garden',
+      details: { origins: ['https://garden.example', 'https://www.garden.example/'] },
+    });
+  });
+
+  it('requiring identity ends the anonymous visitors’ widget logins, and their credentials stop working', async () => {
+    await asOwner('POST', '/api/admin/sites', {
+      id: 'orchard',
+      name: 'Orchard',
+      origins: ['https://orchard.example'],
+      identity: 'optional',
+    });
+    const started = await postJson(`${t.url}/api/widget/sessions`, { site: 'orchard' });
+    expect(started.status).toBe(201);
+    const v = started.body as { accessToken: string; credential: string };
+    const socket = await connectSocket(t.url, v.accessToken);
+    const ended = waitForDisconnect(socket, 15_000);
+    const changed = await asOwner('PATCH', '/api/admin/sites/orchard', { identity: 'required' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ site: { identity: 'required' }, visitorSessionsEnded: 1 });
+    expect(await ended).toBe('io server disconnect');
+    expect(
+      (await postJson(`${t.url}/api/widget/token`, { site: 'orchard', credential: v.credential })).status,
+    ).toBe(401);
+    expect((await postJson(`${t.url}/api/widget/sessions`, { site: 'orchard' })).status).toBe(403);
   });
 });
 

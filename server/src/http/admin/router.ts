@@ -97,6 +97,11 @@ export function adminRouter(auth: AuthService, ownerConsole: OwnerConsole, repor
     // The secret is in this answer only (stored sealed): the ownerConsole shows it once.
     ctx.body = unwrap(await ownerConsole.createSite(owner(ctx), body));
   });
+  router.patch('/sites/:id', async (ctx) => {
+    const id = parseInput(schemas.siteId, ctx.params.id);
+    const change = parseInput(adminSchemas.UpdateSiteBody, ctx.request.body);
+    ctx.body = unwrap(await ownerConsole.updateSite(owner(ctx), id, change));
+  });
   router.post('/sites/:id/rotate-secret', async (ctx) => {
     const id = parseInput(schemas.siteId, ctx.params.id);
     parseInput(adminSchemas.EmptyBody, ctx.request.body ?? {});
