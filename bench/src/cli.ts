@@ -15,6 +15,7 @@ import { hotpathRun } from './scenarios/hotpath';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
 import { reportsMarkdown, reportsRun } from './scenarios/reports';
 import { stormRun } from './scenarios/storm';
+import { uploadsRun } from './scenarios/uploads';
 
 const SCENARIOS = [
   'relay',
@@ -25,6 +26,7 @@ const SCENARIOS = [
   'memory',
   'storm',
   'reports',
+  'uploads',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -47,6 +49,8 @@ const { values, positionals } = parseArgs({
     users: { type: 'string' },
     rates: { type: 'string' },
     'server-env': { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    'file-mib': { type: 'string', default: '10' },
     'before-server': { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -59,6 +63,7 @@ if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   console.log(`usage: npm run bench -w bench -- <${SCENARIOS.join('|')}> [--customers N (500; hotpath 40)] [--window W]
   [--duration s] [--warmup s] [--generators G] [--text chars] [--db-levels 1,8,32] [--db-writers W]
   [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]
+  [--rounds N --file-mib M (uploads: 20 concurrent customers by default)]
   [--before-server <server folder of another checkout> (hotpath: also measure that copy in the same run)]`);
   process.exit(scenario ? 1 : 0);
 }
@@ -183,6 +188,35 @@ async function main() {
   parts.push(`Command: \`${command}\``, '');
   if (Object.keys(serverEnv).length) parts.push(`Server environment added: ${JSON.stringify(serverEnv)}`, '');
   const want = (s: Scenario) => scenario === s || scenario === 'all';
+
+  if (scenario === 'uploads') {
+    // Issue 12: concurrent 10 MiB PDF uploads, throughput and the server's RSS (not part of `all`).
+    await withDb(async (uri, pid, kind) => {
+      const run = await uploadsRun({
+        logDir: runDir,
+        mongoUri: uri,
+        dbPid: pid,
+        concurrency: Number(values.customers ?? 20),
+        rounds: Number(values.rounds),
+        fileMiB: Number(values['file-mib']),
+        env: serverEnv,
+      });
+      numbers.uploads = run;
+      parts.push(
+        `### ${run.concurrency} concurrent uploads of a ${run.fileMiB} MiB PDF, ${run.rounds.length} rounds (${kind})`,
+        '',
+        `Server RSS idle (after one warm-up upload): ${run.rssIdleMiB} MiB. Stored bytes verified by download and SHA-256: ${run.verified ? 'yes' : 'NO'}.`,
+        '',
+        '| round | uploads ok / failed | wall s | aggregate MiB/s | per upload p50 / p95 / max ms | server RSS before / peak / after MiB | database RSS peak MiB | CPU (cores) |',
+        '|---|---|---|---|---|---|---|---|',
+        ...run.rounds.map(
+          (r) =>
+            `| ${r.round} | ${r.uploads - r.failed} / ${r.failed} | ${r.wallSeconds} | ${r.mibPerSecond} | ${ms(r.perUploadMs.p50)} / ${ms(r.perUploadMs.p95)} / ${ms(r.perUploadMs.max)} | ${r.rssBeforeMiB} / ${r.rssPeakMiB} / ${r.rssAfterMiB} | ${r.dbRssPeakMiB ?? '–'} | ${cpuLine(r.cpu)} |`,
+        ),
+        '',
+      );
+    });
+  }
 
   if (scenario === 'reports') {
     // Issue 14: a year's report from the kept facts, 100,000 conversations behind it (not part of `all`).
