@@ -15,6 +15,7 @@ import {
   type KeyboardEvent,
   useEffect,
   useId,
+  useMemo,
   useRef,
   useState,
 } from 'react';
@@ -147,6 +148,37 @@ export function draftStatus(draft: string): {
   return { text, length, tooLong, canSend: length > 0 && !tooLong };
 }
 
+/** A canned reply the composer's `/` picker offers. */
+export interface ComposerReply {
+  id: string;
+  shortcut: string;
+  title: string;
+  text: string;
+  /** A short tag shown beside it ("Mine", a department's name). */
+  tag?: string;
+}
+
+/** At most this many replies in the picker at once (type more to narrow). */
+const PICKER_LIMIT = 8;
+
+/** The replies a `/query` draft offers: shortcut prefix first, then shortcut, title or text containing it. */
+export function matchReplies(replies: readonly ComposerReply[], query: string): ComposerReply[] {
+  const q = query.toLowerCase();
+  const score = (r: ComposerReply): number => {
+    if (r.shortcut.startsWith(q)) return 0;
+    if (r.shortcut.includes(q)) return 1;
+    if (r.title.toLowerCase().includes(q)) return 2;
+    if (r.text.toLowerCase().includes(q)) return 3;
+    return -1;
+  };
+  return replies
+    .map((r) => ({ r, s: score(r) }))
+    .filter((x) => x.s >= 0)
+    .sort((a, b) => a.s - b.s || a.r.shortcut.localeCompare(b.r.shortcut))
+    .slice(0, PICKER_LIMIT)
+    .map((x) => x.r);
+}
+
 /** One composer per conversation: shells key it by conversation, so each starts with an empty box. */
 export function Composer({
   onSend,
@@ -154,6 +186,10 @@ export function Composer({
   disabled = false,
   placeholder,
   conversationId,
+  label = 'Message',
+  variant = 'reply',
+  replies,
+  fillReply = (text) => text,
 }: {
   /** `attachments`: files uploaded already, to go with the text (which may then be empty). */
   onSend: (text: string, attachments: Attachment[]) => void;
@@ -162,14 +198,33 @@ export function Composer({
   placeholder: string;
   /** Where files go; with an <AttachmentProvider> around, the composer takes files (button, paste, drop). */
   conversationId?: string;
+  /** The box's accessible name. */
+  label?: string;
+  /** `note`: an internal note is being written (styled apart from a reply; no files). */
+  variant?: 'reply' | 'note';
+  /** With replies, `/` at the start of the box opens a searchable picker (arrows, Enter, Escape). */
+  replies?: readonly ComposerReply[];
+  /** Fills a chosen reply's placeholders before it goes into the box. */
+  fillReply?: (text: string) => string;
 }) {
-  const uploads = useUploads(useAttachmentClient(), conversationId);
+  const uploads = useUploads(useAttachmentClient(), variant === 'note' ? undefined : conversationId);
   const fileInputRef = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const inputId = useId();
   const errorId = useId();
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const [draft, setDraft] = useState('');
+  const pickerId = useId();
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState(false);
+  const slash = replies ? /^\/(\S*)$/.exec(draft) : null;
+  const query = slash ? (slash[1] ?? '') : null;
+  const matches = useMemo(
+    () => (query !== null && replies ? matchReplies(replies, query) : []),
+    [query, replies],
+  );
+  const pickerOpen = query !== null && !dismissed;
+  const activeIndex = Math.min(active, Math.max(0, matches.length - 1));
   const typingSent = useRef(false);
   const typingTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const typingCallback = useRef(onTyping);
@@ -197,6 +252,9 @@ export function Composer({
 
   const onChange = (value: string) => {
     setDraft(value);
+    setActive(0);
+    // Escape closes the picker for this "/…"; a fresh "/" (or no "/") opens it again.
+    if (value === '/' || !value.startsWith('/')) setDismissed(false);
     if (!value.trim()) {
       stopTyping();
       return;
@@ -245,7 +303,35 @@ export function Composer({
     inputRef.current?.focus();
   };
 
+  const choose = (reply: ComposerReply | undefined) => {
+    if (!reply) return;
+    const text = fillReply(reply.text);
+    setDismissed(false);
+    onChange(text);
+    inputRef.current?.focus();
+  };
+
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (pickerOpen && !event.nativeEvent.isComposing) {
+      const n = matches.length;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        if (n) setActive((activeIndex + (event.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        // With nothing matching, Enter does nothing (Escape first to send "/…" as text).
+        if (event.key === 'Tab' && n === 0) return;
+        event.preventDefault();
+        choose(matches[activeIndex]);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        setDismissed(true);
+        return;
+      }
+    }
     // Enter sends, Shift+Enter is a new line; Enter that confirms an IME composition is left alone.
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -255,7 +341,7 @@ export function Composer({
 
   return (
     <form
-      className={`composer${dragging ? ' composer--dragging' : ''}`}
+      className={`composer composer--${variant}${dragging ? ' composer--dragging' : ''}`}
       onSubmit={onSubmit}
       onDragOver={onDragOver}
       onDragLeave={() => setDragging(false)}
@@ -294,8 +380,46 @@ export function Composer({
           </button>
         </>
       ) : null}
+      {pickerOpen ? (
+        <div className="reply-picker">
+          <div
+            id={pickerId}
+            className="reply-picker__list"
+            role="listbox"
+            aria-label="Canned replies"
+            data-testid="reply-picker"
+          >
+            {matches.map((r, i) => (
+              // biome-ignore lint/a11y/useKeyWithClickEvents: the keyboard drives it from the message box
+              <div
+                key={r.id}
+                id={`${pickerId}-${i}`}
+                role="option"
+                tabIndex={-1}
+                aria-selected={i === activeIndex}
+                className={`reply-picker__option${i === activeIndex ? ' reply-picker__option--active' : ''}`}
+                // Keeps the focus in the box, so typing and arrows go on working.
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => choose(r)}
+              >
+                <span className="reply-picker__shortcut">/{r.shortcut}</span>
+                <span className="reply-picker__title">{r.title}</span>
+                {r.tag ? <span className="reply-picker__tag">{r.tag}</span> : null}
+                <span className="reply-picker__text">{r.text}</span>
+              </div>
+            ))}
+          </div>
+          <p className="reply-picker__hint" role="status">
+            {matches.length === 0
+              ? replies?.length
+                ? `No canned reply matches “/${query}”. Esc to write it as text.`
+                : 'No canned replies yet.'
+              : '↑ ↓ to choose · Enter to insert · Esc to close'}
+          </p>
+        </div>
+      ) : null}
       <label htmlFor={inputId} className="visually-hidden">
-        Message
+        {label}
       </label>
       <textarea
         ref={inputRef}
@@ -310,6 +434,9 @@ export function Composer({
         onPaste={onPaste}
         onBlur={stopTyping}
         aria-describedby={tooLong ? errorId : undefined}
+        aria-controls={pickerOpen ? pickerId : undefined}
+        aria-activedescendant={pickerOpen && matches.length ? `${pickerId}-${activeIndex}` : undefined}
+        aria-autocomplete={replies ? 'list' : undefined}
         aria-invalid={tooLong ? true : undefined}
         disabled={disabled}
         enterKeyHint="send"
@@ -325,7 +452,7 @@ export function Composer({
         >
           <path d="M3.4 20.4l17.45-7.48a1 1 0 0 0 0-1.84L3.4 3.6a.993.993 0 0 0-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z" />
         </svg>
-        <span>Send</span>
+        <span>{variant === 'note' ? 'Add note' : 'Send'}</span>
       </button>
       {tooLong ? (
         <p id={errorId} className="composer__error">

@@ -3,7 +3,7 @@
 // pinned to the newest message, and keeps the reader's place when an older page is prepended.
 
 import type { OutboxItem } from '@support-chat/protocol/client';
-import type { Message, Side, User } from '@support-chat/protocol/core';
+import type { Message, Note, Side, User } from '@support-chat/protocol/core';
 import { type ReactNode, useEffect, useLayoutEffect, useRef } from 'react';
 import { MessageAttachments, PendingAttachments } from './Attachments';
 import type { ConversationView } from './conversation-store';
@@ -26,6 +26,11 @@ export function dayLabel(date: Date, now = new Date()): string {
   return dayFormat.format(date);
 }
 
+/** An internal note as the list shows it (agents only): stored, or still in the notes' outbox. */
+export type NoteEntry =
+  | { kind: 'note'; key: string; note: Note }
+  | { kind: 'pendingNote'; key: string; item: OutboxItem<Note> };
+
 export interface MessageListProps {
   /** The open conversation; undefined while it is being opened. */
   view: ConversationView | undefined;
@@ -44,6 +49,10 @@ export interface MessageListProps {
   onRetrySend: (clientMsgId: string) => void;
   onDiscardSend: (clientMsgId: string) => void;
   onOpenLink?: (href: string) => void;
+  /** Internal notes (agents' shells only), placed between the messages by time; pending ones last. */
+  notes?: readonly NoteEntry[];
+  onRetryNote?: (clientMsgId: string) => void;
+  onDiscardNote?: (clientMsgId: string) => void;
 }
 
 export function MessageList(props: MessageListProps) {
@@ -105,7 +114,24 @@ export function MessageList(props: MessageListProps) {
   let lastSender = '';
   // Sends go out one at a time per conversation: behind a held-back message, the next ones wait too.
   let held = false;
+  // Notes older than the oldest message loaded wait until that page is loaded.
+  const floor = view?.hasOlder && messages[0] ? Date.parse(messages[0].createdAt) : Number.NEGATIVE_INFINITY;
+  const storedNotes = (props.notes ?? []).filter(
+    (n): n is Extract<NoteEntry, { kind: 'note' }> =>
+      n.kind === 'note' && Date.parse(n.note.createdAt) >= floor,
+  );
+  let nextNote = 0;
+  /** Stored notes written before `until` (all of them without it). */
+  const notesBefore = (until?: number) => {
+    for (; nextNote < storedNotes.length; nextNote++) {
+      const n = storedNotes[nextNote]!;
+      if (until !== undefined && Date.parse(n.note.createdAt) >= until) return;
+      rows.push(<NoteRow key={n.key} note={n.note} me={me} onOpenLink={props.onOpenLink} />);
+      lastSender = '';
+    }
+  };
   for (const entry of entries) {
+    notesBefore(entry.kind === 'message' ? Date.parse(entry.message.createdAt) : undefined);
     switch (entry.kind) {
       case 'pending': {
         held ||= entry.item.status === 'pending' && entry.item.error?.code === 'rate_limited';
@@ -154,6 +180,20 @@ export function MessageList(props: MessageListProps) {
         break;
       }
     }
+  }
+  notesBefore();
+  for (const n of props.notes ?? []) {
+    if (n.kind !== 'pendingNote') continue;
+    const id = n.item.clientMsgId;
+    rows.push(
+      <PendingNoteRow
+        key={n.key}
+        item={n.item}
+        connected={connected}
+        onRetry={() => props.onRetryNote?.(id)}
+        onDiscard={() => props.onDiscardNote?.(id)}
+      />,
+    );
   }
 
   return (
@@ -263,6 +303,113 @@ export function MessageRow({
         ) : null}
       </div>
     </li>
+  );
+}
+
+const NOTE_LABEL = 'Note — only agents see this';
+
+/** An internal note: set apart from the conversation (agents only), never styled like a reply. */
+export function NoteRow({
+  note,
+  me,
+  onOpenLink,
+}: {
+  note: Note;
+  me: User;
+  onOpenLink?: (href: string) => void;
+}) {
+  const author = note.author.id === me.id ? 'You' : note.author.username;
+  return (
+    <li className="note" data-testid="note" data-note-seq={note.noteSeq}>
+      <div className="note__bubble">
+        <p className="note__label">
+          <NoteIcon />
+          <span>
+            {NOTE_LABEL}
+            <span aria-hidden="true"> · </span>
+            <span className="note__author">{author}</span>
+          </span>
+        </p>
+        <p className="note__text" data-testid="note-text">
+          <MessageText text={note.text} onOpenLink={onOpenLink} />
+        </p>
+      </div>
+      <div className="message__meta">
+        <time dateTime={note.createdAt}>{timeFormat.format(new Date(note.createdAt))}</time>
+      </div>
+    </li>
+  );
+}
+
+function PendingNoteRow({
+  item,
+  connected,
+  onRetry,
+  onDiscard,
+}: {
+  item: OutboxItem<Note>;
+  connected: boolean;
+  onRetry: () => void;
+  onDiscard: () => void;
+}) {
+  const failed = item.status === 'failed';
+  return (
+    <li
+      className={`note note--${failed ? 'failed' : 'pending'}`}
+      data-testid="note"
+      data-status={failed ? 'failed' : connected ? 'sending' : 'queued'}
+    >
+      <div className="note__bubble">
+        <p className="note__label">
+          <NoteIcon />
+          <span>{NOTE_LABEL}</span>
+        </p>
+        <p className="note__text" data-testid="note-text">
+          <MessageText text={item.text} />
+        </p>
+      </div>
+      <div className="message__meta">
+        {failed ? (
+          <>
+            <span className="receipt receipt--failed">
+              Note not saved{item.error ? ` — ${friendlyError(item.error)}` : ''}
+            </span>
+            <button type="button" className="link-button" onClick={onRetry}>
+              Retry
+            </button>
+            <button type="button" className="link-button" onClick={onDiscard}>
+              Delete
+            </button>
+          </>
+        ) : (
+          <span className="receipt receipt--pending">
+            <ClockIcon />
+            {connected ? 'Saving…' : 'Queued — will save when you’re back online'}
+          </span>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function NoteIcon() {
+  return (
+    <svg
+      viewBox="0 0 16 16"
+      width="13"
+      height="13"
+      aria-hidden="true"
+      focusable="false"
+      className="note__icon"
+    >
+      <path
+        d="M4 2.5h8a1 1 0 0 1 1 1v6.2L9.7 13.5H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zM9.5 13.3V10h3.3M5.5 6h5M5.5 8.5h3"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinejoin="round"
+      />
+    </svg>
   );
 }
 

@@ -14,7 +14,7 @@ export {
   type UploadOutcome,
   uploadAttachment,
 } from './attachments';
-export { Composer, type UploadEntry } from './Composer';
+export { Composer, type ComposerReply, matchReplies, type UploadEntry } from './Composer';
 export {
   type ConversationClient,
   ConversationStore,

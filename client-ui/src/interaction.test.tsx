@@ -161,3 +161,53 @@ describe('SendNotices', () => {
     }
   });
 });
+
+describe('Composer canned reply picker', () => {
+  const replies = [
+    { id: '1', shortcut: 'refund', title: 'Refund', text: 'Hi {customer.name}, refunded.' },
+    { id: '2', shortcut: 'invoice', title: 'Invoice copy', text: 'Sent the invoice.', tag: 'Mine' },
+  ];
+  it('opens on /, filters, moves with the arrows, inserts the filled text on Enter, closes on Escape', () => {
+    const onSend = vi.fn();
+    const page = render(
+      <Composer
+        placeholder="Reply"
+        onSend={onSend}
+        onTyping={() => {}}
+        replies={replies}
+        fillReply={(t) => t.replace('{customer.name}', 'Ann')}
+      />,
+    );
+    const box = page.querySelector('textarea')!;
+    const options = () => [...page.querySelectorAll('[role="option"]')];
+    const selected = () => page.querySelector('[role="option"][aria-selected="true"]')?.textContent;
+    type(box, '/');
+    expect(options().map((o) => o.textContent)).toEqual([
+      expect.stringContaining('/invoice'),
+      expect.stringContaining('/refund'),
+    ]);
+    expect(box.getAttribute('aria-activedescendant')).toBe(options()[0]?.id);
+    press(box, { key: 'ArrowDown' });
+    expect(selected()).toContain('/refund');
+    press(box, { key: 'ArrowDown' });
+    expect(selected()).toContain('/invoice');
+    press(box, { key: 'ArrowUp' });
+    expect(selected()).toContain('/refund');
+    type(box, '/inv');
+    expect(options()).toHaveLength(1);
+    press(box, { key: 'Escape' });
+    expect(options()).toHaveLength(0);
+    expect(box.value).toBe('/inv');
+    // Closed until the box no longer starts with "/".
+    type(box, '/in');
+    expect(options()).toHaveLength(0);
+    type(box, '');
+    type(box, '/ref');
+    press(box, { key: 'Enter' });
+    expect(onSend).not.toHaveBeenCalled();
+    expect(box.value).toBe('Hi Ann, refunded.');
+    expect(options()).toHaveLength(0);
+    press(box, { key: 'Enter' });
+    expect(onSend).toHaveBeenCalledWith('Hi Ann, refunded.');
+  });
+});

@@ -2,6 +2,7 @@
 import { useStore } from '@support-chat/client-ui';
 import { useEffect, useMemo, useState } from 'react';
 import type { Session, Settings } from '../common/ipc';
+import { AgentToolsStore } from './agent-tools-store';
 import { ConversationPane } from './ConversationPane';
 import { ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
@@ -26,6 +27,8 @@ export function ConsoleView(props: {
   const store = useMemo(() => new ConsoleStore(desktop, session.serverUrl, session.user), [session]);
   const state = useStore(store);
   const chat = useStore(store.conversations);
+  const tools = useMemo(() => new AgentToolsStore(store.client), [store]);
+  const toolsState = useStore(tools);
   const [startAtLogin, setStartAtLogin] = useState(props.settings.startAtLogin);
 
   useEffect(() => {
@@ -42,6 +45,15 @@ export function ConsoleView(props: {
       store.stop();
     };
   }, [store]);
+
+  useEffect(() => {
+    tools.start();
+    return () => tools.stop();
+  }, [tools]);
+
+  useEffect(() => {
+    if (chat.activeId) tools.open(chat.activeId);
+  }, [tools, chat.activeId]);
 
   useEffect(() => {
     if (chat.sessionExpired) onLoggedOut('Your session has ended. Please log in again.');
@@ -110,7 +122,14 @@ export function ConsoleView(props: {
       {session.keychain === 'unavailable' && <NoKeychainWarning />}
       <div className="panes">
         <Inbox store={store} state={state} chat={chat} rows={rows} />
-        <ConversationPane store={store} state={state} chat={chat} summary={openSummary} />
+        <ConversationPane
+          store={store}
+          state={state}
+          chat={chat}
+          summary={openSummary}
+          tools={tools}
+          toolsState={toolsState}
+        />
       </div>
     </div>
   );

@@ -12,21 +12,39 @@ import type {
   ConversationCustomer,
   ConversationSummary,
   DepartmentAgent,
+  Rating,
   SiteCustomerProfile,
 } from '@support-chat/protocol/core';
+import { useMemo, useState } from 'react';
+import { type AgentToolsState, type AgentToolsStore, fillPlaceholders } from './agent-tools-store';
 import type { ConsoleState, ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
 import { assigneeLabel } from './inbox-model';
+import { RepliesPanel } from './RepliesPanel';
 
 export function ConversationPane(props: {
   store: ConsoleStore;
   state: ConsoleState;
   chat: ConversationsState;
   summary: ConversationSummary | null;
+  tools: AgentToolsStore;
+  toolsState: AgentToolsState;
 }) {
-  const { store, state, chat, summary } = props;
+  const { store, state, chat, summary, tools, toolsState } = props;
   const id = chat.activeId;
   const conversations = store.conversations;
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [repliesOpen, setRepliesOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed when the notes or the outbox change
+  const notes = useMemo(
+    () => (id ? tools.entriesFor(id) : []),
+    [tools, id, toolsState.notes, toolsState.pendingNotes],
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed when the replies or department names change
+  const pickerReplies = useMemo(
+    () => tools.pickerReplies((d) => store.departmentName(d)),
+    [tools, store, toolsState.replies, state.departments],
+  );
 
   if (!id) {
     return (
@@ -42,6 +60,7 @@ export function ConversationPane(props: {
   const customer = summary?.customer;
   const customerName = customer ? (customer.name ?? customer.username) : '…';
   const mine = summary?.assigneeId === agentId;
+  const rating = toolsState.ratings[id];
   const busy = state.busy !== null;
 
   return (
@@ -107,6 +126,7 @@ export function ConversationPane(props: {
             </div>
           )}
         </header>
+        {rating ? <RatingCard rating={rating} /> : null}
         {state.visitors[id] ? (
           <VisitorCard
             visitor={state.visitors[id]}
@@ -136,17 +156,76 @@ export function ConversationPane(props: {
           onDiscardSend={(clientMsgId) => conversations.discard(clientMsgId)}
           // Links open in the OS browser (main allows https: only), never in the app's window.
           onOpenLink={(href) => void desktop.openExternal(href)}
+          notes={notes}
+          onRetryNote={(clientMsgId) => tools.retryNote(clientMsgId)}
+          onDiscardNote={(clientMsgId) => tools.discardNote(clientMsgId)}
         />
         <TypingIndicator name={chat.typing[id]} />
+        <div className="composer-modes">
+          <fieldset className="mode-switch">
+            <legend className="visually-hidden">Write a</legend>
+            <button type="button" aria-pressed={mode === 'reply'} onClick={() => setMode('reply')}>
+              Reply
+            </button>
+            <button
+              type="button"
+              aria-pressed={mode === 'note'}
+              className="mode-switch__note"
+              onClick={() => setMode('note')}
+            >
+              Internal note
+            </button>
+          </fieldset>
+          {mode === 'note' ? <span className="mode-hint">Only agents see notes.</span> : null}
+          <span className="spacer" />
+          <button type="button" className="link-button" onClick={() => setRepliesOpen(true)}>
+            Canned replies
+          </button>
+        </div>
         <Composer
           key={`composer-${id}`}
-          placeholder="Reply… (Enter to send, Shift+Enter for a new line)"
+          variant={mode}
+          label={mode === 'note' ? 'Internal note' : 'Message'}
+          placeholder={
+            mode === 'note'
+              ? 'Internal note — only agents see this (Enter to add)'
+              : 'Reply… (Enter to send, Shift+Enter for a new line, / for canned replies)'
+          }
           conversationId={id}
-          onSend={(text, attachments) => conversations.send(id, text, attachments)}
-          onTyping={(isTyping) => conversations.setTyping(id, isTyping)}
+          onSend={(text, attachments) =>
+            mode === 'note' ? tools.addNote(id, text) : conversations.send(id, text, attachments)
+          }
+          onTyping={(isTyping) => {
+            if (mode === 'reply' || !isTyping) conversations.setTyping(id, isTyping);
+          }}
+          replies={pickerReplies}
+          fillReply={(text) => fillPlaceholders(text, { customer: customerName, agent: state.user.username })}
         />
+        {repliesOpen ? (
+          <RepliesPanel
+            tools={tools}
+            state={toolsState}
+            departmentName={(d) => store.departmentName(d)}
+            onClose={() => setRepliesOpen(false)}
+          />
+        ) : null}
       </section>
     </AttachmentProvider>
+  );
+}
+
+/** The customer's satisfaction rating of the latest resolved episode. */
+function RatingCard({ rating }: { rating: Rating }) {
+  return (
+    <section className="rating-card" aria-label="Customer rating" data-testid="rating-card">
+      <span className="rating-card__stars" aria-hidden="true">
+        {'★'.repeat(rating.rating)}
+        <span className="rating-card__empty">{'★'.repeat(5 - rating.rating)}</span>
+      </span>
+      <strong>Rated {rating.rating} of 5</strong>
+      {rating.comment ? <q className="rating-card__comment">{rating.comment}</q> : null}
+      <time dateTime={rating.createdAt}>{new Date(rating.createdAt).toLocaleString()}</time>
+    </section>
   );
 }
 
