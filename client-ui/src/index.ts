@@ -29,10 +29,13 @@ export {
   MessageList,
   type MessageListProps,
   MessageRow,
+  type NoteEntry,
+  NoteRow,
   PendingRow,
   type PendingStatus,
 } from './MessageList';
 export { MessageText } from './MessageText';
+export { type RatingClient, RatingPrompt } from './RatingPrompt';
 export { SendNotices } from './SendNotices';
 export { TypingIndicator } from './TypingIndicator';
 export { UnreadBadge } from './UnreadBadge';

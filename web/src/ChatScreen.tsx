@@ -150,6 +150,7 @@ export function ChatScreen({
           {active ? (
             <AttachmentProvider client={client}>
               <ConversationView
+                client={client}
                 key={active}
                 store={store}
                 department={active}

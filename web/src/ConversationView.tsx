@@ -1,4 +1,12 @@
-import { Composer, MessageList, SendNotices, TypingIndicator, useStore } from '@support-chat/client-ui';
+import {
+  Composer,
+  MessageList,
+  type RatingClient,
+  RatingPrompt,
+  SendNotices,
+  TypingIndicator,
+  useStore,
+} from '@support-chat/client-ui';
 import type { User } from '@support-chat/protocol/core';
 import { useEffect, useId } from 'react';
 import { type ChatStore, conversationOf } from './chat-store';
@@ -13,7 +21,9 @@ export function ConversationView({
   agentsOnline,
   connection,
   me,
+  client,
 }: {
+  client: RatingClient;
   store: ChatStore;
   department: string;
   departmentName: string;
@@ -106,6 +116,13 @@ export function ConversationView({
         onDiscardSend={(clientMsgId) => conversations.discard(clientMsgId)}
       />
       <TypingIndicator name={id ? chat.typing[id] : null} />
+      <RatingPrompt
+        client={client}
+        conversationId={id}
+        status={summary?.status}
+        connected={connection === 'connected'}
+        departmentName={departmentName}
+      />
       <Composer
         placeholder={`Message ${departmentName}…`}
         disabled={!id}

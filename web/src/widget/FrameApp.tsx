@@ -5,6 +5,7 @@ import {
   AttachmentProvider,
   Composer,
   MessageList,
+  RatingPrompt,
   SendNotices,
   TypingIndicator,
   UnreadBadge,
@@ -528,6 +529,13 @@ function WidgetChat({
         />
       </div>
       <TypingIndicator name={id ? chat.typing[id] : null} />
+      <RatingPrompt
+        client={client}
+        conversationId={id}
+        status={activeSummary?.status}
+        connected={connection === 'connected'}
+        departmentName={department.name}
+      />
       <Composer
         key={id ?? 'none'}
         placeholder="Write a message…"
