@@ -208,6 +208,6 @@ describe('Composer canned reply picker', () => {
     expect(box.value).toBe('Hi Ann, refunded.');
     expect(options()).toHaveLength(0);
     press(box, { key: 'Enter' });
-    expect(onSend).toHaveBeenCalledWith('Hi Ann, refunded.');
+    expect(onSend).toHaveBeenCalledWith('Hi Ann, refunded.', []);
   });
 });
