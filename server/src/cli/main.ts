@@ -11,6 +11,7 @@ import { setLogLevel } from '../log';
 // usage error answers without loading them (about half of a command's start-up CPU).
 import type { AccountService } from '../services/accounts';
 import type { AuditActor, OwnerConsole } from '../services/owner-console';
+import type { SiteChange } from '../services/widget';
 import type { Store } from '../store/db';
 
 /** Exit codes: 0 done, 1 the command failed (not found, conflict, database), 2 wrong usage or input. */
@@ -36,6 +37,9 @@ Usage: npm run admin -- <command> [options]
   create-site --id <id> --name <name> --origins <https://shop.example,...>
               [--departments <id,id>] [--identity off|optional|required]
                                    a website with the chat widget; prints its signing secret once (last line)
+  update-site --id <id> [--name <name>] [--origins <https://...,...>] [--departments <id,id>]
+              [--identity off|optional|required]
+                                   changes a site (required ends its anonymous visitors' widget logins)
   rotate-site-secret --id <id>     a new signing secret (printed once); the old one stops working
   end-site-sessions --id <id>      ends every widget login of the site (visitors start again)
   list-sites
@@ -101,6 +105,24 @@ const ArgSchemas = {
     departments: departmentList.optional(),
     identity: z.enum(['off', 'optional', 'required']).default('optional'),
   }),
+  'update-site': z
+    .strictObject({
+      id: schemas.siteId,
+      name: schemas.departmentName.optional(),
+      origins: z
+        .string()
+        .transform((s) =>
+          s
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+        )
+        .pipe(z.array(z.string()).min(1, 'give at least one origin'))
+        .optional(),
+      departments: departmentList.optional(),
+      identity: z.enum(['off', 'optional', 'required']).optional(),
+    })
+    .refine((a) => Object.keys(a).length > 1, { message: 'give something to change' }),
   'rotate-site-secret': z.strictObject({ id: schemas.siteId }),
   'end-site-sessions': z.strictObject({ id: schemas.siteId }),
   'list-sites': z.strictObject({}),
@@ -278,6 +300,17 @@ async function run(
         `  <script async src="https://chat.example.com/widget.js" data-site="${site.id}"></script>`,
         "Signing secret for identity tokens (shown once; keep it on the shop's server only):",
         secret,
+      ].join('\n');
+    }
+    case 'update-site': {
+      const { id, ...change } = args as { id: string } & SiteChange;
+      const { site, visitorSessionsEnded } = unwrap(await owner.updateSite(by, id, change));
+      return [
+        `Site updated: ${site.id} (${site.name})`,
+        `  origins: ${site.origins.join(', ')}`,
+        `  departments: ${site.departments.join(', ')}`,
+        `  identity: ${site.identity}`,
+        ...(visitorSessionsEnded ? [`Anonymous visitors' widget logins ended: ${visitorSessionsEnded}`] : []),
       ].join('\n');
     }
     case 'rotate-site-secret': {

@@ -107,27 +107,71 @@ describe('site commands', () => {
   });
 
   it('refuses origins that are not https (http only on loopback), unknown departments and taken ids', async () => {
+    // Independent processes (each loads TypeScript through tsx, about a second of CPU): run side by side.
     const base = ['create-site', '--id', 'bad-shop', '--name', 'Bad'];
-    for (const origins of ['http://shop.example', 'https://shop.example/path', 'shop.example']) {
-      const r = await runCli([...base, '--origins', origins], env);
-      expect(r.code, origins).toBe(1);
-      expect(r.stderr).toContain('is not an origin');
-    }
-    const dept = await runCli([...base, '--origins', 'https://a.example', '--departments', 'nope'], env);
-    expect(dept.code).toBe(1);
-    expect(dept.stderr).toContain('No such department');
-    const identity = await runCli(
-      [...base, '--origins', 'https://a.example', '--identity', 'sometimes'],
+    const cases: [string[], number, string | null][] = [
+      ...['http://shop.example', 'https://shop.example/path', 'shop.example'].map(
+        (origins): [string[], number, string] => [[...base, '--origins', origins], 1, 'is not an origin'],
+      ),
+      [[...base, '--origins', 'https://a.example', '--departments', 'nope'], 1, 'No such department'],
+      [[...base, '--origins', 'https://a.example', '--identity', 'sometimes'], 2, null],
+      [
+        ['create-site', '--id', 'cli-shop', '--name', 'Again', '--origins', 'https://a.example'],
+        1,
+        'already exists',
+      ],
+      [['rotate-site-secret', '--id', 'no-such-site'], 1, null],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
+    cases.forEach(([args, code, message], i) => {
+      const r = results[i] as Awaited<ReturnType<typeof runCli>>;
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(code);
+      if (message) expect(r.stderr, args.join(' ')).toContain(message);
+    });
+  });
+
+  it('update-site changes origins and identity, audited with the OS user; bad input refused as at creation', async () => {
+    const admin = t.server.services.widget.admin;
+    expect(
+      (
+        await admin.createSite({
+          id: 'upd-shop',
+          name: 'Upd',
+          origins: ['https://a.example'],
+          departments: [],
+          identity: 'optional',
+        })
+      ).ok,
+    ).toBe(true);
+    const r = await runCli(
+      [
+        'update-site',
+        '--id',
+        'upd-shop',
+        '--origins',
+        'https://b.example,https://c.example',
+        '--identity',
+        'off',
+      ],
       env,
     );
-    expect(identity.code).toBe(2);
-    const taken = await runCli(
-      ['create-site', '--id', 'cli-shop', '--name', 'Again', '--origins', 'https://a.example'],
-      env,
-    );
-    expect(taken.code).toBe(1);
-    expect(taken.stderr).toContain('already exists');
-    const missing = await runCli(['rotate-site-secret', '--id', 'no-such-site'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('origins: https://b.example, https://c.example');
+    expect(r.stdout).toContain('identity: off');
+    const site = await t.server.store.sites.findSite('upd-shop');
+    expect(site).toMatchObject({ origins: ['https://b.example', 'https://c.example'], identity: 'off' });
+    const [entry] = await t.server.store.audit.list({ limit: 1 });
+    expect(entry).toMatchObject({ action: 'site.update', target: 'upd-shop', actor: { kind: 'cli' } });
+
+    const [bad, nothing, missing] = await Promise.all([
+      runCli(['update-site', '--id', 'upd-shop', '--origins', 'http://shop.example'], env),
+      runCli(['update-site', '--id', 'upd-shop'], env),
+      runCli(['update-site', '--id', 'no-such-site', '--identity', 'off'], env),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not an origin');
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('give something to change');
     expect(missing.code).toBe(1);
   });
 });
