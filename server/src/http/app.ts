@@ -5,11 +5,14 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Config } from '../config';
+import { createLogger } from '../log';
 import { errorsTotal, httpRequestDuration } from '../metrics';
 import { jsonBody } from './body';
 import { desktopUpdates } from './desktop-updates/router';
 import { errorMiddleware } from './errors';
 import { securityHeaders, webPage } from './web/static';
+
+const log = createLogger('http');
 
 export function createHttpApp(
   config: Pick<
@@ -52,6 +55,13 @@ export function createHttpApp(
   app.use(securityHeaders);
   app.use(errorMiddleware);
   app.on('apiError', (err: { code: string }) => errorsTotal.inc({ source: 'http', code: err.code }));
+  // Errors after the answer started (a client that went away mid-upload or mid-download): logged, not printed.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: { path?: string; req?: { destroyed?: boolean } }) => {
+    const gone =
+      ctx?.req?.destroyed || err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE';
+    if (gone) log.debug({ path: ctx?.path, code: err.code }, 'client went away');
+    else log.warn({ err, path: ctx?.path }, 'response failed');
+  });
   for (const router of rawBodyRouters) app.use(router.routes());
   app.use(jsonBody(config.maxHttpBodyBytes));
   for (const router of routers) {

@@ -281,7 +281,7 @@ export class AttachmentService {
       );
       return ok(attachment);
     } catch (err) {
-      await reader.stop();
+      await reader.stop().catch(() => {});
       if (id) {
         const fileId = id;
         await this.store.attachments
@@ -291,6 +291,11 @@ export class AttachmentService {
           );
       }
       if (err instanceof Refusal) return err.result;
+      // The client went away mid-upload (a cancel, a closed tab): nothing to answer, nothing kept, no error.
+      if (input.body.destroyed || (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+        log.info({ attachmentId: id, conversationId, userId: actor.id }, 'upload abandoned by the client');
+        return fail(ErrorCode.invalidInput, 'The upload was interrupted');
+      }
       throw err;
     }
   }

@@ -364,6 +364,27 @@ describe('limits', () => {
     );
   });
 
+  it('keeps nothing of an upload the client abandons halfway', async () => {
+    const before = await stored();
+    const chunks = srv.server.store.db.collection('attachment_chunks');
+    const chunkCount = await chunks.estimatedDocumentCount();
+    const req = http.request(new URL(`/api/conversations/${foreignConv.id}/attachments`, srv.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${other.accessToken}`,
+        'x-filename': 'half.pdf',
+        'content-length': String(MAX),
+      },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.concat([pdf(), randomBytes(600 * 1024)]));
+    // Once the server has stored the first chunks, the client goes away.
+    await expect.poll(() => chunks.estimatedDocumentCount(), { timeout: 15_000 }).toBeGreaterThan(chunkCount);
+    req.destroy();
+    await expect.poll(() => chunks.estimatedDocumentCount(), { timeout: 15_000 }).toBe(chunkCount);
+    expect(await stored()).toBe(before);
+  });
+
   it('refuses a decompression bomb (a tiny PNG declaring 50,000 x 50,000 pixels) without decoding it', async () => {
     const bomb = declaredPng(50_000, 50_000);
     expect(bomb.length).toBeLessThan(200_000);
