@@ -213,6 +213,11 @@ const detailsOf = (c: Pick<SiteCustomerDoc, 'name' | 'email' | 'verified'>): Cus
   verified: c.verified,
 });
 
+const detailsDiffer = (
+  a: Pick<SiteCustomerDoc, 'name' | 'email'>,
+  b: Pick<SiteCustomerDoc, 'name' | 'email'>,
+) => a.name !== b.name || a.email !== b.email;
+
 const unauthorized = (message = 'Not signed in to this site’s chat') => fail(ErrorCode.unauthorized, message);
 
 export class WidgetService {
@@ -339,8 +344,11 @@ export class WidgetService {
     // Already this customer: fresh details, same session.
     if (current && holder && current.user._id.equals(holder.userId)) {
       const customer = { ...current.customer, ...details };
-      await this.store.sites.updateDetails(current.user._id, details);
-      await this.conversations.customerDetailsChanged(current.user._id.toHexString(), detailsOf(customer));
+      // A shop calls identify on every page load: only a change is written and shown to agents.
+      if (detailsDiffer(current.customer, customer)) {
+        await this.store.sites.updateDetails(current.user._id, details);
+        await this.conversations.customerDetailsChanged(current.user._id.toHexString(), detailsOf(customer));
+      }
       return ok(this.sessionResponse(current.user, customer, current.doc.sessionId));
     }
     // An anonymous visitor and nobody holds (site, sub) yet: they become that customer, keeping everything.
@@ -370,10 +378,11 @@ export class WidgetService {
     const customer = await this.store.sites.findCustomer(userId);
     if (!user || !customer) return fail(ErrorCode.unavailable, 'Customer not readable yet, try again');
     if (user.disabled) return fail(ErrorCode.forbidden, 'This customer cannot chat');
-    await this.store.sites.updateDetails(userId, details);
     const merged = { ...customer, ...details };
-    if (Object.keys(details).length)
+    if (detailsDiffer(customer, merged)) {
+      await this.store.sites.updateDetails(userId, details);
       await this.conversations.customerDetailsChanged(userId.toHexString(), detailsOf(merged));
+    }
     if (current) {
       if (!current.customer.verified) {
         // The visitor's pages go with their conversations (the first page known per department stays).
