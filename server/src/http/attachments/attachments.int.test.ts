@@ -24,6 +24,18 @@ import { data, openConversation, syncMessages, waitFor } from '../../realtime/ch
 import { type EmbeddedDb, startEmbeddedDb } from '../../store/embedded';
 
 const MAX = 1024 * 1024;
+const SECRET_KEY = randomBytes(48).toString('base64url');
+const OLD_KEY = `t1:${randomBytes(32).toString('base64')}`;
+const NEW_KEY = `t2:${randomBytes(32).toString('base64')}`;
+const serverEnv = (messageKeys: string) => ({
+  MONGO_URI: embedded.uri,
+  SECRET_KEY,
+  MESSAGE_KEYS: messageKeys,
+  ATTACHMENT_MAX_BYTES: String(MAX),
+  ATTACHMENT_UPLOADS_PER_MINUTE: '60',
+  MESSAGE_RATE_PER_SECOND: '1000',
+  MESSAGE_BURST: '1000',
+});
 
 let dbDir: string;
 let embedded: EmbeddedDb;
@@ -183,15 +195,7 @@ function declaredPng(width: number, height: number): Buffer {
 beforeAll(async () => {
   dbDir = mkdtempSync(path.join(os.tmpdir(), 'support-chat-attach-db-'));
   embedded = await startEmbeddedDb({ dir: dbDir });
-  srv = await startTestServer({
-    env: {
-      MONGO_URI: embedded.uri,
-      ATTACHMENT_MAX_BYTES: String(MAX),
-      ATTACHMENT_UPLOADS_PER_MINUTE: '60',
-      MESSAGE_RATE_PER_SECOND: '1000',
-      MESSAGE_BURST: '1000',
-    },
-  });
+  srv = await startTestServer({ env: serverEnv(OLD_KEY) });
   [customer, other, agent, salesAgent] = await Promise.all([
     registerCustomer(srv.url),
     registerCustomer(srv.url),
@@ -605,5 +609,29 @@ describe('at rest', () => {
     const moved = await download(customer.accessToken, b.id);
     expect(moved.status).toBe(500);
     expect(moved.raw.toString('utf8')).not.toContain(canary);
+  });
+});
+
+describe('key rotation', () => {
+  it('keeps old files readable after a new key is put in front; new files use the new key', async () => {
+    const oldBytes = pdf('before rotation');
+    const before = await uploaded(customer.accessToken, conv.id, 'before.pdf', oldBytes);
+    data(await send(cs, conv.id, [before.id]));
+    for (const s of sockets) s.disconnect();
+    await srv.close({ keepDatabase: true });
+    srv = await startTestServer({ dbName: srv.dbName, env: serverEnv(`${NEW_KEY},${OLD_KEY}`) });
+    const got = await download(agent.accessToken, before.id);
+    expect(got.status).toBe(200);
+    expect(got.raw.equals(oldBytes)).toBe(true);
+    const after = await uploaded(customer.accessToken, conv.id, 'after.pdf', pdf('after rotation'));
+    const chunk = await srv.server.store.db
+      .collection('attachment_chunks')
+      .findOne({ _id: `${after.id}:f:000000` as never });
+    expect(chunk?.keyId).toBe('t2');
+    const cs2 = await connect(customer);
+    const messages = await syncMessages(cs2, conv.id);
+    expect(messages.find((m) => m.attachments?.some((a) => a.id === before.id))?.attachments?.[0]?.name).toBe(
+      'before.pdf',
+    );
   });
 });
