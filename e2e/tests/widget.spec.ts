@@ -7,11 +7,13 @@ import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Frame, FrameLocator, Page } from '@playwright/test';
 import { freePort } from '@support-chat/server/testkit';
+import { makePng } from '../attachment-files';
 import {
   agentSends,
   type ConnectedAgent,
   connectAgent,
   expect,
+  recordMessages,
   screenshot,
   startServer,
   test,
@@ -198,6 +200,35 @@ test('an anonymous visitor chats with an agent; reload and a second tab keep it,
     await expect(log).toContainText('Writing from another tab');
     await tab.close();
     expect(errors).toEqual([]);
+  } finally {
+    await agent.close();
+  }
+});
+
+test('a visitor sends a photo from the widget; the agent gets it and the panel shows its thumbnail', async ({
+  page,
+  server,
+}) => {
+  const agent = await connectAgent(server, { departments: ['billing'] });
+  const inbox = recordMessages(agent.client);
+  try {
+    await page.goto(`${shop.url}/products/2`);
+    await openChat(page);
+    await startAnonymously(page, { name: 'Grace' });
+    await chooseDepartment(page, 'Billing Support');
+    const chooser = page.waitForEvent('filechooser');
+    await panel(page).getByRole('button', { name: 'Attach files' }).click();
+    await (await chooser).setFiles([
+      { name: 'torn-box.png', mimeType: 'image/png', buffer: makePng(640, 480) },
+    ]);
+    await expect(panel(page).getByTestId('upload')).toHaveAttribute('data-status', 'done');
+    await panel(page).getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => inbox.at(-1)?.attachments?.[0]?.name).toBe('torn-box.png');
+    const thumb = panel(page).getByRole('log', { name: 'Messages' }).getByTestId('attachment-thumb');
+    await expect
+      .poll(() => thumb.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBe(320);
+    await screenshot(page, 'widget-attachment');
   } finally {
     await agent.close();
   }
