@@ -21,6 +21,8 @@ const fake = vi.hoisted(() => {
   }
   const state = {
     userData: '',
+    /** The default session: main registers its download handler on it. */
+    session: new Emitter(),
     schemes: [] as unknown[],
     protocolHandlers: new Map<string, (request: { url: string }) => Promise<Response>>(),
     ipc: new Map<string, Handler>(),
@@ -135,11 +137,11 @@ const fake = vi.hoisted(() => {
         state.protocolHandlers.set(scheme, h),
     },
     session: {
-      defaultSession: {
+      defaultSession: Object.assign(state.session, {
         webRequest: { onHeadersReceived() {} },
         setPermissionRequestHandler: (h: Handler) => (state.permissionHandler = h),
         setPermissionCheckHandler() {},
-      },
+      }),
     },
     shell: { openExternal: async (url: string) => void state.opened.push(url) },
     dialog: {
@@ -185,6 +187,29 @@ describe('main process wiring (fake electron)', () => {
     const response = await handler({ url: 'app://support-chat/index.html' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+  });
+
+  it('saves downloads through the download handler: only blobs of the app page, the save dialog asks where', () => {
+    const download = (url: string) => {
+      const event = { defaultPrevented: false, preventDefault: () => (event.defaultPrevented = true) };
+      const item = {
+        once() {},
+        dialog: null as null | { defaultPath?: string },
+        getURL: () => url,
+        getFilename: () => '../invoice.pdf',
+        setSaveDialogOptions: (o: { defaultPath?: string }) => {
+          item.dialog = o;
+        },
+      };
+      fake.state.session.emit('will-download', event, item, {});
+      return { event, item };
+    };
+    const ok = download('blob:app://support-chat/0b7c');
+    expect(ok.event.defaultPrevented).toBe(false);
+    expect(ok.item.dialog?.defaultPath).toBe(path.join(fake.state.userData, 'invoice.pdf'));
+    const refused = download('https://example.com/x.exe');
+    expect(refused.event.defaultPrevented).toBe(true);
+    expect(refused.item.dialog).toBeNull();
   });
 
   it('makes one hardened window on the app URL with the sandboxed preload', () => {
