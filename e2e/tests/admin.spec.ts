@@ -3,6 +3,7 @@
 // rotates its secret, reads the charts; axe A/AA on every screen at 360 and 1280 px, no CSP refusal, and a
 // screenshot of every screen (e2e/screenshots/admin-*) for a person to look at.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
@@ -74,6 +75,7 @@ test('an owner manages the team, a site and reads the reports in the console', a
     await expect.poll(stored).toBe(2);
     expect((await helper.client.claim(opened.data.id)).ok).toBe(true);
     expect((await helper.client.resolve(opened.data.id)).ok).toBe(true);
+    expect((await customer.rate(opened.data.id, 4, 'Thanks')).ok).toBe(true);
 
     const owner = uniqueName('owner');
     const ownerPassword = `pw-${randomBytes(8).toString('hex')}`;
@@ -94,17 +96,34 @@ test('an owner manages the team, a site and reads the reports in the console', a
     await page.keyboard.type(ownerPassword);
     await page.keyboard.press('Enter');
 
-    // Reports first: totals and the four charts, each with an accessible name.
+    // Reports first: totals and the five charts, each with an accessible name.
     await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
     await expect(
       page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Reports' }),
     ).toBeVisible();
-    for (const name of ['Episodes per day', 'Messages per day', 'First response time', 'Resolution time'])
+    for (const name of [
+      'Episodes per day',
+      'Messages per day',
+      'First response time',
+      'Resolution time',
+      'Satisfaction per day',
+    ])
       await expect(page.getByRole('img', { name: new RegExp(`^${name}`) })).toBeVisible();
     await expect(
       page.getByRole('img', { name: /^Episodes per day\. 1 started and 1 resolved/ }),
     ).toBeVisible();
+    await expect(
+      page.getByRole('img', { name: /^Satisfaction per day\. Average 4 of 5 over 1 rating:/ }),
+    ).toBeVisible();
     await expect(page.getByRole('row', { name: new RegExp(helper.account.username) })).toBeVisible();
+    await expect(page.getByRole('row', { name: new RegExp(helper.account.username) })).toContainText('4 (1)');
+    const ratingsCsv = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV: Satisfaction per day' }).click();
+    const ratingsFile = await (await ratingsCsv).path();
+    expect(readFileSync(ratingsFile, 'utf8')).toMatch(
+      /^day,ratings,average,ones,twos,threes,fours,fives\r?\n/,
+    );
+    expect(readFileSync(ratingsFile, 'utf8')).toMatch(/,1,4,0,0,0,1,0\r?\n/);
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV: Messages per day' }).click();
     const csv = await download;

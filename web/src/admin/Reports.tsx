@@ -1,4 +1,4 @@
-// Reports (SPEC §13): a date range and a department, the totals, four charts drawn with Chart.js (each a canvas
+// Reports (SPEC §13): a date range and a department, the totals, five charts drawn with Chart.js (each a canvas
 // with an accessible name and a CSV export), and the figures per agent.
 import type { Department, DurationStats, Report } from '@support-chat/protocol';
 import { adminSchemas } from '@support-chat/protocol';
@@ -33,6 +33,8 @@ Chart.register(
 );
 
 const COLORS = { a: '#4338ca', b: '#0f766e', c: '#b45309' };
+/** 1 to 5 stars: red to green, distinguishable in grey too (lightness steps). */
+const STAR_COLORS = ['#b91c1c', '#ea580c', '#ca8a04', '#65a30d', '#15803d'];
 
 const isoDay = (d: Date) =>
   `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -228,8 +230,50 @@ function specs(r: Report): ChartSpec[] {
         ]),
       },
     },
+    {
+      title: 'Satisfaction per day',
+      summary: t.satisfaction.count
+        ? `Average ${t.satisfaction.average} of 5 over ${plural(t.satisfaction.count, 'rating')}: ${t.satisfaction.distribution
+            .map((n, i) => `${n} × ${i + 1} stars`)
+            .join(', ')}.`
+        : 'No ratings in this range.',
+      config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: [0, 1, 2, 3, 4].map((i) => ({
+            label: `${i + 1} ★`,
+            data: r.days.map((d) => d.satisfaction.distribution[i] ?? 0),
+            backgroundColor: STAR_COLORS[i],
+          })),
+        },
+        options: {
+          ...baseOptions('Ratings'),
+          scales: {
+            x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } },
+            y: { stacked: true, beginAtZero: true, title: { display: true, text: 'Ratings' } },
+          },
+        },
+      },
+      csv: {
+        name: file('satisfaction'),
+        header: ['day', 'ratings', 'average', 'ones', 'twos', 'threes', 'fours', 'fives'],
+        rows: r.days.map((d) => [
+          d.day,
+          d.satisfaction.count,
+          d.satisfaction.average,
+          ...d.satisfaction.distribution,
+        ]),
+      },
+    },
   ];
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "4.5 (2)": average and how many ratings, or a dash. */
+const satisfactionText = (s: Report['totals']['satisfaction']) =>
+  s.count ? `${s.average} (${s.count})` : '–';
 
 const stat = (s: DurationStats) => `${formatDuration(s.p50)} / ${formatDuration(s.p90)}`;
 
@@ -349,7 +393,7 @@ export function Reports({ api, departments }: { api: AdminApi; departments: Depa
             <li className="card">
               <span className="kpi">{t.satisfaction.average ?? '–'}</span>
               {t.satisfaction.count
-                ? ` satisfaction (${t.satisfaction.count} ratings)`
+                ? ` of 5 satisfaction (${plural(t.satisfaction.count, 'rating')})`
                 : ' satisfaction (no ratings yet)'}
             </li>
           </ul>
@@ -376,6 +420,13 @@ export function Reports({ api, departments }: { api: AdminApi; departments: Depa
                         'first_response_p90_seconds',
                         'resolution_p50_seconds',
                         'resolution_p90_seconds',
+                        'ratings',
+                        'satisfaction_average',
+                        'ones',
+                        'twos',
+                        'threes',
+                        'fours',
+                        'fives',
                       ],
                       report.agents.map((a) => [
                         a.username,
@@ -385,6 +436,9 @@ export function Reports({ api, departments }: { api: AdminApi; departments: Depa
                         seconds(a.firstResponse.p90),
                         seconds(a.resolution.p50),
                         seconds(a.resolution.p90),
+                        a.satisfaction.count,
+                        a.satisfaction.average,
+                        ...a.satisfaction.distribution,
                       ]),
                     ),
                   )
@@ -407,6 +461,7 @@ export function Reports({ api, departments }: { api: AdminApi; departments: Depa
                         <th scope="col">Resolved</th>
                         <th scope="col">First response (median / p90)</th>
                         <th scope="col">Resolution (median / p90)</th>
+                        <th scope="col">Satisfaction (ratings)</th>
                       </tr>
                     </thead>
                     <tbody>
@@ -417,6 +472,7 @@ export function Reports({ api, departments }: { api: AdminApi; departments: Depa
                           <td>{a.episodesResolved}</td>
                           <td>{stat(a.firstResponse)}</td>
                           <td>{stat(a.resolution)}</td>
+                          <td>{satisfactionText(a.satisfaction)}</td>
                         </tr>
                       ))}
                     </tbody>
