@@ -72,6 +72,12 @@ export class ConversationService {
       log.error({ conversationId: id }, 'conversation id collision');
       return fail(ErrorCode.internal, 'Cannot open this conversation');
     }
+    if (existing && existing.customerDetails === undefined) {
+      // Made before conversations kept their customer's details: filled once, here.
+      const details = await this.customerDetails(actor.id);
+      const filled = await this.store.conversations.setCustomerDetails(existing._id, actor.id, details);
+      return ok({ conversation: filled ?? existing, created: false });
+    }
     if (existing) return ok({ conversation: existing, created: false });
     if (
       !(await this.store.departments.exists(department)) ||

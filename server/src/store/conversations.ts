@@ -66,10 +66,11 @@ export interface ConversationDoc {
   customerUsername: string;
   /**
    * The website widget's customers (SPEC §10): their name, email and whether the shop verified them, kept here so
-   * that a summary needs no other read (absent for the chat page's customers). Written when the conversation is
-   * made or passed and whenever the customer's details change.
+   * that a summary needs no other read (null for the chat page's customers; absent on conversations from before the
+   * field, filled at their next open). Written when the conversation is made or passed and whenever the customer's
+   * details change.
    */
-  customerDetails?: CustomerDetails;
+  customerDetails?: CustomerDetails | null;
   department: string;
   status: 'open' | 'resolved';
   assigneeId: string | null;
@@ -143,7 +144,7 @@ export const newConversationDoc = (
   _id: conversationIdFor(customer.id, department),
   customerId: customer.id,
   customerUsername: customer.username,
-  ...(customer.details ? { customerDetails: customer.details } : {}),
+  customerDetails: customer.details ?? null,
   department,
   status: 'open',
   assigneeId: null,
@@ -301,7 +302,7 @@ export class ConversationStore {
   setCustomerDetails(
     id: string,
     customerId: string,
-    details: CustomerDetails,
+    details: CustomerDetails | null,
   ): Promise<ConversationDoc | null> {
     return this.collection.findOneAndUpdate(
       { _id: id, customerId },

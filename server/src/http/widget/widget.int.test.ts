@@ -649,6 +649,24 @@ describe('what agents see in conversation summaries', () => {
         verified: true,
       });
 
+      // A conversation from before summaries carried these gets them at its next open.
+      await t.server.store.db
+        .collection('conversations')
+        .updateOne({ _id: id as never }, { $unset: { customerDetails: '' } });
+      t.server.services.live.invalidate(id);
+      const identified = (await identify('shop', await sign('shop', { sub: 'dana' }))).body as Session;
+      const again = await connectSocket(t.url, identified.accessToken);
+      const reopened = await emitAck<{ conversation: { customer: Record<string, unknown> } }>(
+        again,
+        'conversation:open',
+        { department: 'technical' },
+      );
+      again.disconnect();
+      expect(reopened.ok && reopened.data.conversation.customer).toMatchObject({
+        name: 'Dana Kim',
+        verified: true,
+      });
+
       // A customer of the chat page has none of these.
       const pageCustomer = await registerCustomer(t.url);
       const s = await connectSocket(t.url, pageCustomer.accessToken);
