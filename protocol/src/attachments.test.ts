@@ -5,7 +5,9 @@ const limits = { maxBytes: 10 * 1024 * 1024, types: ['png', 'jpeg', 'gif', 'webp
 
 describe('attachments', () => {
   it('refuses before upload what is too big, empty or of a kind the server does not take', () => {
-    expect(precheckFile({ name: 'a.pdf', size: 11 * 1024 * 1024 }, limits)).toMatch(/too big \(12 MB; the limit is 10 MB\)/);
+    expect(precheckFile({ name: 'a.pdf', size: 11 * 1024 * 1024 }, limits)).toMatch(
+      /too big \(12 MB; the limit is 10 MB\)/,
+    );
     expect(precheckFile({ name: 'a.pdf', size: 0 }, limits)).toMatch(/empty/);
     expect(precheckFile({ name: 'setup.exe', size: 10 }, limits)).toMatch(/cannot be sent.*PNG/);
     expect(precheckFile({ name: 'page.svg', size: 10, type: 'image/svg+xml' }, limits)).toMatch(/cannot/);
