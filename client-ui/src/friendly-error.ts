@@ -12,7 +12,8 @@ export function friendlyError(error: ApiError): string {
     case 'unauthorized':
       return 'Your session has ended. Please log in again.';
     case 'not_found':
-      return 'That conversation could not be found.';
+      // A send whose files expired or were sent already says so (server: attachments); else the conversation.
+      return /\bfile\b/.test(error.message) ? error.message : 'That conversation could not be found.';
     case 'payload_too_large':
       return 'That message is too long.';
     case 'invalid_input':
