@@ -164,6 +164,11 @@ export class Delivery {
     if (this.wire.connected) void this.syncConversation(conversationId);
   }
 
+  /** Stops syncing a conversation's notes (its messages stay tracked). */
+  untrackNotes(conversationId: string): void {
+    this.noteSeqs.untrack(conversationId);
+  }
+
   private async transmitNote(item: OutboxItem<Note>): Promise<Result<Note>> {
     const r = await this.wire.ask(
       ClientEvent.noteAdd,

@@ -370,6 +370,11 @@ export class ChatClient {
     this.delivery.trackNotes(conversationId, highestNoteSeq);
   }
 
+  /** Stops syncing a conversation's notes the UI no longer shows (its messages stay tracked). */
+  untrackNotes(conversationId: string): void {
+    this.delivery.untrackNotes(conversationId);
+  }
+
   /** Customers: rates the conversation's resolved episode (1..5), once. */
   async rate(conversationId: string, rating: number, comment?: string): Promise<Result<Rating>> {
     const payload = comment?.trim() ? { conversationId, rating, comment } : { conversationId, rating };

@@ -26,6 +26,7 @@ type ToolsClient = Pick<
   | 'retryNote'
   | 'discardNote'
   | 'trackNotes'
+  | 'untrackNotes'
   | 'rating'
   | 'cannedReplies'
   | 'createCannedReply'
@@ -37,9 +38,13 @@ export function fillPlaceholders(text: string, values: { customer: string; agent
   return text.replace(/\{(customer|agent)\.name\}/g, (_, who: 'customer' | 'agent') => values[who]);
 }
 
+/** Conversations whose notes stay loaded and synced after reconnects; older ones load again when reopened. */
+const KEEP_NOTES = 20;
+
 export class AgentToolsStore extends ExternalStore<AgentToolsState> {
   private readonly offs: (() => void)[] = [];
-  private readonly opened = new Set<string>();
+  /** Conversations whose notes are tracked, least recently shown first. */
+  private readonly opened: string[] = [];
 
   constructor(private readonly client: ToolsClient) {
     super({
@@ -74,9 +79,18 @@ export class AgentToolsStore extends ExternalStore<AgentToolsState> {
 
   /** A conversation is shown: its notes are synced (now and after every reconnect) and its rating asked for. */
   open(conversationId: string): void {
-    if (!this.opened.has(conversationId)) {
-      this.opened.add(conversationId);
+    const at = this.opened.indexOf(conversationId);
+    if (at >= 0) this.opened.splice(at, 1);
+    else {
+      // Live notes seen while it was not shown were not kept: start from the first one.
+      this.client.untrackNotes(conversationId);
       this.client.trackNotes(conversationId, 0);
+    }
+    this.opened.push(conversationId);
+    for (const dropped of this.opened.splice(0, Math.max(0, this.opened.length - KEEP_NOTES))) {
+      this.client.untrackNotes(dropped);
+      const { [dropped]: _, ...notes } = this.state.notes;
+      this.update({ notes });
     }
     void this.refreshRating(conversationId);
   }
@@ -87,6 +101,7 @@ export class AgentToolsStore extends ExternalStore<AgentToolsState> {
   }
 
   private onNote(note: Note): void {
+    if (!this.opened.includes(note.conversationId)) return;
     const list = this.state.notes[note.conversationId] ?? [];
     if (list.some((n) => n.noteSeq === note.noteSeq)) return;
     const next = [...list, note].sort((a, b) => a.noteSeq - b.noteSeq);
