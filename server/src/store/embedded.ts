@@ -374,25 +374,144 @@ async function startMongod(
 
 // ---- FerretDB: FERRETDB_BIN, the PATH, the cache, or built with Go ----
 
-/** Suffix of the cached binary: a build with patchIdColumn applied (an unpatched cache entry is never reused). */
-const FERRETDB_PATCH = '-idindex';
+/** Suffix of the cached binary: a build with FERRETDB_PATCHES applied (an unpatched cache entry is never reused). */
+const FERRETDB_PATCH = '-idrange';
 
 const ferretDbCachePath = () => path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
 
+/** The Go side of the `_id` range pushdown: which filters and sorts are answered by SQLite alone. */
+const GO_ID_RANGE = `
+// idRangeSQL turns {_id: {$gt|$gte|$lt|$lte: "plain string", ...}} into a WHERE clause on the _id index
+// (patched in by support-chat). Only strings whose JSON form is the string itself between quotes, so that
+// SQLite's byte order of the JSON text is the string order; the clause also keeps to string _ids.
+func idRangeSQL(filter *types.Document) (string, []any, bool) {
+\tif filter.Len() != 1 {
+\t\treturn "", nil, false
+\t}
+\tv, err := filter.Get("_id")
+\tif err != nil {
+\t\treturn "", nil, false
+\t}
+\td, ok := v.(*types.Document)
+\tif !ok || d.Len() == 0 {
+\t\treturn "", nil, false
+\t}
+\tops := map[string]string{"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+\tvar conds []string
+\tvar args []any
+\tlower, upper := false, false
+\tfor _, k := range d.Keys() {
+\t\top := ops[k]
+\t\ts, isString := must.NotFail(d.Get(k)).(string)
+\t\tif op == "" || !isString {
+\t\t\treturn "", nil, false
+\t\t}
+\t\tfor _, r := range s {
+\t\t\tif r < 0x20 || r == '"' || r == '\\\\' || r == '<' || r == '>' || r == '&' || r == 0x2028 || r == 0x2029 {
+\t\t\t\treturn "", nil, false
+\t\t\t}
+\t\t}
+\t\tconds = append(conds, "%[1]s "+op+" ?")
+\t\targs = append(args, "\\""+s+"\\"")
+\t\tlower = lower || op[0] == '>'
+\t\tupper = upper || op[0] == '<'
+\t}
+\t// Keep to string _ids (their JSON text starts with a quote) where the range is open; a bound that is given
+\t// is the one SQLite should use, so no looser one is added beside it.
+\tif !lower {
+\t\tconds = append(conds, "%[1]s >= '\\"'")
+\t}
+\tif !upper {
+\t\tconds = append(conds, "%[1]s < '#'")
+\t}
+\treturn " WHERE " + strings.Join(conds, " AND "), args, true
+}
+`;
+
 /**
- * FerretDB v1.24.2's SQLite backend filters `_id` with `sjson->'$._id'` but indexes `sjson->"_id"`: SQLite never
- * matches the two, so every lookup, update and delete by `_id` scans the whole collection (a conversation
- * update took ~28 ms at 2,000 conversations instead of ~1 ms). `->'_id'` is the same value in the indexed form.
+ * Source edits made before building FerretDB v1.24.2, each found by its exact text (a version without it is built
+ * unpatched, with a note: every query still answers right, only slower).
+ *   * `_id` index: its SQLite backend filters `_id` with `sjson->'$._id'` but indexes `sjson->"_id"`: SQLite never
+ *     matches the two, so every lookup, update and delete by `_id` scans the whole collection (a conversation update
+ *     took ~28 ms at 2,000 conversations instead of ~1 ms). `->'_id'` is the same value in the indexed form.
+ *   * `_id` ranges: only `_id` equality reached SQLite; a range of `_id`s, sorted by `_id` and limited, scanned the
+ *     whole collection. The paged inbox (SPEC §15) reads its pages as such ranges, so they go to SQLite's `_id` index
+ *     with the sort and the limit (exactly when the range is the whole filter, so the limit stays right).
  */
-function patchIdColumn(src: string, progress: (line: string) => void): void {
-  const file = path.join(src, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
-  const before = `IDColumn = DefaultColumn + "->'$._id'"`;
-  const code = readFileSync(file, 'utf8');
-  if (!code.includes(before)) {
-    progress('  (FerretDB _id index patch not applicable to this version; building it unpatched)');
-    return;
+const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    before: `IDColumn = DefaultColumn + "->'$._id'"`,
+    after: `IDColumn = DefaultColumn + "->'_id'"`,
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    before: `\tq += whereClause\n\tq += prepareOrderByClause(params.Sort)`,
+    after:
+      `\tif where, rangeArgs, ok := idRangeSQL(params.Filter); ok {\n` +
+      `\t\twhereClause = fmt.Sprintf(where, metadata.IDColumn)\n\t\targs = rangeArgs\n\t}\n\n` +
+      `\tq += whereClause\n\tq += prepareOrderByClause(params.Sort)`,
+  },
+  {
+    file: 'internal/backends/sqlite/query.go',
+    before: `\tv := must.NotFail(sort.Get("$natural"))`,
+    after:
+      `\tif sort.Keys()[0] == "_id" {\n\t\tif must.NotFail(sort.Get("_id")).(int64) == -1 {\n` +
+      `\t\t\treturn fmt.Sprintf(" ORDER BY %s DESC", metadata.IDColumn)\n\t\t}\n` +
+      `\t\treturn fmt.Sprintf(" ORDER BY %s", metadata.IDColumn)\n\t}\n\n` +
+      `\tv := must.NotFail(sort.Get("$natural"))`,
+  },
+  {
+    // The backends' contract allows only `$natural` sorts; `_id` is allowed too now.
+    file: 'internal/backends/collection.go',
+    before: `\tif params.Sort.Len() != 0 {\n\t\tmust.BeTrue(params.Sort.Len() == 1)\n\t\tsortValue := params.Sort.Map()["$natural"].(int64)\n\n\t\tif sortValue != -1 && sortValue != 1 {\n\t\t\tpanic("sort value must be 1 (for ascending) or -1 (for descending)")\n\t\t}\n\t}\n\n\tres, err := cc.c.Query(ctx, params)`,
+    after: `\tif params.Sort.Len() != 0 {\n\t\tmust.BeTrue(params.Sort.Len() == 1)\n\t\tsortValue := params.Sort.Map()[params.Sort.Keys()[0]].(int64)\n\n\t\tif sortValue != -1 && sortValue != 1 {\n\t\t\tpanic("sort value must be 1 (for ascending) or -1 (for descending)")\n\t\t}\n\t}\n\n\tres, err := cc.c.Query(ctx, params)`,
+  },
+  {
+    file: 'internal/handler/msg_find.go',
+    before: `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
+    after:
+      `\t\tif params.Sort.Keys()[0] == "_id" && idRangeOnly(params.Filter) {\n\t\t\tqp.Sort = params.Sort\n\t\t\tbreak\n\t\t}\n\n` +
+      `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
+  },
+  {
+    file: 'internal/handler/msg_find.go',
+    before: `if !h.DisablePushdown && params.Filter.Len() == 0 && params.Sort.Len() == 0 && params.Skip == 0 {`,
+    after:
+      `if !h.DisablePushdown && params.Skip == 0 && ((params.Filter.Len() == 0 && params.Sort.Len() == 0) ||\n` +
+      `\t\t(idRangeOnly(params.Filter) && (params.Sort.Len() == 0 || (params.Sort.Len() == 1 && params.Sort.Keys()[0] == "_id")))) {`,
+  },
+];
+
+/** Appended to the files the edits call into. */
+const FERRETDB_ADDITIONS: { file: string; code: string }[] = [
+  { file: 'internal/backends/sqlite/query.go', code: GO_ID_RANGE },
+  {
+    file: 'internal/handler/msg_find.go',
+    code: `${GO_ID_RANGE.replace('func idRangeSQL', 'func idRangeSQLHandler').replace('idRangeSQL turns', 'idRangeSQLHandler is the same as the backend\'s idRangeSQL;')}
+// idRangeOnly reports whether the SQLite backend answers this filter alone (see idRangeSQL), so that the sort and the
+// limit can go to it too.
+func idRangeOnly(filter *types.Document) bool {
+\t_, _, ok := idRangeSQLHandler(filter)
+\treturn ok
+}
+`,
+  },
+];
+
+function patchFerretDb(src: string, progress: (line: string) => void): void {
+  const files = new Map<string, string>();
+  const read = (file: string) => files.get(file) ?? readFileSync(path.join(src, file), 'utf8');
+  for (const edit of FERRETDB_PATCHES) {
+    const code = read(edit.file);
+    if (!code.includes(edit.before)) {
+      progress(`  (FerretDB patch for ${edit.file} not applicable to this version; building it unpatched)`);
+      return;
+    }
+    files.set(edit.file, code.replace(edit.before, edit.after));
   }
-  writeFileSync(file, code.replace(before, `IDColumn = DefaultColumn + "->'_id'"`));
+  for (const add of FERRETDB_ADDITIONS) files.set(add.file, read(add.file) + add.code);
+  for (const [file, code] of files) writeFileSync(path.join(src, file), code);
 }
 
 /** A FerretDB binary that is already there: FERRETDB_BIN, the PATH or the cache; null if none. */
@@ -440,7 +559,7 @@ export function buildFerretDb(go: string, progress: (line: string) => void = () 
     cpSync(info.Dir, src, { recursive: true });
     spawnSync('chmod', ['-R', 'u+w', src]);
     writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-    patchIdColumn(src, progress);
+    patchFerretDb(src, progress);
     mkdirSync(path.dirname(cached), { recursive: true });
     const partial = `${cached}.partial-${process.pid}`;
     go_(
