@@ -11,6 +11,8 @@ import type {
   ConversationSummary,
   ConversationSyncPayload,
   EmptyPayload,
+  InboxCounts,
+
   Message,
   MessageSendPayload,
   Note,
@@ -49,6 +51,8 @@ export const ServerEvent = {
   presence: 'presence',
   noteCreated: 'note:created',
   conversationRated: 'conversation:rated',
+  inboxCounts: 'inbox:counts',
+
 } as const;
 
 type Ack<T> = (result: Result<T>) => void;
@@ -129,6 +133,8 @@ export interface PresenceEvent {
 export interface ServerToClientEvents {
   'message:created': (payload: { message: Message }) => void;
   'conversation:updated': (payload: { conversation: ConversationSummary }) => void;
+  /** An agent's inbox counts changed (SPEC §15): sent to that agent's sockets only. */
+  'inbox:counts': (payload: { counts: InboxCounts }) => void;
   'conversation:read': (payload: ConversationReadEvent) => void;
   typing: (payload: TypingEvent) => void;
   presence: (payload: PresenceEvent) => void;

@@ -74,6 +74,24 @@ export const MessagesQuery = z.strictObject({
   limit: z.coerce.number().pipe(z.int().min(1).max(MAX_PAGE_LIMIT)).default(DEFAULT_PAGE_LIMIT),
 });
 
+/** A customer search: a name or email prefix (at least one character, at most 64). */
+export const inboxSearch = z
+  .string()
+  .transform((v) => v.normalize('NFKC').trim().toLowerCase())
+  .pipe(z.string().min(1, 'must not be empty').max(64));
+/** The agent's inbox (SPEC §15); every parameter is optional and a customer may send none of them. */
+export const InboxQuery = z.strictObject({
+  view: z.enum(['mine', 'waiting', 'all']).default('all'),
+  department: departmentId.optional(),
+  status: z.enum(['open', 'resolved']).optional(),
+  q: inboxSearch.optional(),
+  limit: z.coerce.number().pipe(z.int().min(1).max(MAX_PAGE_LIMIT)).default(DEFAULT_PAGE_LIMIT),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the nextCursor of a previous page')
+    .optional(),
+});
+
 // ---- Website widget (SPEC §10) ----
 
 export const siteId = departmentId;

@@ -141,6 +141,30 @@ export interface ConversationSummary {
   updatedAt: string;
 }
 
+/** An agent's inbox counts over all their departments (SPEC §15); `unread` is the tray badge. */
+export interface InboxCounts {
+  /** Open conversations assigned to the agent. */
+  mine: number;
+  /** Open conversations nobody holds. */
+  waiting: number;
+  /** Every open conversation. */
+  open: number;
+  /** Customer messages unread in the agent's own and the waiting conversations. */
+  unread: number;
+}
+
+export const InboxView = { mine: 'mine', waiting: 'waiting', all: 'all' } as const;
+export type InboxView = (typeof InboxView)[keyof typeof InboxView];
+
+/** `GET /api/conversations` for agents: one page, the cursor of the next (null at the end), and the counts. */
+export interface InboxPage {
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+  counts: InboxCounts;
+}
+
+export type InboxQuery = z.input<typeof s.InboxQuery>;
+
 export interface AuthTokens {
   accessToken: string;
   refreshToken: string;

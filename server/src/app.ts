@@ -78,6 +78,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   watchMessageBatches(() => store.messages.insertBatches);
   // Summaries a crash left behind their messages are repaired before anyone reads them.
   await live.repairDirty();
+  // The inbox index of older conversations (once), and the counts from the open conversations.
+  await services.inbox.start();
   if (scaleOut) {
     // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
     live.onChanged = (id, read) => io.serverSideEmit('conversation:changed', id, read ?? null);
@@ -98,12 +100,13 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       meRouter(auth),
       departmentsRouter(auth, accounts, presence),
       widgetRouter({ auth, widget: services.widget, conversations, lifecycle }, config),
-      conversationsRouter(auth, conversations, messages),
+      conversationsRouter(auth, conversations, messages, services.inbox),
       adminRouter(auth, services.owner, services.reports),
     ],
     [attachmentsRouter(auth, services.attachments)],
   );
   services.attachments.startCleanup();
+
   handleHttp = app.callback();
   const realtime = installRealtimeAuth(io, auth, config);
   registerRealtime(io, services, realtime, lifecycle);

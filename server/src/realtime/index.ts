@@ -2,6 +2,7 @@
 // presence, and the department queue handed out when agents come online. The handshake (token, origin, rooms) is
 // realtime/auth.ts; the room emits of the services are realtime/notifier.ts.
 import type http from 'node:http';
+import { rooms } from '@support-chat/protocol';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
@@ -15,8 +16,38 @@ const log = createLogger('realtime-chat');
 
 type Chat = Pick<
   Services,
-  'conversations' | 'messages' | 'assignment' | 'presence' | 'limits' | 'notes' | 'ratings' | 'cannedReplies'
+  'conversations' | 'messages' | 'assignment' | 'presence' | 'limits' | 'notes' | 'ratings' | 'cannedReplies' | 'inbox'
 >;
+
+/**
+ * Each agent socket on this node hears its inbox counts (SPEC §15) when they change: computed here from this node's
+ * counts, sent to this node's sockets only (every node does the same for its own), and only when they differ from
+ * what the socket heard last.
+ */
+function sendInboxCounts(io: ChatIo, chat: Chat): (socket: ChatSocket) => void {
+  const heard = new WeakMap<ChatSocket, string>();
+  const send = (socket: ChatSocket) => {
+    const user = socket.data.user;
+    if (!user || user.role === 'customer') return;
+    const counts = chat.inbox.counters.countsFor(user.id, user.departments);
+    const text = JSON.stringify(counts);
+    if (heard.get(socket) === text) return;
+    heard.set(socket, text);
+    socket.emit('inbox:counts', { counts });
+  };
+  chat.inbox.counters.onChange = (departments) => {
+    const sockets = new Set<ChatSocket>();
+    for (const d of departments)
+      for (const id of io.of('/').adapter.rooms.get(rooms.department(d)) ?? []) {
+        const socket = io.of('/').sockets.get(id);
+        if (socket) sockets.add(socket);
+      }
+    for (const socket of sockets) send(socket);
+  };
+  io.on('connection', (socket: ChatSocket) => send(socket));
+  return send;
+}
+
 
 /** Tells the department's agents and the customers following it how many agents are online now. */
 async function announcePresence(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {
@@ -72,6 +103,7 @@ export function createSocketServer(
 
 export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth, lifecycle: Lifecycle): void {
   const registerHandlers = createDispatcher(handlerTable(chat), chat.limits, lifecycle);
+  const sendCounts = sendInboxCounts(io, chat);
 
   io.on('connection', (socket: ChatSocket) => {
     const user = socket.data.user;
@@ -99,5 +131,6 @@ export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth,
     if (added.length) chat.presence.connect?.(user.id, added);
     void background('presence', announcePresence(io, chat, removed));
     void background('agent arrival', agentArrived(io, chat, added));
+    sendCounts(socket);
   });
 }

@@ -2,12 +2,14 @@
 // department with the fewest open conversations; with nobody online it waits in the department queue, which
 // is served oldest first when an agent comes online or frees up (resolves one). Agents also claim, release,
 // hand over to a colleague of the department, resolve and reopen. Every change is a compare-and-set on the
-// conversation document, so racing agents cannot both win.
+// conversation document, so racing agents cannot both win. Who is least busy and who waits longest come from the
+// inbox counts kept in memory (services/inbox.ts), never from reading the open conversations.
 import { ErrorCode, fail, ok, type Result } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import type { ConversationDoc } from '../store/conversations';
 import { type Actor, findAccessible } from './actor';
 import type { WaitingHook } from './conversations';
+import type { InboxCounters } from './inbox';
 import { KeyedQueue } from './keyed-queue';
 import type { ChatStore } from './live-conversations';
 import type { Presence } from './presence';
@@ -27,6 +29,7 @@ export class AssignmentService implements WaitingHook {
     private readonly presence: Presence,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
+    private readonly counters: InboxCounters,
   ) {}
 
   private serial<T>(department: string, task: () => Promise<T>): Promise<T> {
@@ -43,8 +46,7 @@ export class AssignmentService implements WaitingHook {
   ): Promise<{ agents: string[]; load: Map<string, number> } | null> {
     const agents = await this.presence.onlineAgents(department);
     if (agents.length === 0) return null;
-    const load = await this.store.conversations.openCountByAssignee(agents);
-    return { agents, load };
+    return { agents, load: new Map(agents.map((a) => [a, this.counters.openLoad(a)])) };
   }
 
   private static pick(agents: string[], load: Map<string, number>): string {
@@ -82,10 +84,11 @@ export class AssignmentService implements WaitingHook {
       this.pendingDrains.delete(department);
       let handed = 0;
       for (;;) {
-        const waiting = await this.store.conversations.waiting(department, QUEUE_BATCH);
+        const waiting = await this.queueHead(department, QUEUE_BATCH);
         if (waiting.length === 0) break;
         const candidates = await this.leastBusy(department);
         if (!candidates) break;
+        const before = handed;
         for (const conv of waiting) {
           const agentId = AssignmentService.pick(candidates.agents, candidates.load);
           const after = await this.store.conversations.setAssignee(conv._id, [null], agentId, {
@@ -97,7 +100,8 @@ export class AssignmentService implements WaitingHook {
           handed++;
           this.announce(after);
         }
-        if (waiting.length < QUEUE_BATCH) break;
+        // Nothing handed this round: what this process knows as waiting is taken elsewhere (its copies follow).
+        if (waiting.length < QUEUE_BATCH || handed === before) break;
       }
       if (handed) log.info({ department, handed }, 'waiting conversations handed out');
       return handed;
@@ -111,7 +115,7 @@ export class AssignmentService implements WaitingHook {
     let oldest: ConversationDoc | null = null;
     for (const d of departments) {
       if (!(await this.presence.onlineAgents(d)).includes(agentId)) continue;
-      const [first] = await this.store.conversations.waiting(d, 1);
+      const [first] = await this.queueHead(d, 1);
       if (first && (!oldest || waitKey(first) < waitKey(oldest))) oldest = first;
     }
     if (!oldest) return null;
@@ -124,6 +128,12 @@ export class AssignmentService implements WaitingHook {
       if (after) this.announce(after);
       return after;
     });
+  }
+
+  /** The department's oldest waiting conversations (as this process knows them; claims are compare-and-set). */
+  private async queueHead(department: string, limit: number): Promise<ConversationDoc[]> {
+    const docs = await this.store.conversations.findByIds(this.counters.queueHead(department, limit));
+    return docs.filter((d) => d.status === 'open' && d.assigneeId === null);
   }
 
   private async agentConversation(actor: Actor, id: string): Promise<Result<ConversationDoc>> {

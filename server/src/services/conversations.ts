@@ -27,12 +27,18 @@ export interface WaitingHook {
   autoAssign(doc: ConversationDoc): Promise<ConversationDoc>;
 }
 
+/** Where a new conversation's customer becomes findable (the inbox's search keys). */
+export interface CustomerIndex {
+  indexCustomer(doc: ConversationDoc): Promise<void>;
+}
+
 export class ConversationService {
   constructor(
     private readonly store: Pick<ChatStore, 'conversations' | 'messages' | 'departments' | 'users'>,
     private readonly views: ConversationViews,
     private readonly notifier: ChatNotifier,
     private readonly waiting: WaitingHook,
+    private readonly customerIndex: CustomerIndex,
     /** Which departments a customer may open (a website's customers: that site's; SPEC §10). */
     private readonly departmentAllowed: (
       customerId: string,
@@ -98,7 +104,10 @@ export class ConversationService {
       return ok({ conversation: winner, created: false });
     }
     log.info({ conversationId: id, customerId: actor.id, department }, 'conversation created');
-    await this.store.users.addConversationDepartment(actor.id, department);
+    await Promise.all([
+      this.store.users.addConversationDepartment(actor.id, department),
+      this.customerIndex.indexCustomer(inserted),
+    ]);
     const assigned = await this.waiting.autoAssign(inserted);
     this.notifier.conversationUpdated(this.views.view(assigned));
     return ok({ conversation: assigned, created: true });
@@ -183,23 +192,19 @@ export class ConversationService {
     actor: Actor & { conversationDepartments?: readonly string[] },
   ): Promise<string[]> {
     if (actor.conversationDepartments) return [...actor.conversationDepartments];
-    const departments = [...new Set((await this.list(actor)).map((c) => c.department))];
+    const departments = [...new Set((await this.listOwn(actor)).map((c) => c.department))];
     await this.store.users.initConversationDepartments(actor.id, departments);
     return departments;
   }
 
-  /** Customer: their own conversations; agent: every conversation of their departments. Newest activity first. */
-  async list(actor: CustomerActor): Promise<ConversationDoc[]> {
-    if (actor.role === 'customer') {
-      const departments = await this.store.departments.ids();
-      const docs = await this.store.conversations.findByIds(
-        departments.map((d) => conversationIdOf(actor, d)),
-      );
-      return docs
-        .filter((d) => d.customerId === actor.id)
-        .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
-    }
-    return this.store.conversations.listByDepartments(actor.departments);
+  /** A customer's own conversations (one per department: point reads), newest activity first. Agents page the inbox. */
+  async listOwn(actor: CustomerActor): Promise<ConversationDoc[]> {
+    const departments = await this.store.departments.ids();
+    const docs = await this.store.conversations.findByIds(departments.map((d) => conversationIdOf(actor, d)));
+    return docs
+      .filter((d) => d.customerId === actor.id)
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
+
   }
 
   /**

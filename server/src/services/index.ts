@@ -8,6 +8,7 @@ import { AuthService } from './auth';
 import { CannedReplyService } from './canned-replies';
 import { ConversationService } from './conversations';
 import { MessageCipher } from './crypto';
+import { InboxService } from './inbox';
 import { type ChatStore, LiveConversations, type LiveOptions } from './live-conversations';
 import { MessageService } from './messages';
 import { NoteService } from './notes';
@@ -49,6 +50,9 @@ export interface Services {
   cannedReplies: CannedReplyService;
   /** Uploads, downloads and the cleanup of unsent files (SPEC §11). */
   attachments: AttachmentService;
+  /** The agents' paged inbox and its counts (SPEC §15). */
+  inbox: InboxService;
+
 }
 
 export interface ServiceCollaborators {
@@ -75,18 +79,22 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     for (const f of flushed) c.notifier.conversationUpdated(views.view(f.doc, f.lastText));
   };
   const chat: ChatStore = { ...store, conversations: live };
-  const assignment = new AssignmentService(chat, c.presence, views, c.notifier);
+  const inbox = new InboxService(store, live);
+  const assignment = new AssignmentService(chat, c.presence, views, c.notifier, inbox.counters);
   const widget: WidgetService = new WidgetService(store, config, cipher, auth, c.presence, {
     passConversations: (from, to) => conversations.passConversations(from, to),
     customerDetailsChanged: (id, details) => conversations.customerDetailsChanged(id, details),
   });
   const conversations: ConversationService = new ConversationService(
+
     chat,
     views,
     c.notifier,
     assignment,
+    inbox,
     (customerId, department): Promise<boolean> => widget.departmentAllowed(customerId, department),
     (customerId) => widget.customerDetails(customerId),
+
   );
   const attachments = new AttachmentService(
     store,
@@ -122,5 +130,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     ratings,
     cannedReplies,
     attachments,
+    inbox,
+
   };
 }

@@ -34,6 +34,7 @@ import {
 } from '../store/conversations';
 import type { Store } from '../store/db';
 import { GroupCommit } from '../store/group-commit';
+import { entryKeys } from '../store/inbox';
 import { lastMessageOf, type MessageDoc } from '../store/messages';
 import type { ReportFacts } from './report-facts';
 
@@ -90,6 +91,11 @@ export class LiveConversations {
   private readonly flushIntervalMs: number;
   private readonly markQuietMs: number;
   private readonly facts: ReportFacts | undefined;
+  /**
+   * Conversations whose inbox keys (SPEC §15, store/inbox.ts) differ from those written: the latest copy of each,
+   * written with the next summaries.
+   */
+  private keysDirty = new Map<string, ConversationDoc>();
   /** Which process holds a dirty mark. */
   readonly owner = randomUUID();
   /** Called after each summary write with the conversations it wrote. */
@@ -99,9 +105,11 @@ export class LiveConversations {
    * (`read`: other nodes move theirs too, since the cursor reaches the database only at the next flush).
    */
   onChanged: (id: string, read?: ReadMove) => void = () => {};
+  /** Called with every new state of a conversation this process sees (the inbox counts follow it). */
+  onDoc: (doc: ConversationDoc) => void = () => {};
 
   constructor(
-    private readonly store: Pick<Store, 'conversations' | 'messages'>,
+    private readonly store: Pick<Store, 'conversations' | 'messages' | 'inbox'>,
     opts: LiveOptions = {},
   ) {
     this.capacity = opts.capacity ?? DEFAULT_CAPACITY;
@@ -171,17 +179,6 @@ export class LiveConversations {
     return docs.filter((d): d is ConversationDoc => d !== null);
   }
 
-  /** Conversations of these departments, most recent activity first, with this process's newer summaries. */
-  async listByDepartments(departments: readonly string[]): Promise<ConversationDoc[]> {
-    const docs = await this.store.conversations.listByDepartments(departments);
-    return docs
-      .map((d) => {
-        const known = this.docs.get(d._id);
-        return known ? mergeConversation(d, known) : d;
-      })
-      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
-  }
-
   // ---- state changes (written at once, through here so the copy follows) ----
 
   async insert(doc: ConversationDoc): Promise<ConversationDoc | null> {
@@ -241,22 +238,42 @@ export class LiveConversations {
     return doc ? this.remember(doc) : null;
   }
 
-  /** Another node changed this conversation: the next use reads it again (or, for a read cursor, moves it here). */
+  /**
+   * Another node changed this conversation: it is read again (the inbox counts follow every conversation), or, for
+   * a read cursor, moved here.
+   */
   invalidate(id: string, read?: ReadMove): void {
     if (!read) {
       this.docs.delete(id);
+      void this.findById(id).catch((err) =>
+        log.warn({ err: (err as Error).message, conversationId: id }, 'changed conversation not read'),
+      );
       return;
     }
     const known = this.docs.get(id);
-    if (known) this.docs.set(id, withRead(known, read));
+    if (known) this.put(withRead(known, read));
   }
 
-  waiting(department: string, limit: number) {
-    return this.store.conversations.waiting(department, limit);
+  /** Whether this process has inbox keys still to write (any conversation). */
+  keysPending(): boolean {
+    return this.keysDirty.size > 0 || this.flushing !== null;
   }
 
-  openCountByAssignee(agentIds: readonly string[]) {
-    return this.store.conversations.openCountByAssignee(agentIds);
+  /** Whether this process has inbox keys of the conversation still to write. */
+  hasPendingKeys(id: string): boolean {
+    return this.keysDirty.has(id);
+  }
+
+  /** Holds the conversation's newest state: the inbox counts see it, and changed inbox keys go with the next flush. */
+  private put(doc: ConversationDoc): void {
+    this.docs.set(doc._id, doc);
+    this.onDoc(doc);
+    const keys = entryKeys(doc);
+    const written = doc.inboxKeys;
+    if (!written || keys.length !== written.length || keys.some((k, i) => k !== written[i])) {
+      this.keysDirty.set(doc._id, doc);
+      this.schedule();
+    } else this.keysDirty.delete(doc._id);
   }
 
   private changed(doc: ConversationDoc): ConversationDoc {
@@ -270,7 +287,7 @@ export class LiveConversations {
     const known = this.docs.get(doc._id);
     const merged = known ? mergeConversation(doc, known) : doc;
     this.docs.delete(doc._id);
-    this.docs.set(doc._id, merged);
+    this.put(merged);
     if (this.docs.size > this.capacity) {
       const oldest = this.docs.keys().next().value;
       if (oldest !== undefined) this.docs.delete(oldest);
@@ -311,7 +328,7 @@ export class LiveConversations {
     const after = this.observe(doc);
     if (!after || !episode) return after;
     const withEpisode = { ...after, episode: laterEpisode(after.episode, episode) };
-    this.docs.set(doc.conversationId, withEpisode);
+    this.put(withEpisode);
     return withEpisode;
   }
 
@@ -341,7 +358,7 @@ export class LiveConversations {
       lastMessage: lastMessageOf(doc),
       updatedAt: new Date(Math.max(doc.createdAt.getTime(), known.updatedAt.getTime())),
     };
-    this.docs.set(doc.conversationId, next);
+    this.put(next);
     return next;
   }
 
@@ -357,7 +374,7 @@ export class LiveConversations {
     if (!known) return null;
     const move: ReadMove = { side, seq, otherCount, agentId };
     const next = withRead(known, move);
-    this.docs.set(id, next);
+    this.put(next);
     this.onChanged(id, move);
     const p = this.pendingOf(id);
     const read = p.fold.read ?? {};
@@ -397,43 +414,71 @@ export class LiveConversations {
       this.flushTimer = null;
     }
     while (this.flushing) await this.flushing;
-    if (this.pending.size === 0 && !this.facts?.pending) return;
+    if (!this.hasWork()) return;
     const run = this.write().finally(() => {
       this.flushing = null;
-      if (this.pending.size > 0 || this.facts?.pending) this.schedule();
+      if (this.hasWork()) this.schedule();
     });
     this.flushing = run;
     return run;
+  }
+
+  private hasWork(): boolean {
+    return this.pending.size > 0 || this.keysDirty.size > 0 || Boolean(this.facts?.pending);
   }
 
   private async write(): Promise<void> {
     this.lastFlushAt = Date.now();
     const batch = this.pending;
     this.pending = new Map();
+    const moved = this.keysDirty;
+    this.keysDirty = new Map();
     // The batch's conversations take no other write until it is written (see exclusive), and it waits for theirs.
     let done = () => {};
-    this.summaryWriting = { ids: new Set(batch.keys()), done: new Promise<void>((r) => (done = r)) };
+    const ids = new Set([...batch.keys(), ...moved.keys()]);
+    this.summaryWriting = { ids, done: new Promise<void>((r) => (done = r)) };
+    const keyed: { id: string; keys: string[]; old: string[] }[] = [];
     try {
-      await Promise.all([...batch.keys()].map((id) => this.stateWrites.get(id)));
+      await Promise.all([...ids].map((id) => this.stateWrites.get(id)));
+      // Inbox keys move in three steps, so that a conversation is never missing from the index: the new keys, then
+      // the summary that names them, then the old keys go (a crash between leaves keys that readers skip and remove).
+      const folds = new Map([...batch].map(([id, p]) => [id, { ...p.fold }]));
+      for (const [id, copy] of moved) {
+        const doc = this.docs.get(id) ?? copy;
+        const keys = entryKeys(doc);
+        keyed.push({ id, keys, old: doc.inboxKeys ?? [] });
+        folds.set(id, { ...(folds.get(id) ?? { id }), inboxKeys: keys });
+      }
+      await this.store.inbox.insert(keyed.flatMap((k) => k.keys.filter((key) => !k.old.includes(key))));
       // The report facts go in the same flush (they handle their own failures and never throw).
-      await Promise.all([
-        this.store.conversations.foldSummaries([...batch.values()].map((p) => p.fold)),
-        this.facts?.flush(),
-      ]);
+      await Promise.all([this.store.conversations.foldSummaries([...folds.values()]), this.facts?.flush()]);
+      await this.store.inbox.remove(keyed.flatMap((k) => k.old.filter((key) => !k.keys.includes(key))));
     } catch (err) {
       // Nothing is lost: the changes go back in line (newer ones win), and the messages are stored and marked.
       for (const [id, p] of batch) {
         const newer = this.pending.get(id);
         this.pending.set(id, newer ? mergePending(p, newer) : p);
       }
-      log.warn(
-        { err: (err as Error).message, conversations: batch.size },
-        'summary write failed; will retry',
-      );
+      for (const [id, copy] of moved)
+        if (!this.keysDirty.has(id)) this.keysDirty.set(id, this.docs.get(id) ?? copy);
+      log.warn({ err: (err as Error).message, conversations: ids.size }, 'summary write failed; will retry');
       return;
     } finally {
       this.summaryWriting = null;
       done();
+    }
+    // The written keys are now the conversation's (a newer state since then is in keysDirty, compared to these).
+    for (const { id, keys } of keyed) {
+      const doc = this.docs.get(id);
+      if (doc) this.docs.set(id, { ...doc, inboxKeys: keys });
+      const newer = this.keysDirty.get(id);
+      if (newer) {
+        const again = { ...newer, inboxKeys: keys };
+        const current = entryKeys(again);
+        if (current.length === keys.length && current.every((k, i) => k === keys[i]))
+          this.keysDirty.delete(id);
+        else this.keysDirty.set(id, again);
+      }
     }
     const flushed: Flushed[] = [];
     for (const [id, p] of batch) {
@@ -441,6 +486,8 @@ export class LiveConversations {
       if (doc && p.message) flushed.push({ doc, lastText: p.lastText });
     }
     this.onFlushed(flushed);
+    // Other nodes read these again: their inbox counts (unread) follow the summaries written here.
+    for (const f of flushed) this.onChanged(f.doc._id);
     await this.clearQuietMarks();
   }
 

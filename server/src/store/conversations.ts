@@ -89,6 +89,8 @@ export interface ConversationDoc {
   lastMessage?: LastMessageDoc;
   /** The current (or last) episode, for the reports; absent before the first customer message. */
   episode?: EpisodeDoc;
+  /** The inbox index keys written for it (store/inbox.ts); absent until its first are written. */
+  inboxKeys?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -174,6 +176,8 @@ export interface SummaryFold {
   agentRead?: Record<string, number>;
   /** The episode as the report facts moved it (started, responded, ended). */
   episode?: EpisodeDoc;
+  /** The inbox keys just written for it (set, not maxed: the writer wrote these keys before). */
+  inboxKeys?: string[];
 }
 
 const maxFields = (f: SummaryFold): Record<string, unknown> => {
@@ -340,9 +344,17 @@ export class ConversationStore {
    */
   async foldSummaries(folds: readonly SummaryFold[]): Promise<void> {
     const ops = folds
-      .map((f) => ({ id: f.id, max: maxFields(f) }))
-      .filter((f) => Object.keys(f.max).length > 0)
-      .map((f) => ({ updateOne: { filter: { _id: f.id }, update: { $max: f.max } } }));
+      .map((f) => ({ id: f.id, max: maxFields(f), keys: f.inboxKeys }))
+      .filter((f) => Object.keys(f.max).length > 0 || f.keys)
+      .map((f) => ({
+        updateOne: {
+          filter: { _id: f.id },
+          update: {
+            ...(Object.keys(f.max).length > 0 ? { $max: f.max } : {}),
+            ...(f.keys ? { $set: { inboxKeys: f.keys } } : {}),
+          },
+        },
+      }));
     for (const chunk of chunks(ops)) await this.collection.bulkWrite(chunk, { ordered: false });
   }
 
@@ -415,39 +427,36 @@ export class ConversationStore {
     );
   }
 
-  /** Conversations of these departments, most recent activity first. */
-  listByDepartments(departments: readonly string[]): Promise<ConversationDoc[]> {
-    if (departments.length === 0) return Promise.resolve([]);
-    return this.collection
-      .find({ department: { $in: [...departments] } })
-      .sort({ updatedAt: -1 })
-      .toArray();
-  }
-
   /** Point reads (fast on every server) for a customer's conversations, one per department. */
   async findByIds(ids: readonly string[]): Promise<ConversationDoc[]> {
     const docs = await Promise.all(ids.map((id) => this.findById(id)));
     return docs.filter((d): d is ConversationDoc => d !== null);
   }
 
-  /** Open conversations assigned to each of these agents (agents with none are absent). */
-  async openCountByAssignee(agentIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.collection
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { status: 'open', assigneeId: { $in: [...agentIds] } } },
-        { $group: { _id: '$assigneeId', n: { $sum: 1 } } },
-      ])
-      .toArray();
-    return new Map(rows.map((r) => [r._id, r.n]));
+  /** About how many conversations exist (the collection's count, no scan), for progress. */
+  estimatedCount(): Promise<number> {
+    return this.collection.estimatedDocumentCount();
   }
 
-  /** The department queue, oldest first. */
-  waiting(department: string, limit: number): Promise<ConversationDoc[]> {
-    return this.collection
-      .find({ department, status: 'open', assigneeId: null })
-      .sort({ waitingSince: 1, createdAt: 1, _id: 1 })
-      .limit(limit)
-      .toArray();
+  /** Every conversation, in batches: only for the one-time migrations at start. */
+  async *scanAll(batchSize: number): AsyncGenerator<ConversationDoc[]> {
+    let batch: ConversationDoc[] = [];
+    for await (const doc of this.collection.find({}).sort({ _id: 1 }).batchSize(batchSize)) {
+      batch.push(doc);
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  /** Records the inbox keys written for these conversations (the migration). */
+  async setInboxKeys(rows: readonly { id: string; keys: string[] }[]): Promise<void> {
+    const ops = rows.map((r) => ({
+      updateOne: { filter: { _id: r.id }, update: { $set: { inboxKeys: r.keys } } },
+    }));
+    for (const chunk of chunks(ops)) await this.collection.bulkWrite(chunk, { ordered: false });
   }
 }
 raisesUnavailable(ConversationStore);

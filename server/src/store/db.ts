@@ -1,4 +1,5 @@
 // The one MongoDB connection and the repositories over it: the only way the rest of the server reaches a collection.
+
 import { type Db, MongoClient } from 'mongodb';
 import { createLogger } from '../log';
 import { AttachmentStore, ensureAttachmentCollections } from './attachments';
@@ -7,6 +8,7 @@ import { AuthEpochStore } from './auth-epoch';
 import { CannedReplyStore, ensureCannedReplyCollection } from './canned-replies';
 import { ConversationStore, ensureConversationCollections } from './conversations';
 import { DepartmentStore, ensureDepartmentCollections } from './departments';
+import { ensureInboxCollections, InboxStore } from './inbox';
 import { ensureMessageCollection, MessageStore } from './messages';
 import { ensureNoteCollections, NoteStore } from './notes';
 import { ensurePersonalReplyCollection, PersonalReplyStore } from './personal-replies';
@@ -43,6 +45,9 @@ export interface Store {
   ratings: RatingStore;
   /** Each agent's own canned replies (SPEC §12). */
   personalReplies: PersonalReplyStore;
+  /** The inbox index: one key per view and conversation (SPEC §15). */
+  inbox: InboxStore;
+
   /** True when the database answers within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -76,6 +81,8 @@ export function openStore(
     notes: new NoteStore(db),
     ratings: new RatingStore(db),
     personalReplies: new PersonalReplyStore(db),
+    inbox: new InboxStore(db),
+
     async ping(timeoutMs = 1000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
@@ -112,6 +119,8 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureNoteCollections(db);
   await ensureRatingCollection(db);
   await ensurePersonalReplyCollection(db);
+  await ensureInboxCollections(db);
+
 }
 
 export interface ConnectOptions extends StoreOptions {

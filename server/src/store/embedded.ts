@@ -468,6 +468,34 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
     after: `\tif params.Sort.Len() != 0 {\n\t\tmust.BeTrue(params.Sort.Len() == 1)\n\t\tsortValue := params.Sort.Map()[params.Sort.Keys()[0]].(int64)\n\n\t\tif sortValue != -1 && sortValue != 1 {\n\t\t\tpanic("sort value must be 1 (for ascending) or -1 (for descending)")\n\t\t}\n\t}\n\n\tres, err := cc.c.Query(ctx, params)`,
   },
   {
+    file: 'internal/backends/collection.go',
+    before: `\t\tsortValue := params.Sort.Map()["$natural"].(int64)\n\n\t\tif sortValue != -1 && sortValue != 1 {\n\t\t\tpanic("sort value must be 1 (for ascending) or -1 (for descending)")\n\t\t}\n\t}\n\n\tres, err := cc.c.Explain(ctx, params)`,
+    after: `\t\tsortValue := params.Sort.Map()[params.Sort.Keys()[0]].(int64)\n\n\t\tif sortValue != -1 && sortValue != 1 {\n\t\t\tpanic("sort value must be 1 (for ascending) or -1 (for descending)")\n\t\t}\n\t}\n\n\tres, err := cc.c.Explain(ctx, params)`,
+  },
+  {
+    // explain() shows the same plan as the query (filterPushdown, sortPushdown, limitPushdown, SQLite's plan).
+    file: 'internal/backends/sqlite/collection.go',
+    before: `\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""`,
+    after:
+      `\tif where, rangeArgs, ok := idRangeSQL(params.Filter); ok {\n` +
+      `\t\tfilterPushdown = true\n\t\twhereClause = fmt.Sprintf(where, metadata.IDColumn)\n\t\targs = rangeArgs\n\t}\n\n` +
+      `\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""`,
+  },
+  {
+    file: 'internal/handler/msg_explain.go',
+    before: `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
+    after:
+      `\t\tif params.Sort.Keys()[0] == "_id" && idRangeOnly(params.Filter) {\n\t\t\tqp.Sort = params.Sort\n\t\t\tbreak\n\t\t}\n\n` +
+      `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
+  },
+  {
+    file: 'internal/handler/msg_explain.go',
+    before: `if !h.DisablePushdown && params.Filter.Len() == 0 && params.Sort.Len() == 0 && params.Skip == 0 {`,
+    after:
+      `if !h.DisablePushdown && params.Skip == 0 && ((params.Filter.Len() == 0 && params.Sort.Len() == 0) ||\n` +
+      `\t\t(idRangeOnly(params.Filter) && (params.Sort.Len() == 0 || (params.Sort.Len() == 1 && params.Sort.Keys()[0] == "_id")))) {`,
+  },
+  {
     file: 'internal/handler/msg_find.go',
     before: `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
     after:
@@ -488,7 +516,7 @@ const FERRETDB_ADDITIONS: { file: string; code: string }[] = [
   { file: 'internal/backends/sqlite/query.go', code: GO_ID_RANGE },
   {
     file: 'internal/handler/msg_find.go',
-    code: `${GO_ID_RANGE.replace('func idRangeSQL', 'func idRangeSQLHandler').replace('idRangeSQL turns', 'idRangeSQLHandler is the same as the backend\'s idRangeSQL;')}
+    code: `${GO_ID_RANGE.replace('func idRangeSQL', 'func idRangeSQLHandler').replace('idRangeSQL turns', "idRangeSQLHandler is the same as the backend's idRangeSQL;")}
 // idRangeOnly reports whether the SQLite backend answers this filter alone (see idRangeSQL), so that the sort and the
 // limit can go to it too.
 func idRangeOnly(filter *types.Document) bool {

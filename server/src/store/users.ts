@@ -180,6 +180,14 @@ export class UserStore {
     if (docs.length) await this.users.insertMany(docs);
   }
 
+  /** Every customer's email by id: only for the one-time inbox migration at start (a scan of the users). */
+  async customerEmails(): Promise<Map<string, string>> {
+    const emails = new Map<string, string>();
+    for await (const u of this.users.find({ role: 'customer' }, { projection: { email: 1 } }))
+      emails.set(u._id.toHexString(), u.email);
+    return emails;
+  }
+
   findById(id: string): Promise<UserDoc | null> {
     const oid = toObjectId(id);
     return oid ? this.users.findOne({ _id: oid }) : Promise.resolve(null);

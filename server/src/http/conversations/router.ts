@@ -1,11 +1,13 @@
-// GET /api/conversations and GET /api/conversations/:id/messages (SPEC §3), for the signed-in customer or agent.
+// GET /api/conversations (SPEC §3; for agents the paged inbox of SPEC §15) and GET /api/conversations/:id/messages,
+// for the signed-in customer or agent.
 import { Router } from '@koa/router';
-import { type ApiError, schemas } from '@support-chat/protocol';
+import { type ApiError, type InboxPage, schemas } from '@support-chat/protocol';
 import type { AuthService } from '../../services/auth';
 import type { ConversationService } from '../../services/conversations';
+import type { InboxService } from '../../services/inbox';
 import type { MessageService } from '../../services/messages';
 import { authenticate, currentUser } from '../authenticate';
-import { fromApiError, parseInput } from '../errors';
+import { fromApiError, httpError, parseInput } from '../errors';
 
 const unwrap = <T>(r: { ok: true; data: T } | { ok: false; error: ApiError }): T => {
   if (!r.ok) throw fromApiError(r.error);
@@ -16,6 +18,7 @@ export function conversationsRouter(
   auth: AuthService,
   conversations: ConversationService,
   messages: MessageService,
+  inbox: InboxService,
 ): Router {
   const router = new Router({ prefix: '/api/conversations' });
   router.use(authenticate(auth));
@@ -26,8 +29,26 @@ export function conversationsRouter(
 
   router.get('/', async (ctx) => {
     const actor = currentUser(ctx);
-    const docs = await conversations.list(actor);
-    ctx.body = { conversations: docs.map((d) => conversations.summaryFor(actor, d)) };
+    if (actor.role === 'customer') {
+      // Customers keep the plain list (one conversation per department); the inbox parameters are for agents.
+      const given = Object.keys(ctx.query);
+      if (given.length > 0)
+        throw httpError(
+          'invalid_input',
+          `${given.join(', ')}: only agents page the inbox; customers list their conversations`,
+        );
+      const docs = await conversations.listOwn(actor);
+      ctx.body = { conversations: docs.map((d) => conversations.summaryFor(actor, d)) };
+      return;
+    }
+    const query = parseInput(schemas.InboxQuery, { ...ctx.query });
+    const page = unwrap(await inbox.page(actor, query));
+    const body: InboxPage = {
+      conversations: page.docs.map((d) => conversations.summaryFor(actor, d)),
+      nextCursor: page.nextCursor,
+      counts: inbox.counters.countsFor(actor.id, actor.departments),
+    };
+    ctx.body = body;
   });
 
   router.get('/:id/messages', async (ctx) => {
