@@ -83,6 +83,11 @@ export interface ConversationsState {
 export interface ConversationStoreOptions {
   /** Whether the user can see the active conversation now (page visible, window focused): only then it is read. */
   isVisible?: () => boolean;
+  /**
+   * Whether start() loads the user's list of conversations (default). Agents' consoles page the inbox themselves
+   * (SPEC §15) and feed the summaries in with upsert.
+   */
+  loadList?: boolean;
 }
 
 export class ConversationStore extends ExternalStore<ConversationsState> {
@@ -148,7 +153,8 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
     this.update({ connection: c.state });
     this.onOutbox(c.outboxItems);
     c.connect();
-    this.summariesLoaded = this.loadSummaries();
+    if (this.options.loadList === false) this.update({ summariesStatus: 'ready' });
+    else this.summariesLoaded = this.loadSummaries();
   }
 
   stop(): void {
@@ -331,9 +337,10 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
     const id = message.conversationId;
     if (this.timelines.get(id)?.add(message)) this.showTimeline(id);
     const summary = this.state.summaries.get(id);
-    // A conversation not seen yet (a new customer, another tab): fetch the summaries again.
-    if (!summary) this.reloadSummariesSoon();
-    else this.upsert(withMessage(summary, message, this.side));
+    // A conversation not seen yet (a new customer, another tab): fetch the summaries again (paged consoles hear it
+    // as conversation:updated instead).
+    if (summary) this.upsert(withMessage(summary, message, this.side));
+    else if (this.options.loadList !== false) this.reloadSummariesSoon();
     // Their message ends their typing indicator.
     if (this.state.typing[id] === message.sender.username) this.setTypingName(id, null);
     this.markActiveRead();

@@ -26,6 +26,9 @@ import type {
   ConversationSummary,
   Department,
   DepartmentAgent,
+  InboxCounts,
+  InboxPage,
+  InboxQuery,
   LoginBody,
   Message,
   Note,
@@ -56,6 +59,8 @@ export interface ClientEventMap {
   read: ConversationReadEvent;
   typing: TypingEvent;
   presence: PresenceEvent;
+  /** Agents: their inbox counts changed (SPEC §15). */
+  inboxCounts: InboxCounts;
   /** The login is over (refresh refused): show the login form. */
   sessionExpired: undefined;
   /** Pending and failed sends changed (snapshots, oldest first). */
@@ -126,6 +131,9 @@ export class ChatClient {
         },
         [ServerEvent.conversationRated]: (p: { rating?: Rating }) => {
           if (p?.rating && typeof p.rating.conversationId === 'string') this.events.emit('rated', p.rating);
+        },
+        [ServerEvent.inboxCounts]: (p: { counts?: InboxCounts }) => {
+          if (p?.counts) this.events.emit('inboxCounts', p.counts);
         },
       },
     });
@@ -217,6 +225,18 @@ export class ChatClient {
 
   async conversations(): Promise<Result<ConversationSummary[]>> {
     return listOf(await this.session.authed('GET', '/api/conversations'), 'conversations');
+  }
+
+  /** Agents: one page of their inbox (SPEC §15), with the cursor of the next page and their counts. */
+  async inboxPage(query: InboxQuery = {}): Promise<Result<InboxPage>> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const qs = params.toString();
+    const r = await this.session.authed<InboxPage>('GET', `/api/conversations${qs ? `?${qs}` : ''}`);
+    if (!r.ok) return r;
+    return Array.isArray(r.data?.conversations) && r.data.counts
+      ? { ok: true, data: r.data }
+      : { ok: false, error: badAnswer() };
   }
 
   /** The agents of one of the caller's departments (agents only): whom a conversation can be assigned to. */

@@ -7,7 +7,7 @@ import { ConversationPane } from './ConversationPane';
 import { ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
 import { Inbox } from './Inbox';
-import { inboxRows, neighbourId } from './inbox-model';
+import { neighbourId } from './inbox-model';
 import { NoKeychainWarning } from './LoginView';
 
 const connectionLabel = {
@@ -29,6 +29,7 @@ export function ConsoleView(props: {
   const chat = useStore(store.conversations);
   const tools = useMemo(() => new AgentToolsStore(store.client), [store]);
   const toolsState = useStore(tools);
+  const inbox = useStore(store.inbox);
   const [startAtLogin, setStartAtLogin] = useState(props.settings.startAtLogin);
 
   useEffect(() => {
@@ -60,8 +61,8 @@ export function ConsoleView(props: {
   }, [chat.sessionExpired, onLoggedOut]);
 
   const rows = useMemo(
-    () => inboxRows(chat.summaries.values(), state.query, state.user.id),
-    [chat.summaries, state.query, state.user.id],
+    () => inbox.ids.flatMap((id) => chat.summaries.get(id) ?? []),
+    [inbox.ids, chat.summaries],
   );
 
   // Alt/Ctrl/Cmd + Up/Down moves between the conversations of the list as filtered.
@@ -121,7 +122,7 @@ export function ConsoleView(props: {
       </header>
       {session.keychain === 'unavailable' && <NoKeychainWarning />}
       <div className="panes">
-        <Inbox store={store} state={state} chat={chat} rows={rows} />
+        <Inbox store={store} state={state} chat={chat} inbox={inbox} rows={rows} />
         <ConversationPane
           store={store}
           state={state}

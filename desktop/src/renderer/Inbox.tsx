@@ -1,12 +1,19 @@
-// The inbox: filter mine / waiting / all and by department; one row per conversation, newest activity first.
+// The inbox: filter mine / waiting / all, by department and by customer search; one row per conversation, newest
+// activity first, as a virtualised list that loads the next page as the agent scrolls (SPEC §15).
 import { type ConversationsState, UnreadBadge } from '@support-chat/client-ui';
 import type { ConversationSummary } from '@support-chat/protocol/core';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, useState } from 'react';
 import type { ConsoleState, ConsoleStore } from './console-store';
-import { assigneeLabel, filterCounts, InboxFilter, shortTime } from './inbox-model';
+import { assigneeLabel, InboxFilter, shortTime } from './inbox-model';
+import type { InboxPagerState } from './inbox-pager';
 
 const filterLabels: Record<InboxFilter, string> = { mine: 'Mine', waiting: 'Waiting', all: 'All' };
 
 function Row(props: {
+  index: number;
+  top: number;
+  measure: (element: Element | null) => void;
   conversation: ConversationSummary;
   departmentName: string;
   agentId: string;
@@ -19,7 +26,17 @@ function Row(props: {
     ? `${c.lastMessage.senderRole === 'customer' ? '' : 'Agent: '}${c.lastMessage.text}`
     : 'No messages yet';
   return (
-    <li>
+    <li
+      ref={props.measure}
+      data-index={props.index}
+      style={{
+        position: 'absolute',
+        top: 0,
+        left: 0,
+        width: '100%',
+        transform: `translateY(${props.top}px)`,
+      }}
+    >
       <button
         type="button"
         className={`row${props.selected ? ' selected' : ''}${c.unread > 0 ? ' has-unread' : ''}`}
@@ -49,16 +66,48 @@ function Row(props: {
   );
 }
 
+/** Row height before it is measured (three lines); rows are measured as they render. */
+const ROW_ESTIMATE = 76;
+/** Load the next page when fewer than this many loaded rows are left below the view. */
+const LOAD_AHEAD = 15;
+
 export function Inbox(props: {
   store: ConsoleStore;
   state: ConsoleState;
   chat: ConversationsState;
+  inbox: InboxPagerState;
   rows: ConversationSummary[];
 }) {
-  const { store, state, chat, rows } = props;
-  const counts = filterCounts(chat.summaries.values(), state.query.department, state.user.id);
-  const status = state.startError ? 'error' : chat.summariesStatus;
+  const { store, state, chat, inbox, rows } = props;
+  const { counts, query } = inbox;
+  const status = state.startError ? 'error' : inbox.status;
   const departments = state.user.departments;
+  const scroller = useRef<HTMLDivElement>(null);
+  const [search, setSearch] = useState(query.search ?? '');
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_ESTIMATE,
+    overscan: 8,
+    getItemKey: (index) => rows[index]?.id ?? index,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? -1;
+  useEffect(() => {
+    if (lastIndex >= rows.length - LOAD_AHEAD) void store.inbox.loadMore();
+  }, [lastIndex, rows.length, store]);
+  // The search runs when typing pauses.
+  useEffect(() => {
+    const value = search.trim();
+    if (value === (query.search ?? '')) return;
+    const timer = setTimeout(() => store.setQuery({ search: value }), 250);
+    return () => clearTimeout(timer);
+  }, [search, query.search, store]);
+  const filterCount: Record<InboxFilter, number> = {
+    mine: counts.mine,
+    waiting: counts.waiting,
+    all: counts.open,
+  };
 
   return (
     <nav className="inbox" aria-label="Inbox">
@@ -69,17 +118,18 @@ export function Inbox(props: {
             <button
               key={filter}
               type="button"
-              aria-pressed={state.query.filter === filter}
+              aria-pressed={query.filter === filter}
               onClick={() => store.setQuery({ filter })}
+              title={filter === 'all' ? 'Open conversations in all your departments' : undefined}
             >
-              {filterLabels[filter]} <span className="count">{counts[filter]}</span>
+              {filterLabels[filter]} <span className="count">{filterCount[filter]}</span>
             </button>
           ))}
         </fieldset>
         <label className="department-filter">
           Department
           <select
-            value={state.query.department ?? ''}
+            value={query.department ?? ''}
             onChange={(e) => store.setQuery({ department: e.target.value || null })}
           >
             <option value="">All my departments</option>
@@ -90,42 +140,79 @@ export function Inbox(props: {
             ))}
           </select>
         </label>
+        <label className="inbox-search">
+          <span className="visually-hidden">Search customers</span>
+          <input
+            type="search"
+            placeholder="Search customers by name or email"
+            value={search}
+            maxLength={64}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </label>
       </div>
-      {status === 'loading' && chat.summaries.size === 0 && (
+      {status === 'loading' && (
         <p className="empty" aria-busy="true">
           Loading conversations…
         </p>
       )}
       {status === 'error' && (
         <div className="empty" role="alert">
-          <p>Could not load conversations: {state.startError ?? chat.summariesError}</p>
-          <button type="button" onClick={() => void store.conversations.loadSummaries()}>
+          <p>Could not load conversations: {state.startError ?? inbox.error}</p>
+          <button type="button" onClick={() => void store.inbox.reload()}>
             Try again
           </button>
         </div>
       )}
       {status === 'ready' && rows.length === 0 && (
         <p className="empty">
-          {state.query.filter === 'mine'
-            ? 'No conversations assigned to you.'
-            : state.query.filter === 'waiting'
-              ? 'Nobody is waiting. Nice work!'
-              : 'No conversations yet.'}
+          {query.search
+            ? 'No customer matches that search.'
+            : query.filter === 'mine'
+              ? 'No conversations assigned to you.'
+              : query.filter === 'waiting'
+                ? 'Nobody is waiting. Nice work!'
+                : 'No conversations yet.'}
         </p>
       )}
-      <ul className="rows" aria-label="Conversations">
-        {rows.map((c) => (
-          <Row
-            key={c.id}
-            conversation={c}
-            departmentName={store.departmentName(c.department)}
-            agentId={state.user.id}
-            assigneeName={c.assigneeId ? store.agentName(c.department, c.assigneeId) : null}
-            selected={chat.activeId === c.id}
-            onOpen={() => store.open(c.id)}
-          />
-        ))}
-      </ul>
+      <div className="rows-scroller" ref={scroller}>
+        <ul
+          className="rows"
+          aria-label="Conversations"
+          style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
+        >
+          {items.map((item) => {
+            const c = rows[item.index] as ConversationSummary;
+            return (
+              <Row
+                key={item.key}
+                index={item.index}
+                measure={virtualizer.measureElement}
+                top={item.start}
+                conversation={c}
+                departmentName={store.departmentName(c.department)}
+                agentId={state.user.id}
+                assigneeName={c.assigneeId ? store.agentName(c.department, c.assigneeId) : null}
+                selected={chat.activeId === c.id}
+                onOpen={() => store.open(c.id)}
+              />
+            );
+          })}
+        </ul>
+        {inbox.loadingMore && (
+          <p className="loading-more" aria-busy="true">
+            Loading more…
+          </p>
+        )}
+        {inbox.error && status === 'ready' && (
+          <p className="loading-more" role="alert">
+            Could not load more: {inbox.error}{' '}
+            <button type="button" onClick={() => void store.inbox.loadMore()}>
+              Try again
+            </button>
+          </p>
+        )}
+      </div>
     </nav>
   );
 }

@@ -12,12 +12,12 @@ import {
 } from '@support-chat/protocol/core';
 import { shouldNotify } from '../common/notification-policy';
 import type { DesktopApi } from './desktop-api';
-import { type InboxQuery, unreadTotal } from './inbox-model';
+import type { InboxQuery } from './inbox-model';
+import { InboxPager } from './inbox-pager';
 
 export interface ConsoleState {
   user: User;
   departments: Record<string, string>;
-  query: InboxQuery;
   /** department → its agents (loaded when a conversation of it opens): names for assignees, the assign list. */
   agents: Readonly<Record<string, readonly DepartmentAgent[]>>;
   /** conversation → its customer's site profile (widget visitors and shop customers; null: the chat page's). */
@@ -35,6 +35,8 @@ const windowFocused = (): boolean => document.hasFocus() && document.visibilityS
 export class ConsoleStore extends ExternalStore<ConsoleState> {
   readonly client: ChatClient;
   readonly conversations: ConversationStore;
+  /** The inbox rows, page by page, and the counts (the badge). */
+  readonly inbox: InboxPager;
   private readonly offs: Array<() => void> = [];
   private runs = 0;
   private lastBadge = -1;
@@ -47,7 +49,6 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
     super({
       user,
       departments: {},
-      query: { filter: 'all', department: null },
       agents: {},
       visitors: {},
       startError: null,
@@ -65,7 +66,14 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
         throw new Error(result.error.code);
       },
     });
-    this.conversations = new ConversationStore(this.client, user, { isVisible: windowFocused });
+    this.conversations = new ConversationStore(this.client, user, {
+      isVisible: windowFocused,
+      loadList: false,
+    });
+    this.inbox = new InboxPager(this.client, this.conversations, user.id, {
+      filter: 'all',
+      department: null,
+    });
   }
 
   async start(): Promise<void> {
@@ -79,15 +87,18 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
     // Before the conversation store's own listener, so a notification sees the summary as it was.
     this.offs.push(
       this.client.on('message', (message) => this.maybeNotify(message)),
-      this.conversations.subscribe(() => this.publishUnread()),
+      this.inbox.subscribe(() => this.publishUnread()),
     );
     this.conversations.start();
+    // After the conversation store, so that a live summary is merged before the pager places its row.
+    this.inbox.start();
     await this.loadDepartments();
   }
 
   stop(): void {
     this.runs++;
     for (const off of this.offs.splice(0)) off();
+    this.inbox.stop();
     this.conversations.stop();
     this.client.disconnect();
   }
@@ -102,11 +113,12 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
   }
 
   setQuery(query: Partial<InboxQuery>): void {
-    this.update({ query: { ...this.state.query, ...query } });
+    this.inbox.setQuery(query);
   }
 
+  /** The badge: customer messages unread in the agent's and the waiting conversations, as the server counts them. */
   private publishUnread(): void {
-    const total = unreadTotal(this.conversations.getSnapshot().summaries.values());
+    const total = this.inbox.getSnapshot().counts.unread;
     if (total === this.lastBadge) return;
     this.lastBadge = total;
     void this.desktop.setUnreadCount(total);

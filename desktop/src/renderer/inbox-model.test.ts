@@ -1,6 +1,6 @@
 import type { ConversationSummary } from '@support-chat/protocol/core';
 import { describe, expect, it } from 'vitest';
-import { filterCounts, inboxRows, neighbourId, unreadTotal } from './inbox-model';
+import { matchesQuery, neighbourId } from './inbox-model';
 
 const ME = 'a00000000000000000000001';
 const OTHER = 'a00000000000000000000002';
@@ -37,25 +37,13 @@ describe('inbox model', () => {
   const resolved = conversation({ status: 'resolved', unread: 0 });
   const all = [mine, theirs, resolved, waiting];
 
-  it('filters mine / waiting / all and by department', () => {
-    expect(inboxRows(all, { filter: 'mine', department: null }, ME)).toEqual([mine]);
-    expect(inboxRows(all, { filter: 'waiting', department: null }, ME)).toEqual([waiting]);
-    expect(inboxRows(all, { filter: 'all', department: 'technical' }, ME)).toEqual([mine]);
-    expect(filterCounts(all, 'billing', ME)).toEqual({ mine: 0, waiting: 1, all: 3 });
-  });
-
-  it('sorts by last activity, newest first', () => {
-    expect(inboxRows(all, { filter: 'all', department: null }, ME).map((c) => c.id)).toEqual([
-      waiting.id,
-      resolved.id,
-      theirs.id,
-      mine.id,
-    ]);
-  });
-
-  it('sums unread for the badge', () => {
-    expect(unreadTotal(all)).toBe(3);
-    expect(unreadTotal([])).toBe(0);
+  it('tells which view a conversation belongs to (mine / waiting / all, department)', () => {
+    const rows = (filter: 'mine' | 'waiting' | 'all', department: string | null = null) =>
+      all.filter((c) => matchesQuery(c, { filter, department }, ME));
+    expect(rows('mine')).toEqual([mine]);
+    expect(rows('waiting')).toEqual([waiting]);
+    expect(rows('all', 'technical')).toEqual([mine]);
+    expect(rows('all', 'billing')).toEqual([theirs, resolved, waiting]);
   });
 
   it('moves between rows with wrap-around', () => {

@@ -1,4 +1,5 @@
-// The inbox as pure functions: filter, sort, totals and labels. No React, no client, so it is unit-tested.
+// The inbox as pure functions: which view a conversation belongs to, labels, keyboard steps. No React, no client, so
+// it is unit-tested. The rows themselves come page by page from the server (inbox-pager.ts).
 import type { ConversationSummary } from '@support-chat/protocol/core';
 
 export const InboxFilter = { mine: 'mine', waiting: 'waiting', all: 'all' } as const;
@@ -8,6 +9,8 @@ export interface InboxQuery {
   filter: InboxFilter;
   /** A department id, or null for every department of the agent. */
   department: string | null;
+  /** A customer's name or email prefix ('' for none). */
+  search?: string;
 }
 
 /** When the conversation last changed: its last message, else its last update. */
@@ -23,37 +26,6 @@ export const matchesQuery = (c: ConversationSummary, query: InboxQuery, agentId:
     default:
       return true;
   }
-};
-
-/** The conversations to show, most recent activity first (ties: newest conversation first). */
-export const inboxRows = (
-  conversations: Iterable<ConversationSummary>,
-  query: InboxQuery,
-  agentId: string,
-): ConversationSummary[] =>
-  [...conversations]
-    .filter((c) => matchesQuery(c, query, agentId))
-    .sort((a, b) => lastActivity(b).localeCompare(lastActivity(a)) || b.createdAt.localeCompare(a.createdAt));
-
-/** Unread customer messages over every conversation of the agent's departments: the badge number. */
-export const unreadTotal = (conversations: Iterable<ConversationSummary>): number => {
-  let total = 0;
-  for (const c of conversations) total += Math.max(0, c.unread);
-  return total;
-};
-
-export const filterCounts = (
-  conversations: Iterable<ConversationSummary>,
-  department: string | null,
-  agentId: string,
-): Record<InboxFilter, number> => {
-  const counts = { mine: 0, waiting: 0, all: 0 };
-  for (const c of conversations) {
-    for (const filter of ['mine', 'waiting', 'all'] as const) {
-      if (matchesQuery(c, { filter, department }, agentId)) counts[filter]++;
-    }
-  }
-  return counts;
 };
 
 /** "Waiting", "You", the colleague's name when known, else "Another agent". */

@@ -308,8 +308,9 @@ describe('the hot path (SPEC §14)', () => {
       commands.length = 0;
       await services.live.flush();
       // One bulk write of the summaries and, in the same flush, the report facts of the two departments' day (SPEC
-      // §13: a point read and a compare-and-set update each).
-      expect(commands.sort()).toEqual(['find', 'find', 'update', 'update', 'update']);
+      // §13: a point read and a compare-and-set update each), and the conversations' moved inbox keys (SPEC §15: one
+      // insert of the new keys before the summaries name them, one delete of the old after).
+      expect(commands.sort()).toEqual(['delete', 'find', 'find', 'insert', 'update', 'update', 'update']);
       const stored = await db
         .collection<ConversationDoc>('conversations')
         .find({ _id: { $in: convs.map((x) => x.conv._id) } })
