@@ -47,7 +47,7 @@ export interface RunningServer {
   logTail(): string;
 }
 
-const mongoUri = (): string => {
+export const mongoUri = (): string => {
   const uri = process.env.E2E_MONGO_URI ?? process.env.MONGO_URI;
   if (!uri)
     throw new Error('No database: run through e2e/playwright.config.ts (its global setup starts one)');

@@ -192,6 +192,19 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
     });
   }
 
+  /** Takes many summaries at once (a page of the inbox): one new map, one update. */
+  upsertMany(list: readonly ConversationSummary[]): void {
+    let summaries: Map<string, ConversationSummary> | null = null;
+    for (const summary of list) {
+      const previous = (summaries ?? this.state.summaries).get(summary.id);
+      const next = mergeSummary(previous, summary, this.side);
+      if (next === previous) continue;
+      summaries ??= new Map(this.state.summaries);
+      summaries.set(summary.id, next);
+    }
+    if (summaries) this.update({ summaries });
+  }
+
   /** Takes a summary from the server; `force` for an action's own answer, which wins even if it looks older. */
   upsert(summary: ConversationSummary, force = false): void {
     const previous = this.state.summaries.get(summary.id);

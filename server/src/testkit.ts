@@ -4,6 +4,7 @@
 import { newSessionDoc, signAccessToken } from './services/tokens';
 import { newConversationDoc } from './store/conversations';
 import { connectStore } from './store/db';
+import { entryKeys, searchKeys } from './store/inbox';
 import { SEQ_DIGITS } from './store/messages';
 import { newUserDoc } from './store/users';
 
@@ -63,23 +64,49 @@ export async function seedCustomers(
   return { tokens, ids };
 }
 
-/** `count` new conversations of fabricated customers in `department`, as the server creates them; their ids. */
+/**
+ * `count` new conversations of fabricated customers in `department`, as the server creates them; their ids. The
+ * i-th one's last activity is `activity(i)` (default: all now). Written with their inbox keys (SPEC §15) unless
+ * `indexed` is false: then they are data from before the index, which the server's start migrates.
+ */
 export async function seedConversations(
-  target: SeedTarget & { count: number; department: string },
+  target: SeedTarget & {
+    count: number;
+    department: string;
+    activity?: (i: number) => Date;
+    indexed?: boolean;
+    /** Which of them are open (default: all; the rest are resolved). */
+    open?: (i: number) => boolean;
+    /** Who holds the i-th one (default: nobody, it waits in the queue). */
+    assignee?: (i: number) => string | null;
+  },
 ): Promise<string[]> {
   const store = await connectStore(target.mongoUri, target.dbName);
   const now = new Date();
   const ids: string[] = [];
+  const indexed = target.indexed ?? true;
   try {
+    if (indexed && (await store.conversations.estimatedCount()) === 0)
+      await store.inbox.markMigrated('inbox-v1');
     for (let start = 0; start < target.count; start += BATCH) {
       const docs = Array.from({ length: Math.min(BATCH, target.count - start) }, (_, k) => {
-        const customerId = `${(start + k).toString(16).padStart(24, '0')}`;
-        return newConversationDoc(
-          { id: customerId, username: `customer-${start + k}` },
-          target.department,
-          now,
-        );
+        const i = start + k;
+        const customerId = `${i.toString(16).padStart(24, '0')}`;
+        const at = target.activity?.(i) ?? now;
+        const doc = newConversationDoc({ id: customerId, username: `customer-${i}` }, target.department, at);
+        if (target.open && !target.open(i)) doc.status = 'resolved';
+        const assignee = target.assignee?.(i) ?? null;
+        if (assignee) Object.assign(doc, { assigneeId: assignee, waitingSince: null });
+        if (indexed) doc.inboxKeys = entryKeys(doc);
+        return doc;
       });
+      if (indexed)
+        await store.inbox.insert(
+          docs.flatMap((d) => [
+            ...entryKeys(d),
+            ...searchKeys(d.department, d._id, [d.customerUsername, `${d.customerUsername}@seed.test`]),
+          ]),
+        );
       await store.conversations.insertMany(docs);
       ids.push(...docs.map((d) => d._id));
     }

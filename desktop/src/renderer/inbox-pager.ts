@@ -47,7 +47,7 @@ export class InboxPager extends ExternalStore<InboxPagerState> {
 
   constructor(
     private readonly client: InboxClient,
-    private readonly conversations: Pick<ConversationStore, 'upsert' | 'getSnapshot'>,
+    private readonly conversations: Pick<ConversationStore, 'upsertMany' | 'getSnapshot'>,
     private readonly agentId: string,
     query: InboxQuery,
   ) {
@@ -121,7 +121,7 @@ export class InboxPager extends ExternalStore<InboxPagerState> {
   }
 
   private take(page: InboxPage, loaded: readonly string[]): void {
-    for (const s of page.conversations) this.conversations.upsert(s);
+    this.conversations.upsertMany(page.conversations);
     const seen = new Set(loaded);
     // A conversation that moved up while pages loaded may come again: it keeps its first place.
     const ids = [...loaded, ...page.conversations.map((s) => s.id).filter((id) => !seen.has(id))];
