@@ -58,7 +58,7 @@ test.beforeAll(async ({ browser }) => {
   chat = await startServer({ env: { ALLOWED_ORIGINS: renderer.origin, DB_NAME: dbName } });
   agent = await createAgent(chat, { departments: ['billing'] });
   page = await browser.newPage();
-  await page.addInitScript(installDesktopStandIn, { serverUrl: chat.url, keychain: 'available' });
+  await page.addInitScript(installDesktopStandIn, { serverUrl: chat.url, keychain: 'available' as const });
   await page.addInitScript(() => {
     const longTasks: number[] = [];
     (window as unknown as { __longTasks: number[] }).__longTasks = longTasks;
@@ -102,7 +102,7 @@ test('scrolls through 10,000 conversations page by page with at most 300 rows in
       // The list renders the new window after the scroll event: read it once rows cover the whole screen.
       const covered = () => {
         const top = el.getBoundingClientRect().top;
-        const rows = [...el.querySelectorAll('li')].map((li) => li.getBoundingClientRect());
+        const rows = Array.from(el.querySelectorAll('li')).map((li) => li.getBoundingClientRect());
         const first = Math.min(...rows.map((r) => r.top - top));
         const last = Math.max(...rows.map((r) => r.bottom - top));
         return (
@@ -113,7 +113,7 @@ test('scrolls through 10,000 conversations page by page with at most 300 rows in
       };
       for (let frame = 0; frame < 120 && !covered(); frame++)
         await new Promise((r) => requestAnimationFrame(r));
-      const rows = [...el.querySelectorAll('[data-conversation-id]')].map((r) =>
+      const rows = Array.from(el.querySelectorAll('[data-conversation-id]')).map((r) =>
         r.getAttribute('data-conversation-id'),
       );
       return { rows, atEnd: el.scrollTop + el.clientHeight >= el.scrollHeight - 2 };

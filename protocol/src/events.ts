@@ -12,7 +12,6 @@ import type {
   ConversationSyncPayload,
   EmptyPayload,
   InboxCounts,
-
   Message,
   MessageSendPayload,
   Note,
@@ -52,7 +51,6 @@ export const ServerEvent = {
   noteCreated: 'note:created',
   conversationRated: 'conversation:rated',
   inboxCounts: 'inbox:counts',
-
 } as const;
 
 type Ack<T> = (result: Result<T>) => void;

@@ -67,7 +67,7 @@ describe('internal notes', () => {
     const conv = await openConversation(cs, 'billing');
     await sendMessage(cs, conv.id, 'hello, my invoice is wrong');
     await srv.server.services.live.flush();
-    const before = (await srv.server.services.conversations.list(customer.user)).find(
+    const before = (await srv.server.services.conversations.listOwn(customer.user)).find(
       (c) => c._id === conv.id,
     );
 
@@ -133,7 +133,7 @@ describe('internal notes', () => {
       (c) => c.id === conv.id,
     );
     expect(summary).toMatchObject({ lastSeq: 2, unread: 1, lastMessage: { seq: 2, text: 'let me check' } });
-    const after = (await srv.server.services.conversations.list(customer.user)).find(
+    const after = (await srv.server.services.conversations.listOwn(customer.user)).find(
       (c) => c._id === conv.id,
     );
     expect(after?.lastSeq).toBe(2);

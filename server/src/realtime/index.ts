@@ -16,7 +16,15 @@ const log = createLogger('realtime-chat');
 
 type Chat = Pick<
   Services,
-  'conversations' | 'messages' | 'assignment' | 'presence' | 'limits' | 'notes' | 'ratings' | 'cannedReplies' | 'inbox'
+  | 'conversations'
+  | 'messages'
+  | 'assignment'
+  | 'presence'
+  | 'limits'
+  | 'notes'
+  | 'ratings'
+  | 'cannedReplies'
+  | 'inbox'
 >;
 
 /**
@@ -47,7 +55,6 @@ function sendInboxCounts(io: ChatIo, chat: Chat): (socket: ChatSocket) => void {
   io.on('connection', (socket: ChatSocket) => send(socket));
   return send;
 }
-
 
 /** Tells the department's agents and the customers following it how many agents are online now. */
 async function announcePresence(io: ChatIo, chat: Chat, departments: readonly string[]): Promise<void> {

@@ -158,6 +158,7 @@ export class ConversationService {
       if (!after) continue;
       await this.store.users.recordPassedConversation(from, to.id, after.department, after._id);
       passed.push(after._id);
+      await this.customerIndex.indexCustomer(after);
       this.notifier.conversationUpdated(this.views.view(after));
     }
     if (passed.length || kept.length)
@@ -180,7 +181,9 @@ export class ConversationService {
       const existing = await this.store.conversations.findById(id);
       if (existing?.customerId !== customerId) continue;
       const after = await this.store.conversations.setCustomerDetails(id, customerId, details);
-      if (after) this.notifier.conversationUpdated(this.views.view(after));
+      if (!after) continue;
+      await this.customerIndex.indexCustomer(after);
+      this.notifier.conversationUpdated(this.views.view(after));
     }
   }
 
@@ -204,7 +207,6 @@ export class ConversationService {
     return docs
       .filter((d) => d.customerId === actor.id)
       .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime());
-
   }
 
   /**

@@ -268,11 +268,17 @@ export class InboxService {
     if (total > 0) progress(`Inbox index written for ${done} conversations`);
   }
 
+  /** The terms a conversation is found by: the customer's username and account email, and a website's name and email. */
   private searchKeysOf(doc: ConversationDoc, email?: string): string[] {
-    return searchKeys(doc.department, doc._id, [doc.customerUsername, ...(email ? [email] : [])]);
+    const d = doc.customerDetails;
+    const texts = [doc.customerUsername, email, d?.name, d?.email].filter((t): t is string => Boolean(t));
+    return searchKeys(doc.department, doc._id, texts);
   }
 
-  /** A new conversation: its customer becomes findable by username and email (activity keys follow the flush). */
+  /**
+   * A new conversation, or its customer's name or email changed: the customer becomes findable by them (the terms
+   * of an older name stay and still find the conversation; activity keys follow the summary flush).
+   */
   async indexCustomer(doc: ConversationDoc): Promise<void> {
     const user = await this.store.users.findById(doc.customerId);
     await this.store.inbox.insert(this.searchKeysOf(doc, user?.email));

@@ -52,7 +52,6 @@ export interface Services {
   attachments: AttachmentService;
   /** The agents' paged inbox and its counts (SPEC §15). */
   inbox: InboxService;
-
 }
 
 export interface ServiceCollaborators {
@@ -86,7 +85,6 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     customerDetailsChanged: (id, details) => conversations.customerDetailsChanged(id, details),
   });
   const conversations: ConversationService = new ConversationService(
-
     chat,
     views,
     c.notifier,
@@ -94,7 +92,6 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     inbox,
     (customerId, department): Promise<boolean> => widget.departmentAllowed(customerId, department),
     (customerId) => widget.customerDetails(customerId),
-
   );
   const attachments = new AttachmentService(
     store,
@@ -131,6 +128,5 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     cannedReplies,
     attachments,
     inbox,
-
   };
 }

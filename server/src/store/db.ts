@@ -120,7 +120,6 @@ export async function ensureCollections(db: Db): Promise<void> {
   await ensureRatingCollection(db);
   await ensurePersonalReplyCollection(db);
   await ensureInboxCollections(db);
-
 }
 
 export interface ConnectOptions extends StoreOptions {
