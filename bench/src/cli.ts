@@ -12,6 +12,7 @@ import { cpuLine, lat, loadHeader, loadRow, machineBlock, ms, save } from './lib
 import { dbBaseline, type LoadOptions, relayBaseline, type ThroughputRun } from './scenarios/baselines';
 import { chatThroughput } from './scenarios/chat';
 import { hotpathRun } from './scenarios/hotpath';
+import { inboxMarkdown, inboxRun } from './scenarios/inbox';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
 import { reportsMarkdown, reportsRun } from './scenarios/reports';
 import { stormRun } from './scenarios/storm';
@@ -27,6 +28,7 @@ const SCENARIOS = [
   'storm',
   'reports',
   'uploads',
+  'inbox',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -230,6 +232,19 @@ async function main() {
       });
       numbers.reports = run;
       parts.push(reportsMarkdown(run), '');
+    });
+  }
+
+  if (scenario === 'inbox') {
+    // Issue 10: the paged inbox over 100,000 conversations of one department (not part of `all`).
+    await withDb(async (uri) => {
+      const run = await inboxRun({
+        mongoUri: uri,
+        runDir,
+        conversations: Number(values.customers ?? 100_000),
+      });
+      numbers.inbox = run;
+      parts.push(inboxMarkdown(run), '');
     });
   }
 

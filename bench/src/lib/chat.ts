@@ -178,16 +178,17 @@ function admin(mongoUri: string, dbName: string, args: string[], stdin: string):
   });
 }
 
-/** `perDepartment` agents per department, created with the admin command line and logged in over HTTP. */
+/** `perDepartment` agents per department (of `departments`), created with the admin command line and logged in over HTTP. */
 export async function createAgents(
   url: string,
   mongoUri: string,
   dbName: string,
   tag: string,
   perDepartment = 1,
+  departments: readonly string[] = DEPARTMENTS,
 ): Promise<Participant[]> {
   const agents: Participant[] = [];
-  for (const department of DEPARTMENTS) {
+  for (const department of departments) {
     for (let i = 0; i < perDepartment; i++) {
       const username = `agent_${tag}_${department}_${i}`;
       const password = `pw-${randomBytes(12).toString('hex')}`;

@@ -375,7 +375,7 @@ async function startMongod(
 // ---- FerretDB: FERRETDB_BIN, the PATH, the cache, or built with Go ----
 
 /** Suffix of the cached binary: a build with FERRETDB_PATCHES applied (an unpatched cache entry is never reused). */
-const FERRETDB_PATCH = '-idrange';
+const FERRETDB_PATCH = '-idpushdown';
 
 const ferretDbCachePath = () => path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
 
@@ -434,6 +434,7 @@ func idRangeSQL(filter *types.Document) (string, []any, bool) {
  *   * `_id` index: its SQLite backend filters `_id` with `sjson->'$._id'` but indexes `sjson->"_id"`: SQLite never
  *     matches the two, so every lookup, update and delete by `_id` scans the whole collection (a conversation update
  *     took ~28 ms at 2,000 conversations instead of ~1 ms). `->'_id'` is the same value in the indexed form.
+ *   * `_id` beside other conditions: `{_id, status}` (a compare-and-set) scanned the collection; now a point read.
  *   * `_id` ranges: only `_id` equality reached SQLite; a range of `_id`s, sorted by `_id` and limited, scanned the
  *     whole collection. The paged inbox (SPEC §15) reads its pages as such ranges, so they go to SQLite's `_id` index
  *     with the sort and the limit (exactly when the range is the whole filter, so the limit stays right).
@@ -443,6 +444,13 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
     file: 'internal/backends/sqlite/metadata/metadata.go',
     before: `IDColumn = DefaultColumn + "->'$._id'"`,
     after: `IDColumn = DefaultColumn + "->'_id'"`,
+  },
+  {
+    // `_id` equality beside other conditions ({_id, status: 'open'}: every compare-and-set) went unindexed too: SQLite
+    // now finds the one document by `_id`, and the handler checks the rest as before (Query and Explain).
+    file: 'internal/backends/sqlite/collection.go',
+    before: `\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")`,
+    after: `\tif params.Filter.Len() >= 1 {\n\t\tv, _ := params.Filter.Get("_id")`,
   },
   {
     file: 'internal/backends/sqlite/collection.go',
@@ -536,7 +544,7 @@ function patchFerretDb(src: string, progress: (line: string) => void): void {
       progress(`  (FerretDB patch for ${edit.file} not applicable to this version; building it unpatched)`);
       return;
     }
-    files.set(edit.file, code.replace(edit.before, edit.after));
+    files.set(edit.file, code.split(edit.before).join(edit.after));
   }
   for (const add of FERRETDB_ADDITIONS) files.set(add.file, read(add.file) + add.code);
   for (const [file, code] of files) writeFileSync(path.join(src, file), code);

@@ -319,6 +319,13 @@ describe('after a restart and for data from before the index', () => {
       // FerretDB (patched at build, store/embedded.ts): filter, sort and limit all go to SQLite's _id index.
       expect(explained).toMatchObject({ filterPushdown: true, sortPushdown: true, limitPushdown: true });
       expect(JSON.stringify(explained.queryPlanner)).toMatch(/USING INDEX/);
+      // A compare-and-set ({_id, status, assigneeId}: claims, resolves) finds its document by _id, not by a scan.
+      const cas = (await srv.server.store.db
+        .collection<{ _id: string }>('conversations')
+        .find({ _id: billing[0]!.id, status: 'open', assigneeId: { $in: [null] } })
+        .explain()) as Record<string, unknown>;
+      expect(cas).toMatchObject({ filterPushdown: true });
+      expect(JSON.stringify(cas.queryPlanner)).toMatch(/USING INDEX/);
     } else {
       // MongoDB: an index scan of _id, no collection scan, no in-memory sort.
       expect(JSON.stringify(explained)).toMatch(/IXSCAN/);

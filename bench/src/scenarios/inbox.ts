@@ -1,0 +1,292 @@
+// Issue 10: a year of conversations (SPEC §15). 100,000 conversations of one department are written with the
+// server's own document factory (testkit), as data from before the inbox index, so the server's start migrates them
+// (timed). Then, on our server: the agents' first and later inbox pages (size and latency), customer search, the
+// time from a customer's message to the agent's `inbox:counts`, the assignment of a new conversation, and the
+// server's RSS while 20 agents page through the whole inbox at once.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { seedConversations } from '@support-chat/server/testkit';
+import { MongoClient } from 'mongodb';
+import { io, type Socket } from 'socket.io-client';
+import { createAgents, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+
+export interface InboxRun {
+  conversations: number;
+  open: number;
+  seedSeconds: number;
+  migrationSeconds: number;
+  firstPage: { bytes: number; p50Ms: number; p99Ms: number; runs: number };
+  laterPages: { p50Ms: number; p99Ms: number; runs: number };
+  search: { query: string; matches: number; p50Ms: number; maxMs: number }[];
+  countsLatency: { p50Ms: number; maxMs: number; runs: number };
+  assignment: { p50Ms: number; maxMs: number; runs: number; assigned: number };
+  pageThrough: {
+    agents: number;
+    pages: number;
+    seconds: number;
+    rssStartMiB: number;
+    rssMaxMiB: number;
+    rssEndMiB: number;
+    everyConversationOnce: boolean;
+  };
+}
+
+const DEPARTMENT = 'billing';
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+const summarise = (times: number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    p50Ms: round(pct(sorted, 0.5)),
+    p99Ms: round(pct(sorted, 0.99)),
+    maxMs: round(sorted.at(-1) ?? 0),
+  };
+};
+const round = (v: number) => Math.round(v * 10) / 10;
+const rssMiB = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+};
+
+interface Page {
+  conversations: { id: string; unread: number }[];
+  nextCursor: string | null;
+  counts: { mine: number; waiting: number; open: number; unread: number };
+}
+
+async function getPage(
+  url: string,
+  token: string,
+  query: string,
+): Promise<{ page: Page; bytes: number; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/conversations?${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`inbox page: ${res.status} ${text}`);
+  return { page: JSON.parse(text) as Page, bytes: Buffer.byteLength(text), ms };
+}
+
+const connect = (url: string, token: string): Promise<Socket> =>
+  new Promise((resolve, reject) => {
+    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+
+export async function inboxRun(opts: {
+  mongoUri: string;
+  runDir: string;
+  conversations?: number;
+}): Promise<InboxRun> {
+  const total = opts.conversations ?? 100_000;
+  const tag = Date.now().toString(36);
+  const dbName = `bench_inbox_${tag}`;
+  // A year: one conversation every ~5 minutes, the newest now; 1 % still open (held by a colleague who is away).
+  const yearMs = 365 * 86_400_000;
+  const start = Date.now() - yearMs;
+  const seedStarted = Date.now();
+  await seedConversations({
+    mongoUri: opts.mongoUri,
+    dbName,
+    count: total,
+    department: DEPARTMENT,
+    activity: (i) => new Date(start + Math.floor((i * yearMs) / total)),
+    open: (i) => i % 100 === 0,
+    assignee: () => `a${randomBytes(11).toString('hex')}`.slice(0, 24),
+    indexed: false,
+  });
+  const seedSeconds = (Date.now() - seedStarted) / 1000;
+
+  const migrationStarted = Date.now();
+  const server = await startChatServer({
+    name: 'inbox',
+    runDir: opts.runDir,
+    mongoUri: opts.mongoUri,
+    dbName,
+    secrets: newSecrets(),
+  });
+  const migrationSeconds = (Date.now() - migrationStarted) / 1000;
+  const sockets: Socket[] = [];
+  try {
+    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag, 20, [DEPARTMENT]);
+    const token = agents[0]?.token as string;
+
+    // The first page and later pages, one agent, one request at a time.
+    const first: number[] = [];
+    let bytes = 0;
+    for (let run = 0; run < 21; run++) {
+      const r = await getPage(server.url, token, 'limit=50');
+      if (run > 0) first.push(r.ms);
+      bytes = Math.max(bytes, r.bytes);
+    }
+    const later: number[] = [];
+    let cursor: string | null = (await getPage(server.url, token, 'limit=50')).page.nextCursor;
+    for (let run = 0; run < 200 && cursor; run++) {
+      const r: { page: Page; ms: number } = await getPage(server.url, token, `limit=50&cursor=${cursor}`);
+      later.push(r.ms);
+      cursor = r.page.nextCursor;
+    }
+
+    // Customer search: one customer, and a prefix that matches thousands.
+    const search: InboxRun['search'] = [];
+    for (const q of ['customer-4242', 'customer-9', 'customer-4242@seed']) {
+      const times: number[] = [];
+      let matches = 0;
+      for (let run = 0; run < 11; run++) {
+        const r = await getPage(server.url, token, `q=${encodeURIComponent(q)}`);
+        if (run > 0) times.push(r.ms);
+        matches = r.page.conversations.length;
+      }
+      const s = summarise(times);
+      search.push({ query: q, matches, p50Ms: s.p50Ms, maxMs: s.maxMs });
+    }
+
+    // A customer's message to the agent's inbox:counts; a new conversation's assignment (the open's answer carries
+    // the assignee). The agent is online, so new conversations are assigned to them.
+    const agentSocket = await connect(server.url, token);
+    sockets.push(agentSocket);
+    let lastCounts: Page['counts'] = (await getPage(server.url, token, 'limit=1')).page.counts;
+    agentSocket.on('inbox:counts', (e: { counts: Page['counts'] }) => {
+      lastCounts = e.counts;
+    });
+    const customerTokens = await registerCustomers(server.url, 21, tag);
+    const assignTimes: number[] = [];
+    const countsTimes: number[] = [];
+    let assigned = 0;
+    for (const [i, customerToken] of customerTokens.entries()) {
+      const customer = await connect(server.url, customerToken);
+      sockets.push(customer);
+      const mineBefore = lastCounts.mine;
+      const t0 = performance.now();
+      const opened = (await customer
+        .timeout(10_000)
+        .emitWithAck('conversation:open', { department: DEPARTMENT })) as {
+        ok: boolean;
+        data: { conversation: { id: string; assigneeId: string | null } };
+      };
+      const openMs = performance.now() - t0;
+      if (opened.data.conversation.assigneeId) assigned++;
+      // The assignment's own counts reach the agent first (one more conversation of theirs).
+      if (opened.data.conversation.assigneeId)
+        await new Promise<void>((resolve) => {
+          const check = () => (lastCounts.mine > mineBefore ? resolve() : setTimeout(check, 1));
+          check();
+        });
+      // The counts that show this message: one more unread than the agent heard last.
+      const unreadBefore = lastCounts.unread;
+      const heard = new Promise<number>((resolve) => {
+        const on = (e: { counts: Page['counts'] }) => {
+          if (e.counts.unread <= unreadBefore) return;
+          agentSocket.off('inbox:counts', on);
+          resolve(performance.now());
+        };
+        agentSocket.on('inbox:counts', on);
+      });
+      const sent = performance.now();
+      await customer.timeout(10_000).emitWithAck('message:send', {
+        conversationId: opened.data.conversation.id,
+        clientMsgId: crypto.randomUUID(),
+        text: 'hello',
+      });
+      const at = await Promise.race([
+        heard,
+        new Promise<number>((r) => setTimeout(() => r(Number.NaN), 5000)),
+      ]);
+      if (i > 0) {
+        assignTimes.push(openMs);
+        if (!Number.isNaN(at)) countsTimes.push(at - sent);
+      }
+    }
+
+    // 20 agents page through the whole inbox at once (200 a page); the server's RSS sampled every 200 ms.
+    const rss: number[] = [rssMiB(server.pid)];
+    const sampler = setInterval(() => rss.push(rssMiB(server.pid)), 200);
+    const t0 = Date.now();
+    let pages = 0;
+    const seenCounts = await Promise.all(
+      agents.slice(0, 20).map(async (agent) => {
+        const seen = new Set<string>();
+        let c: string | null = null;
+        do {
+          const r: { page: Page } = await getPage(
+            server.url,
+            agent.token,
+            `limit=200${c ? `&cursor=${c}` : ''}`,
+          );
+          pages++;
+          for (const conv of r.page.conversations) seen.add(conv.id);
+          c = r.page.nextCursor;
+        } while (c);
+        return seen.size;
+      }),
+    );
+    clearInterval(sampler);
+    rss.push(rssMiB(server.pid));
+    const firstSummary = summarise(first);
+    const laterSummary = summarise(later);
+    const countsSummary = summarise(countsTimes);
+    const assignSummary = summarise(assignTimes);
+    return {
+      conversations: total,
+      open: Math.ceil(total / 100),
+      seedSeconds,
+      migrationSeconds,
+      firstPage: { bytes, p50Ms: firstSummary.p50Ms, p99Ms: firstSummary.p99Ms, runs: first.length },
+      laterPages: { p50Ms: laterSummary.p50Ms, p99Ms: laterSummary.p99Ms, runs: later.length },
+      search,
+      countsLatency: { p50Ms: countsSummary.p50Ms, maxMs: countsSummary.maxMs, runs: countsTimes.length },
+      assignment: {
+        p50Ms: assignSummary.p50Ms,
+        maxMs: assignSummary.maxMs,
+        runs: assignTimes.length,
+        assigned,
+      },
+      pageThrough: {
+        agents: seenCounts.length,
+        pages,
+        seconds: (Date.now() - t0) / 1000,
+        rssStartMiB: Math.round(rss[0] ?? 0),
+        rssMaxMiB: Math.round(Math.max(...rss)),
+        rssEndMiB: Math.round(rss.at(-1) ?? 0),
+        // The 21 conversations opened above are in the inbox too.
+        everyConversationOnce: seenCounts.every((n) => n === total + customerTokens.length),
+      },
+    };
+  } finally {
+    for (const s of sockets) s.disconnect();
+    await server.stop();
+    const drop = new MongoClient(opts.mongoUri, { retryWrites: false });
+    await drop.connect();
+    await drop
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => {});
+    await drop.close();
+  }
+}
+
+export const inboxMarkdown = (r: InboxRun) =>
+  [
+    `### The agent's inbox over ${r.conversations.toLocaleString('en')} conversations of one department (${r.open.toLocaleString('en')} open)`,
+    '',
+    `Seeded as data from before the index in ${r.seedSeconds.toFixed(1)} s; the server's start migrated them (index keys, search terms, counts) in ${r.migrationSeconds.toFixed(1)} s.`,
+    '',
+    '| measure | target | result |',
+    '|---|---|---|',
+    `| first page (50): size | ≤ 60 KiB | ${(r.firstPage.bytes / 1024).toFixed(1)} KiB |`,
+    `| first page: latency (${r.firstPage.runs} runs) | p50 ≤ 100 ms | p50 ${r.firstPage.p50Ms} ms, p99 ${r.firstPage.p99Ms} ms |`,
+    `| later pages (${r.laterPages.runs} pages) | p50 ≤ 100 ms | p50 ${r.laterPages.p50Ms} ms, p99 ${r.laterPages.p99Ms} ms |`,
+    ...r.search.map(
+      (s) =>
+        `| search \`q=${s.query}\` (${s.matches} shown) | ≤ 200 ms | p50 ${s.p50Ms} ms, max ${s.maxMs} ms |`,
+    ),
+    `| customer message → agent's \`inbox:counts\` (${r.countsLatency.runs} runs) | ≤ 50 ms | p50 ${r.countsLatency.p50Ms} ms, max ${r.countsLatency.maxMs} ms |`,
+    `| new conversation assigned (open answered with the assignee; ${r.assignment.assigned} of ${r.assignment.runs + 1} assigned) | ≤ 20 ms | p50 ${r.assignment.p50Ms} ms, max ${r.assignment.maxMs} ms |`,
+    `| ${r.pageThrough.agents} agents page through everything at once (${r.pageThrough.pages} pages of 200 in ${r.pageThrough.seconds.toFixed(1)} s) | RSS flat | RSS ${r.pageThrough.rssStartMiB} → max ${r.pageThrough.rssMaxMiB} → ${r.pageThrough.rssEndMiB} MiB; every conversation exactly once: ${r.pageThrough.everyConversationOnce ? 'yes' : 'NO'} |`,
+  ].join('\n');
