@@ -13,8 +13,9 @@ export interface InboxQuery {
   search?: string;
 }
 
-/** When the conversation last changed: its last message, else its last update. */
-export const lastActivity = (c: ConversationSummary): string => c.lastMessage?.createdAt ?? c.updatedAt;
+/** The conversation's last activity, as the server orders the inbox: its newest message, else its start. */
+export const lastActivity = (c: Pick<ConversationSummary, 'lastMessage' | 'createdAt'>): string =>
+  c.lastMessage?.createdAt ?? c.createdAt;
 
 export const matchesQuery = (c: ConversationSummary, query: InboxQuery, agentId: string): boolean => {
   if (query.department && c.department !== query.department) return false;

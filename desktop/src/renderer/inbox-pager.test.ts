@@ -25,7 +25,7 @@ const summary = (n: number, over: Partial<ConversationSummary> = {}): Conversati
   lastMessage: null,
   unread: 0,
   readSeq: { customer: 0, agents: 0 },
-  createdAt: at(0),
+  createdAt: at(n),
   updatedAt: at(n),
   ...over,
 });
@@ -41,7 +41,7 @@ function fakeServer(count: number) {
       requests.push(query);
       const sorted = all
         .filter((s) => query.view !== 'mine' || s.assigneeId === ME)
-        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       const start = query.cursor ? Number(query.cursor) : 0;
       const limit = Number(query.limit ?? 50);
       const page = sorted.slice(start, start + limit);
@@ -63,6 +63,19 @@ function fakeServer(count: number) {
   };
   return { all, client, requests };
 }
+
+/** The summary after a customer message at `minute` (the activity the inbox orders by). */
+const wrote = (
+  s: ConversationSummary,
+  minute: number,
+  over: Partial<ConversationSummary> = {},
+): ConversationSummary => ({
+  ...s,
+  lastSeq: s.lastSeq + 1,
+  lastMessage: { seq: s.lastSeq + 1, text: 'hi', senderRole: 'customer', createdAt: at(minute) },
+  updatedAt: at(minute),
+  ...over,
+});
 
 const me: User = { id: ME, username: 'me', role: 'agent', departments: ['billing'] };
 
@@ -102,10 +115,11 @@ describe('InboxPager', () => {
     const { pager, client, all } = setup(120);
     await settled();
     const old = all[10] as ConversationSummary; // not loaded yet (page 3)
-    client.emit('conversation', { ...old, updatedAt: at(500) });
+    client.emit('conversation', wrote(old, 500));
     expect(pager.getSnapshot().ids[0]).toBe(old.id);
     const loaded = all[100] as ConversationSummary; // on the first page
-    client.emit('conversation', { ...loaded, updatedAt: at(501) });
+    const moved = wrote(loaded, 501);
+    client.emit('conversation', moved);
     const ids = pager.getSnapshot().ids;
     expect(ids.slice(0, 2)).toEqual([loaded.id, old.id]);
     expect(ids.filter((id) => id === loaded.id).length).toBe(1);
@@ -113,9 +127,9 @@ describe('InboxPager', () => {
     pager.setQuery({ filter: 'mine' });
     await settled();
     expect(pager.getSnapshot().ids).toEqual([]);
-    client.emit('conversation', { ...loaded, assigneeId: ME, updatedAt: at(502) });
+    client.emit('conversation', wrote(moved, 502, { assigneeId: ME }));
     expect(pager.getSnapshot().ids).toEqual([loaded.id]);
-    client.emit('conversation', { ...loaded, assigneeId: null, updatedAt: at(503) });
+    client.emit('conversation', wrote(moved, 503, { assigneeId: null }));
     expect(pager.getSnapshot().ids).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import type {
   Result,
   InboxQuery as WireQuery,
 } from '@support-chat/protocol/core';
-import { type InboxQuery, matchesQuery } from './inbox-model';
+import { type InboxQuery, lastActivity, matchesQuery } from './inbox-model';
 
 /** What the pager needs of the chat client. */
 export interface InboxClient {
@@ -38,8 +38,11 @@ export interface InboxPagerState {
 export const PAGE_SIZE = 50;
 
 /** Server order: most recent activity first, then by id. */
-const before = (a: ConversationSummary, b: ConversationSummary): boolean =>
-  a.updatedAt > b.updatedAt || (a.updatedAt === b.updatedAt && a.id < b.id);
+const before = (a: ConversationSummary, b: ConversationSummary): boolean => {
+  const x = lastActivity(a);
+  const y = lastActivity(b);
+  return x > y || (x === y && a.id < b.id);
+};
 
 export class InboxPager extends ExternalStore<InboxPagerState> {
   private generation = 0;

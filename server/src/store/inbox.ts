@@ -9,7 +9,8 @@
 //   m|<department>|<agent>|<status>|<activity>    assigned (view "mine", by status)
 //   s|<department>|<term>|<conversation>          customer search: username, email, name (by term)
 // where <activity> is `<13 digits: 9999999999999 - last activity ms>|<conversation id>`: ascending keys are the most
-// recent first, and the conversation id breaks ties. A conversation's entries move (delete + insert) when its
+// recent first, and the conversation id breaks ties. Activity is the newest message (or the start, before any), so
+// a claim or an assignment does not reorder the inbox; it only moves the conversation between views. A conversation's entries move (delete + insert) when its
 // activity, status or assignee change; the conversation document keeps the keys it has (`inboxKeys`), so the old
 // ones are found without a scan. Readers check every entry against the conversation (an entry left behind by a
 // crash between the insert and the delete is skipped and removed), so the index may lag, never lie.
@@ -26,7 +27,8 @@ export interface Indexed {
   department: string;
   status: 'open' | 'resolved';
   assigneeId: string | null;
-  updatedAt: Date;
+  createdAt: Date;
+  lastMessage?: { createdAt: Date };
 }
 
 const REV_BASE = 9_999_999_999_999;
@@ -34,8 +36,8 @@ const REV_BASE = 9_999_999_999_999;
 const LAST_CHAR = '\u{10ffff}';
 
 /** The activity part of a key: newest first in ascending order, ties by conversation id. */
-export const activityKey = (doc: Pick<Indexed, '_id' | 'updatedAt'>): string =>
-  `${String(Math.max(0, REV_BASE - doc.updatedAt.getTime())).padStart(13, '0')}|${doc._id}`;
+export const activityKey = (doc: Pick<Indexed, '_id' | 'createdAt' | 'lastMessage'>): string =>
+  `${String(Math.max(0, REV_BASE - (doc.lastMessage?.createdAt ?? doc.createdAt).getTime())).padStart(13, '0')}|${doc._id}`;
 
 /** The prefix of one ordered stream of the index (see the module comment). */
 export const streamPrefix = {

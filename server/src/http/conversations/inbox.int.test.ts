@@ -50,8 +50,9 @@ const allPages = async (token: string, query: Record<string, string | number>) =
 };
 
 const ids = (list: ConversationSummary[]) => list.map((c) => c.id);
+const activity = (c: ConversationSummary) => c.lastMessage?.createdAt ?? c.createdAt;
 const byActivity = (a: ConversationSummary, b: ConversationSummary) =>
-  b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id);
+  activity(b).localeCompare(activity(a)) || a.id.localeCompare(b.id);
 
 /** Writes what is pending (summaries and index keys) now, as the next flush would. */
 const flush = () => srv.server.services.live.flush();
