@@ -31,6 +31,8 @@ export interface ChatServerOptions {
   env?: Record<string, string>;
   /** extra node flags, e.g. --cpu-prof */
   nodeFlags?: string[];
+  /** How long the start may take (a start that migrates data takes longer); default 60 s. */
+  startTimeoutMs?: number;
 }
 
 export interface ChatProc {
@@ -89,7 +91,7 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc
       logFile: path.join(opts.runDir, `server-${opts.name}.log`),
       execArgv: ['--expose-gc', '--import', probeImport, ...(opts.nodeFlags ?? [])],
     });
-    await waitForHttp(`http://127.0.0.1:${port}/api/health`, 60_000, child);
+    await waitForHttp(`http://127.0.0.1:${port}/api/health`, opts.startTimeoutMs ?? 60_000, child);
     return child;
   };
   const proc: ChatProc = {

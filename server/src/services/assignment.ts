@@ -72,6 +72,17 @@ export class AssignmentService implements WaitingHook {
     });
   }
 
+  createAssigned(
+    department: string,
+    create: (assigneeId: string | null) => Promise<ConversationDoc | null>,
+  ): Promise<ConversationDoc | null> {
+    // In the department's line, so that the next choice sees this one's load.
+    return this.serial(department, async () => {
+      const candidates = await this.leastBusy(department);
+      return create(candidates ? AssignmentService.pick(candidates.agents, candidates.load) : null);
+    });
+  }
+
   /** Drains not started yet, per department: a burst of agent arrivals needs only one more pass. */
   private readonly pendingDrains = new Map<string, Promise<number>>();
 

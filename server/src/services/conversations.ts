@@ -25,6 +25,14 @@ const conversationIdOf = (actor: Pick<CustomerActor, 'id' | 'conversationIds'>, 
 export interface WaitingHook {
   /** Assigns it if an agent is available; returns the (possibly unchanged) document. */
   autoAssign(doc: ConversationDoc): Promise<ConversationDoc>;
+  /**
+   * Creates a new conversation already assigned to the available agent of its department with the fewest open
+   * conversations (or waiting when there is none): one write instead of an insert and an assignment.
+   */
+  createAssigned(
+    department: string,
+    create: (assigneeId: string | null) => Promise<ConversationDoc | null>,
+  ): Promise<ConversationDoc | null>;
 }
 
 /** Where a new conversation's customer becomes findable (the inbox's search keys). */
@@ -96,7 +104,9 @@ export class ConversationService {
       department,
       new Date(),
     );
-    const inserted = await this.store.conversations.insert(doc);
+    const inserted = await this.waiting.createAssigned(department, (assigneeId) =>
+      this.store.conversations.insert(assigneeId ? { ...doc, assigneeId, waitingSince: null } : doc),
+    );
     if (!inserted) {
       const winner = await this.openedMeanwhile(actor.id, department, doc._id);
       if (!winner) return fail(ErrorCode.unavailable, 'Conversation not readable yet, try again');
@@ -108,9 +118,10 @@ export class ConversationService {
       this.store.users.addConversationDepartment(actor.id, department),
       this.customerIndex.indexCustomer(inserted),
     ]);
-    const assigned = await this.waiting.autoAssign(inserted);
-    this.notifier.conversationUpdated(this.views.view(assigned));
-    return ok({ conversation: assigned, created: true });
+    if (inserted.assigneeId)
+      log.info({ conversationId: id, agentId: inserted.assigneeId }, 'conversation assigned automatically');
+    this.notifier.conversationUpdated(this.views.view(inserted));
+    return ok({ conversation: inserted, created: true });
   }
 
   /**
