@@ -40,6 +40,8 @@ export interface TransportHooks {
   refused: (reason: string | null) => void;
   /** Server → client events, listened to on every socket. */
   events: Record<string, (payload: never) => void>;
+  /** More handshake fields (an agent's availability), read at every handshake. */
+  handshake?: () => Record<string, string>;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -217,7 +219,7 @@ export class Transport {
       // Called for every handshake, so reconnects always carry the newest token (refreshed first if stale).
       auth: (cb) => {
         void this.hooks.token().then((token) => {
-          if (token !== null && this.socket === socket) cb({ token });
+          if (token !== null && this.socket === socket) cb({ ...this.hooks.handshake?.(), token });
         });
       },
     });

@@ -21,6 +21,7 @@ import {
 import type { OutboxItem } from './outbox';
 import type {
   AgentCannedReply,
+  AgentStatus,
   Attachment,
   AuthResponse,
   ConversationSummary,
@@ -89,6 +90,8 @@ export class ChatClient {
   private readonly session: Session;
   private readonly transport: Transport;
   private readonly delivery: Delivery;
+  /** Agents: the availability asked for last; every handshake carries it, so a reconnect keeps it. */
+  private agentStatus: AgentStatus | null = null;
 
   constructor(opts: ChatClientOptions) {
     this.session = new Session(opts, {
@@ -116,6 +119,7 @@ export class ChatClient {
       offline: () => this.delivery.offline(),
       state: (state) => this.events.emit('state', state),
       refused: (reason) => this.events.emit('refused', reason),
+      handshake: (): Record<string, string> => (this.agentStatus ? { status: this.agentStatus } : {}),
       events: {
         [ServerEvent.messageCreated]: (p: { message?: unknown }) => {
           if (isMessage(p?.message)) this.delivery.deliver(p.message);
@@ -393,6 +397,17 @@ export class ChatClient {
   /** Stops syncing a conversation's notes the UI no longer shows (its messages stay tracked). */
   untrackNotes(conversationId: string): void {
     this.delivery.untrackNotes(conversationId);
+  }
+
+  /**
+   * Agents: available (assigned automatically, counted online) or away. Kept for every later handshake, so it
+   * holds across reconnects; while offline it is only kept (the answer is then `unavailable`).
+   */
+  async setStatus(status: AgentStatus): Promise<Result<AgentStatus>> {
+    this.agentStatus = status;
+    const r = await this.transport.ask(ClientEvent.agentStatus, { status });
+    if (!r.ok) return r;
+    return r.data?.status ? { ok: true, data: r.data.status } : { ok: false, error: badAnswer() };
   }
 
   /** Customers: rates the conversation's resolved episode (1..5), once. */

@@ -1,6 +1,8 @@
 import type { Result } from './errors';
 import type {
   AgentCannedReply,
+  AgentStatus,
+  AgentStatusPayload,
   CannedReplyCreatePayload,
   CannedReplyDeletePayload,
   ConversationAssignPayload,
@@ -39,6 +41,7 @@ export const ClientEvent = {
   cannedReplyList: 'cannedReply:list',
   cannedReplyCreate: 'cannedReply:create',
   cannedReplyDelete: 'cannedReply:delete',
+  agentStatus: 'agent:status',
 } as const;
 
 /** Server → client events: past tense `noun:verb`. */
@@ -102,6 +105,11 @@ export interface ClientToServerEvents {
   'cannedReply:create': (payload: CannedReplyCreatePayload, ack: Ack<{ reply: AgentCannedReply }>) => void;
   /** Agents: deletes one of their personal canned replies. */
   'cannedReply:delete': (payload: CannedReplyDeletePayload, ack: Ack<{ reply: AgentCannedReply }>) => void;
+  /**
+   * Agents: this connection's availability (a new connection starts with the handshake's `auth.status`, default
+   * available). An agent counts as online, and is assigned automatically, while one of their connections is available.
+   */
+  'agent:status': (payload: AgentStatusPayload, ack: Ack<{ status: AgentStatus }>) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

@@ -172,6 +172,10 @@ export const ConversationAssignPayload = z.strictObject({
 
 // ---- Agent tools (SPEC §12) ----
 
+/** An agent's availability: only `available` agents are assigned automatically and counted online. */
+export const agentStatus = z.enum(['available', 'away']);
+export const AgentStatusPayload = z.strictObject({ status: agentStatus });
+
 export const NoteAddPayload = z.strictObject({ conversationId: objectId, clientMsgId, text: messageText });
 export const ratingComment = cleanText(8000).pipe(z.string().max(1000, 'must be at most 1000 characters'));
 export const ConversationRatePayload = z.strictObject({

@@ -123,10 +123,15 @@ export async function createAgent(
 export function connectSocket(
   url: string,
   token: string | null,
-  opts: { transports?: ('websocket' | 'polling')[]; extraHeaders?: Record<string, string> } = {},
+  opts: {
+    transports?: ('websocket' | 'polling')[];
+    extraHeaders?: Record<string, string>;
+    /** More handshake fields (an agent's `status`). */
+    auth?: Record<string, string>;
+  } = {},
 ): Promise<Socket> {
   const socket = ioClient(url, {
-    auth: token === null ? {} : { token },
+    auth: token === null ? { ...opts.auth } : { ...opts.auth, token },
     transports: opts.transports ?? ['websocket'],
     reconnection: false,
     forceNew: true,

@@ -2,6 +2,7 @@
 // timer, and keeping open sockets in line with the user record (disable, department changes, revoked logins).
 import type { IncomingMessage } from 'node:http';
 import {
+  type AgentStatus,
   type ClientToServerEvents,
   rooms,
   type ServerToClientEvents,
@@ -24,6 +25,8 @@ export interface SocketData {
   user: AuthUser;
   /** Access token expiry (seconds since the epoch); the socket ends then. */
   tokenExp: number;
+  /** Agents: this connection's availability (handshake `auth.status`, then `agent:status`). */
+  status: AgentStatus;
 }
 
 /** Between server processes (through the scale-out adapter). */
@@ -109,7 +112,8 @@ export function installRealtimeAuth(
   const admit = socketCaps(config);
 
   io.use(async (socket, next) => {
-    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    const handshake = socket.handshake.auth as Record<string, unknown> | undefined;
+    const token = handshake?.token;
     try {
       const result = await auth.authenticate(token);
       if (!result) return next(new Error(UNAUTHORIZED));
@@ -121,6 +125,7 @@ export function installRealtimeAuth(
       }
       socket.data.user = result.user;
       socket.data.tokenExp = result.claims.exp;
+      socket.data.status = handshake?.status === 'away' ? 'away' : 'available';
       next();
     } catch (err) {
       log.error({ err }, 'handshake failed');

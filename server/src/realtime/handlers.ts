@@ -4,6 +4,7 @@
 // their durable write. Nothing thrown ever reaches the client.
 import {
   type AckData,
+  type AgentStatus,
   type ClientEventName,
   describeIssues,
   ErrorCode,
@@ -55,15 +56,13 @@ type ChatServices = Pick<
   'conversations' | 'messages' | 'assignment' | 'presence' | 'notes' | 'ratings' | 'cannedReplies'
 >;
 
-export function handlerTable({
-  conversations,
-  messages,
-  assignment,
-  presence,
-  notes,
-  ratings,
-  cannedReplies,
-}: ChatServices): HandlerTable {
+/** What the transport does when a connection's availability changes (presence, announcements, the queue). */
+export type StatusChange = (socket: ChatSocket, status: AgentStatus) => Promise<void>;
+
+export function handlerTable(
+  { conversations, messages, assignment, presence, notes, ratings, cannedReplies }: ChatServices,
+  statusChanged: StatusChange,
+): HandlerTable {
   const summary = async (actor: AuthUser, result: Promise<Result<ConversationDoc>>) => {
     const r = await result;
     return r.ok ? ok({ conversation: conversations.summaryFor(actor, r.data) }) : r;
@@ -205,6 +204,17 @@ export function handlerTable({
       schema: schemas.CannedReplyDeletePayload,
       writes: true,
       run: ({ id }, actor) => cannedReplies.delete(actor, id),
+    },
+
+    'agent:status': {
+      schema: schemas.AgentStatusPayload,
+      inOrder: true,
+      // Answered once presence counts it (or not) and, when available, the waiting queue was offered to them.
+      run: async ({ status }, actor, socket) => {
+        if (actor.role !== 'agent') return fail(ErrorCode.forbidden, 'Only agents have an availability');
+        if (socket.data.status !== status) await statusChanged(socket, status);
+        return ok({ status });
+      },
     },
   };
 }

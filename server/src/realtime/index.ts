@@ -2,7 +2,7 @@
 // presence, and the department queue handed out when agents come online. The handshake (token, origin, rooms) is
 // realtime/auth.ts; the room emits of the services are realtime/notifier.ts.
 import type http from 'node:http';
-import { rooms } from '@support-chat/protocol';
+import { type AgentStatus, rooms } from '@support-chat/protocol';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
@@ -109,7 +109,20 @@ export function createSocketServer(
 }
 
 export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth, lifecycle: Lifecycle): void {
-  const registerHandlers = createDispatcher(handlerTable(chat), chat.limits, lifecycle);
+  // An away connection is not counted by presence: it is reported as closed while away, and as opened again.
+  const statusChanged = async (socket: ChatSocket, status: AgentStatus) => {
+    const departments = [...socket.data.user.departments];
+    socket.data.status = status;
+    log.info({ userId: socket.data.user.id, socketId: socket.id, status }, 'agent availability changed');
+    if (status === 'away') {
+      chat.presence.disconnect?.(socket.data.user.id, departments);
+      await announcePresence(io, chat, departments);
+    } else {
+      chat.presence.connect?.(socket.data.user.id, departments);
+      await agentArrived(io, chat, departments);
+    }
+  };
+  const registerHandlers = createDispatcher(handlerTable(chat, statusChanged), chat.limits, lifecycle);
   const sendCounts = sendInboxCounts(io, chat);
 
   io.on('connection', (socket: ChatSocket) => {
@@ -122,9 +135,13 @@ export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth,
     if (user.role !== 'agent') return;
     // Departments can change while connected (realtime/auth.ts moves the socket), so read them at each step.
     const departments = [...user.departments];
-    chat.presence.connect?.(user.id, departments);
-    void background('agent arrival', agentArrived(io, chat, departments));
+    const available = () => socket.data.status !== 'away';
+    if (available()) {
+      chat.presence.connect?.(user.id, departments);
+      void background('agent arrival', agentArrived(io, chat, departments));
+    }
     socket.on('disconnect', () => {
+      if (!available()) return;
       const current = [...socket.data.user.departments];
       chat.presence.disconnect?.(user.id, current);
       void background('presence', announcePresence(io, chat, current));
@@ -134,10 +151,11 @@ export function registerRealtime(io: ChatIo, chat: Chat, realtime: RealtimeAuth,
   realtime.onDepartmentsChanged(({ socket, added, removed }) => {
     const user = socket.data.user;
     if (user.role !== 'agent') return;
+    sendCounts(socket);
+    if (socket.data.status === 'away') return;
     if (removed.length) chat.presence.disconnect?.(user.id, removed);
     if (added.length) chat.presence.connect?.(user.id, added);
     void background('presence', announcePresence(io, chat, removed));
     void background('agent arrival', agentArrived(io, chat, added));
-    sendCounts(socket);
   });
 }

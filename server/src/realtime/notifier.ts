@@ -40,9 +40,14 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
   };
 }
 
-/** Agents counted from the sockets in each department room, on every node (fetchSockets goes through the adapter). */
+/**
+ * Agents counted from the available sockets in each department room, on every node (fetchSockets goes through the
+ * adapter and carries each socket's data as it is now).
+ */
 export const socketPresence = (io: ChatIo) =>
   new DirectoryPresence(async (department) => {
     const sockets = await io.in(rooms.department(department)).fetchSockets();
-    return sockets.flatMap((s) => (s.data.user ? [{ id: s.data.user.id, role: s.data.user.role }] : []));
+    return sockets.flatMap((s) =>
+      s.data.user && s.data.status !== 'away' ? [{ id: s.data.user.id, role: s.data.user.role }] : [],
+    );
   });

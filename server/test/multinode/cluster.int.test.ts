@@ -170,6 +170,27 @@ describe('two nodes, one Redis, one database', () => {
     );
   });
 
+  it("an agent going away on B is not counted online on A once acknowledged, also across the agent's reconnect", async () => {
+    const department = `away${randomBytes(3).toString('hex')}`;
+    await new AccountService(store).createDepartment({ id: department, name: 'Away Test' });
+    const { agent } = await agentOnB(department);
+    const onA = client(proxy.url);
+    const online = async () => {
+      const r = await onA.departments();
+      return r.ok ? r.data.find((d) => d.id === department)?.agentsOnline : undefined;
+    };
+    expect(await online()).toBe(1);
+    expect(await agent.setStatus('away')).toEqual({ ok: true, data: 'away' });
+    expect(await online()).toBe(0);
+    // The client keeps its status for the next handshake: a reconnect does not count it online again.
+    agent.disconnect();
+    agent.connect();
+    expect(await agent.whenConnected()).toBe(true);
+    expect(await online()).toBe(0);
+    expect(await agent.setStatus('available')).toEqual({ ok: true, data: 'available' });
+    expect(await online()).toBe(1);
+  });
+
   it('a conversation resolved on B and written into by its customer on A opens again (A drops its copy)', async () => {
     const { agent } = await agentOnB('sales');
     const agentSummaries = collect<ConversationSummary>(agent, 'conversation');
