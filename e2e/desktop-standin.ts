@@ -42,7 +42,17 @@ export function installDesktopStandIn(options: StandInOptions): void {
   const openCallbacks = new Set<(id: string) => void>();
   let tokens: { accessToken: string; refreshToken: string } | null = null;
   let session: Json | null = null;
-  let settings: Json = { serverUrl: options.serverUrl, startAtLogin: false, lastUsername: null };
+  let settings: Json = {
+    serverUrl: options.serverUrl,
+    startAtLogin: false,
+    lastUsername: null,
+    autoAwayMinutes: 10,
+  };
+  // As main's AvailabilityService: the agent's choice, and auto-away played by window.__autoAway(reason | null).
+  let chosen = 'available';
+  let auto: string | null = null;
+  const statusCallbacks = new Set<(info: unknown) => void>();
+  const availability = () => ({ chosen, status: chosen === 'away' || auto ? 'away' : 'available', auto });
   const ok = (data: unknown) => ({ ok: true, data });
   const fail = (code: string, message: string) => ({ ok: false, error: { code, message } });
   const post = async (url: string, body: unknown) => {
@@ -65,6 +75,12 @@ export function installDesktopStandIn(options: StandInOptions): void {
     };
 
   Object.defineProperty(window, '__desktop', { value: record });
+  Object.defineProperty(window, '__autoAway', {
+    value: (reason: string | null) => {
+      auto = reason;
+      for (const cb of statusCallbacks) cb(availability());
+    },
+  });
   Object.defineProperty(window, '__openConversation', {
     value: (id: string) => {
       for (const cb of openCallbacks) cb(id);
@@ -123,9 +139,27 @@ export function installDesktopStandIn(options: StandInOptions): void {
         return ok(settings);
       },
       // As the real main process: the renderer changes only startAtLogin (a login saves the server URL).
-      async setSettings(patch: { startAtLogin?: boolean }) {
-        settings = { ...settings, startAtLogin: Boolean(patch.startAtLogin ?? settings.startAtLogin) };
+      async setSettings(patch: { startAtLogin?: boolean; autoAwayMinutes?: number }) {
+        settings = {
+          ...settings,
+          startAtLogin: Boolean(patch.startAtLogin ?? settings.startAtLogin),
+          autoAwayMinutes: patch.autoAwayMinutes ?? settings.autoAwayMinutes,
+        };
         return ok(settings);
+      },
+      async getStatus() {
+        return ok(availability());
+      },
+      async setStatus(status: string) {
+        record.calls.push(`setStatus:${status}`);
+        chosen = status;
+        return ok(availability());
+      },
+      onStatusChanged(callback: (info: unknown) => void) {
+        statusCallbacks.add(callback);
+        return () => {
+          statusCallbacks.delete(callback);
+        };
       },
       async openExternal(url: string) {
         record.external.push(url);

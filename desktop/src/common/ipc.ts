@@ -1,6 +1,6 @@
 // The IPC contract shared by main, preload and renderer: channel names and payload types only
 // (no zod here, so the sandboxed preload bundle stays tiny; main validates with ./ipc-schemas).
-import type { ApiError, Role, User } from '@support-chat/protocol';
+import type { AgentStatus, ApiError, Role, User } from '@support-chat/protocol';
 
 /** Renderer → main requests (`ipcRenderer.invoke`), named `area:verb`. */
 export const IpcChannel = {
@@ -13,12 +13,16 @@ export const IpcChannel = {
   settingsGet: 'settings:get',
   settingsSet: 'settings:set',
   shellOpenExternal: 'shell:openExternal',
+  statusGet: 'status:get',
+  statusSet: 'status:set',
 } as const;
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
 /** Main → renderer events (`webContents.send`). */
 export const MainEvent = {
   conversationOpen: 'conversation:open',
+  /** The availability to tell the server changed (tray menu, auto-away). */
+  statusChanged: 'status:changed',
 } as const;
 export type MainEvent = (typeof MainEvent)[keyof typeof MainEvent];
 
@@ -31,11 +35,21 @@ export interface Settings {
   startAtLogin: boolean;
   /** Pre-fills the login form and names the keychain account for the silent login; not a secret. */
   lastUsername: string | null;
+  /** Away after this many minutes of system idle time or on screen lock (0: never automatically). */
+  autoAwayMinutes: number;
 }
 
 /** What the renderer may change; the server URL is saved by a successful login only. */
 export interface SettingsPatch {
   startAtLogin?: boolean;
+  autoAwayMinutes?: number;
+}
+
+/** The agent's availability as main decides it (chosen in the tray or header, or away automatically). */
+export interface AvailabilityInfo {
+  chosen: AgentStatus;
+  status: AgentStatus;
+  auto: 'idle' | 'locked' | null;
 }
 
 export interface LoginRequest {
@@ -85,6 +99,8 @@ export interface IpcContract {
   'settings:get': { request: undefined; response: Settings };
   'settings:set': { request: SettingsPatch; response: Settings };
   'shell:openExternal': { request: { url: string }; response: { opened: boolean } };
+  'status:get': { request: undefined; response: AvailabilityInfo };
+  'status:set': { request: { status: AgentStatus }; response: AvailabilityInfo };
 }
 
 /** The app's own origin: a privileged custom scheme, so no file:// URL is ever trusted. */

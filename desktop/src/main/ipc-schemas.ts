@@ -37,6 +37,15 @@ export const ipcRequestSchemas = {
   'badge:setUnread': z.strictObject({ count: z.int().min(0).max(1_000_000) }),
   'settings:get': noArgument,
   // The server URL changes only through a successful login, never from the renderer's settings.
-  'settings:set': z.strictObject({ startAtLogin: z.boolean().optional() }),
+  'settings:set': z.strictObject({
+    startAtLogin: z.boolean().optional(),
+    autoAwayMinutes: z
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .optional(),
+  }),
   'shell:openExternal': z.strictObject({ url: z.string().max(8192) }),
+  'status:get': noArgument,
+  'status:set': z.strictObject({ status: schemas.agentStatus }),
 } as const satisfies Record<IpcChannel, z.ZodType>;

@@ -25,6 +25,8 @@ const setup = () => {
     'settings:get': record('settings:get', {}),
     'settings:set': record('settings:set', {}),
     'shell:openExternal': record('shell:openExternal', { opened: true }),
+    'status:get': record('status:get', {}),
+    'status:set': record('status:set', {}),
   };
   const ipcMain = new FakeIpcMain();
   const unregister = registerIpcHandlers(ipcMain, handlers);
@@ -35,7 +37,7 @@ describe('IPC handlers', () => {
   it('registers every channel, named area:verb', () => {
     const { ipcMain, unregister } = setup();
     expect([...ipcMain.handlers.keys()].every((c) => /^[a-z]+:[a-zA-Z]+$/.test(c))).toBe(true);
-    expect(ipcMain.handlers.size).toBe(9);
+    expect(ipcMain.handlers.size).toBe(11);
     unregister();
     expect(ipcMain.handlers.size).toBe(0);
   });
@@ -104,6 +106,9 @@ describe('IPC handlers', () => {
       ['settings:set', [{ serverUrl: 'https://other.example.com', startAtLogin: true }]],
       ['settings:set', [{ serverUrl: 'file:///etc/passwd' }]],
       ['settings:set', [{ lastUsername: 'someone' }]],
+      ['settings:set', [{ autoAwayMinutes: -1 }]],
+      ['status:set', [{ status: 'busy' }]],
+      ['status:set', [{ status: 'away', extra: 1 }]],
       ['shell:openExternal', [{ url: 42 }]],
       ['shell:openExternal', ['https://example.com']],
     ];

@@ -128,6 +128,10 @@ const fake = vi.hoisted(() => {
     BrowserWindow: FakeWindow,
     Tray: FakeTray,
     Notification: FakeNotification,
+    powerMonitor: Object.assign(new Emitter(), {
+      getSystemIdleTime: () => 0,
+      removeListener() {},
+    }),
     Menu: { buildFromTemplate: (t: unknown) => t },
     nativeImage: { createFromBuffer: (b: Buffer) => ({ png: b }) },
     ipcMain: { handle: (c: string, h: Handler) => state.ipc.set(c, h), removeHandler() {} },
@@ -240,6 +244,8 @@ describe('main process wiring (fake electron)', () => {
       'settings:get',
       'settings:set',
       'shell:openExternal',
+      'status:get',
+      'status:set',
     ]);
     expect(await invoke('settings:get')).toMatchObject({ ok: true, data: { startAtLogin: false } });
     expect(

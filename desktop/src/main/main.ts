@@ -11,15 +11,17 @@ import {
   Menu,
   Notification,
   nativeImage,
+  powerMonitor,
   protocol,
   session,
   shell,
   Tray,
 } from 'electron';
-import { APP_ENTRY_URL, APP_SCHEME } from '../common/ipc';
+import { APP_ENTRY_URL, APP_SCHEME, MainEvent } from '../common/ipc';
 import { createAppProtocolHandler } from './app-protocol';
 import { AuthService } from './auth';
 import { AutoStartService, HIDDEN_ARG } from './autostart';
+import { AvailabilityService } from './availability';
 import { BadgeService } from './badge';
 import { CredentialStore, loadKeytar } from './credentials';
 import { DownloadService } from './downloads';
@@ -113,6 +115,20 @@ async function start(): Promise<void> {
       quitting = true;
       app.quit();
     },
+    setStatus: (status) => availability.choose(status),
+  });
+  const availability = new AvailabilityService({
+    powerMonitor,
+    autoAwayMinutes: settings.get().autoAwayMinutes,
+    every: (ms, check) => {
+      const timer = setInterval(check, ms);
+      return () => clearInterval(timer);
+    },
+  });
+  // The renderer tells the server; the tray shows it.
+  availability.onChange((state) => {
+    tray.setStatus(state.status);
+    if (window && !window.isDestroyed()) window.webContents.send(MainEvent.statusChanged, state);
   });
   const badge = new BadgeService({
     app,
@@ -159,6 +175,7 @@ async function start(): Promise<void> {
     'auth:logout': async () => {
       const result = await auth.logout();
       badge.setUnreadCount(0);
+      tray.setStatus(null);
       return result;
     },
     'auth:getSession': async () => ok(await auth.getSessionState()),
@@ -171,9 +188,15 @@ async function start(): Promise<void> {
     'settings:get': async () => ok(settings.get()),
     'settings:set': async (patch) => {
       if (patch.startAtLogin !== undefined) await autoStart.apply(patch.startAtLogin);
+      if (patch.autoAwayMinutes !== undefined) availability.setAutoAwayMinutes(patch.autoAwayMinutes);
       return ok(await settings.update(patch));
     },
     'shell:openExternal': async (request) => ok({ opened: await links.open(request.url) }),
+    'status:get': async () => {
+      tray.setStatus(availability.state.status);
+      return ok(availability.state);
+    },
+    'status:set': async (request) => ok(availability.choose(request.status)),
   });
 
   await auth.restore();

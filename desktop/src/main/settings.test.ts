@@ -20,6 +20,7 @@ describe('SettingsStore', () => {
       serverUrl: 'https://chat.example.com',
       startAtLogin: true,
       lastUsername: 'ann',
+      autoAwayMinutes: 10,
     });
     if (process.platform !== 'win32') expect(statSync(file).mode & 0o077).toBe(0);
     expect(await SettingsStore.inDirectory(dir).load()).toMatchObject({

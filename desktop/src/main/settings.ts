@@ -1,4 +1,4 @@
-// Settings in a small JSON file in userData: server URL, start at login, last username. Never a secret.
+// Settings in a small JSON file in userData: server URL, start at login, last username, auto-away. Never a secret.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,12 +13,14 @@ export const DEFAULT_SETTINGS: Settings = {
   serverUrl: 'http://127.0.0.1:3000',
   startAtLogin: false,
   lastUsername: null,
+  autoAwayMinutes: 10,
 };
 
 const SettingsFile = z.object({
   serverUrl: serverUrl.catch(DEFAULT_SETTINGS.serverUrl),
   startAtLogin: z.boolean().catch(false),
   lastUsername: z.string().min(1).max(200).nullable().catch(null),
+  autoAwayMinutes: z.int().min(0).max(1440).catch(DEFAULT_SETTINGS.autoAwayMinutes),
 });
 
 export class SettingsStore {
@@ -70,6 +72,7 @@ export class SettingsStore {
     if (patch.serverUrl !== undefined) next.serverUrl = patch.serverUrl;
     if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin;
     if (patch.lastUsername !== undefined) next.lastUsername = patch.lastUsername;
+    if (patch.autoAwayMinutes !== undefined) next.autoAwayMinutes = patch.autoAwayMinutes;
     this.current = next;
     await mkdir(path.dirname(this.file), { recursive: true });
     // Write then rename, so a crash never leaves half a file.

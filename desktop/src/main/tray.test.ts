@@ -42,6 +42,32 @@ describe('TrayService', () => {
     expect(calls).toEqual(['open', 'quit']);
   });
 
+  it('offers Available / Away once logged in, checked as the status is, and passes the choice on', () => {
+    const fake = new FakeTray();
+    const chosen: string[] = [];
+    const service = new TrayService(fake, (template) => template, {
+      open() {},
+      quit() {},
+      setStatus: (status) => chosen.push(status),
+    });
+    expect(fake.menu.some((i) => i.label === 'Away')).toBe(false);
+    service.setStatus('available');
+    const radio = () => fake.menu.filter((i) => i.type === 'radio').map((i) => [i.label, i.checked]);
+    expect(radio()).toEqual([
+      ['Available', true],
+      ['Away', false],
+    ]);
+    click(fake.menu.find((i) => i.label === 'Away'));
+    expect(chosen).toEqual(['away']);
+    service.setStatus('away');
+    expect(radio()).toEqual([
+      ['Available', false],
+      ['Away', true],
+    ]);
+    service.setStatus(null);
+    expect(radio()).toEqual([]);
+  });
+
   it('shows the unread total in the tooltip', () => {
     const { fake, service } = makeTray();
     expect(fake.tooltip).toBe('Support Chat — no unread messages');

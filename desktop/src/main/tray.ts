@@ -1,4 +1,5 @@
 // The tray icon: its tooltip carries the unread total; its menu opens the window or quits.
+import type { AgentStatus } from '@support-chat/protocol';
 import type { MenuItemConstructorOptions, NativeImage } from 'electron';
 
 export const PRODUCT_NAME = 'Support Chat';
@@ -14,6 +15,8 @@ export interface TrayLike {
 export interface TrayActions {
   open(): void;
   quit(): void;
+  /** The agent picked available or away (absent: no status items, e.g. logged out). */
+  setStatus?(status: AgentStatus): void;
 }
 
 export const unreadTooltip = (count: number): string =>
@@ -21,6 +24,7 @@ export const unreadTooltip = (count: number): string =>
 
 export class TrayService {
   private unread = 0;
+  private status: AgentStatus | null = null;
 
   constructor(
     private readonly tray: TrayLike,
@@ -35,9 +39,29 @@ export class TrayService {
   menuTemplate(): MenuItemConstructorOptions[] {
     return [
       { label: this.unread > 0 ? `Open (${this.unread} unread)` : 'Open', click: () => this.actions.open() },
+      ...this.statusItems(),
       { type: 'separator' },
       { label: 'Quit', click: () => this.actions.quit() },
     ];
+  }
+
+  private statusItems(): MenuItemConstructorOptions[] {
+    const set = this.actions.setStatus;
+    if (!this.status || !set) return [];
+    const item = (status: AgentStatus, label: string): MenuItemConstructorOptions => ({
+      label,
+      type: 'radio',
+      checked: this.status === status,
+      click: () => set(status),
+    });
+    return [{ type: 'separator' }, item('available', 'Available'), item('away', 'Away')];
+  }
+
+  /** Shows the agent's status in the menu (null: logged out, no status items). */
+  setStatus(status: AgentStatus | null): void {
+    if (status === this.status) return;
+    this.status = status;
+    this.tray.setContextMenu(this.buildMenu(this.menuTemplate()));
   }
 
   setUnread(count: number): void {

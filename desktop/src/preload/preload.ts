@@ -1,7 +1,8 @@
 // The preload: a narrow API of domain verbs on window.desktop. ipcRenderer itself never reaches the page.
-import type { Result } from '@support-chat/protocol';
+import type { AgentStatus, Result } from '@support-chat/protocol';
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
 import {
+  type AvailabilityInfo,
   IpcChannel,
   type IpcContract,
   type LoginRequest,
@@ -26,6 +27,16 @@ const api = {
   getSettings: () => invoke(IpcChannel.settingsGet),
   setSettings: (patch: SettingsPatch) => invoke(IpcChannel.settingsSet, patch),
   openExternal: (url: string) => invoke(IpcChannel.shellOpenExternal, { url }),
+  getStatus: () => invoke(IpcChannel.statusGet),
+  setStatus: (status: AgentStatus) => invoke(IpcChannel.statusSet, { status }),
+  /** The availability to tell the server changed (tray menu, auto-away); returns a function that stops listening. */
+  onStatusChanged: (callback: (info: AvailabilityInfo) => void): (() => void) => {
+    const listener = (_event: IpcRendererEvent, info: AvailabilityInfo) => callback(info);
+    ipcRenderer.on(MainEvent.statusChanged, listener);
+    return () => {
+      ipcRenderer.removeListener(MainEvent.statusChanged, listener);
+    };
+  },
   /** Called when the user clicks a notification; returns a function that stops listening. */
   onOpenConversation: (callback: (conversationId: string) => void): (() => void) => {
     const listener = (_event: IpcRendererEvent, conversationId: unknown) => {

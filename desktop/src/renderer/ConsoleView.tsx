@@ -1,7 +1,8 @@
 // The console: header, inbox and conversation pane over one ConsoleStore.
 import { useStore } from '@support-chat/client-ui';
+import type { AgentStatus } from '@support-chat/protocol';
 import { useEffect, useMemo, useState } from 'react';
-import type { Session, Settings } from '../common/ipc';
+import type { AvailabilityInfo, Session, Settings } from '../common/ipc';
 import { AgentToolsStore } from './agent-tools-store';
 import { ConversationPane } from './ConversationPane';
 import { ConsoleStore } from './console-store';
@@ -31,6 +32,35 @@ export function ConsoleView(props: {
   const toolsState = useStore(tools);
   const inbox = useStore(store.inbox);
   const [startAtLogin, setStartAtLogin] = useState(props.settings.startAtLogin);
+  const [autoAway, setAutoAway] = useState(props.settings.autoAwayMinutes);
+  const [availability, setAvailability] = useState<AvailabilityInfo | null>(null);
+
+  // Main decides the status (header, tray menu, auto-away); the server hears it from here.
+  useEffect(() => {
+    const apply = (info: AvailabilityInfo) => {
+      setAvailability(info);
+      void store.client.setStatus(info.status);
+    };
+    const off = desktop.onStatusChanged(apply);
+    void desktop.getStatus().then((r) => {
+      if (r.ok) apply(r.data);
+    });
+    return off;
+  }, [store]);
+
+  const chooseStatus = async (status: AgentStatus) => {
+    const result = await desktop.setStatus(status);
+    if (result.ok) {
+      setAvailability(result.data);
+      void store.client.setStatus(result.data.status);
+    }
+  };
+
+  const changeAutoAway = async (minutes: number) => {
+    setAutoAway(minutes);
+    const result = await desktop.setSettings({ autoAwayMinutes: minutes });
+    if (result.ok) setAutoAway(result.data.autoAwayMinutes);
+  };
 
   useEffect(() => {
     void store.start();
@@ -105,6 +135,32 @@ export function ConsoleView(props: {
           {connectionLabel[chat.connection]}
         </span>
         <span className="spacer" />
+        <label className="availability">
+          <span className={`status-dot status-${availability?.status ?? 'available'}`} aria-hidden="true" />
+          Status
+          <select
+            value={availability?.chosen ?? 'available'}
+            onChange={(e) => void chooseStatus(e.target.value as AgentStatus)}
+          >
+            <option value="available">Available</option>
+            <option value="away">Away</option>
+          </select>
+        </label>
+        {availability?.auto && availability.chosen === 'available' && (
+          <span className="auto-away" role="status">
+            {availability.auto === 'locked' ? 'Away: screen locked' : 'Away: idle'}
+          </span>
+        )}
+        <label className="availability">
+          Auto-away
+          <select value={autoAway} onChange={(e) => void changeAutoAway(Number(e.target.value))}>
+            {[0, 5, 10, 15, 30, 60].map((m) => (
+              <option key={m} value={m}>
+                {m === 0 ? 'Never' : `after ${m} min`}
+              </option>
+            ))}
+          </select>
+        </label>
         <label className="toggle">
           <input
             type="checkbox"
