@@ -45,7 +45,10 @@ function Row(props: {
         data-conversation-id={c.id}
       >
         <span className="row-top">
-          <span className="customer">{c.customer.username}</span>
+          <span className="customer" title={c.customer.username}>
+            {c.customer.name ?? c.customer.username}
+            {c.customer.verified ? <span className="verified"> · verified</span> : null}
+          </span>
           <span className="time">{shortTime(c.lastMessage?.createdAt ?? c.updatedAt)}</span>
         </span>
         <span className="row-middle">

@@ -139,7 +139,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
       return;
     void this.desktop.notify({
       conversationId: message.conversationId,
-      customerName: summary?.customer.username ?? message.sender.username,
+      customerName: summary?.customer.name ?? summary?.customer.username ?? message.sender.username,
       departmentName: summary ? this.departmentName(summary.department) : 'Support',
       text: messagePreview(message),
       senderRole: message.sender.role,

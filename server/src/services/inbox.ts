@@ -335,7 +335,7 @@ export class InboxService {
       cursor.data,
       query.limit,
       async (_key, id) => {
-        const doc = await this.live.findById(id);
+        const doc = await this.live.read(id);
         if (!doc || !departments.includes(doc.department)) return null;
         if (query.status && doc.status !== query.status) return null;
         if (query.view === 'mine' && doc.assigneeId !== actor.id) return null;
@@ -406,7 +406,7 @@ export class InboxService {
    * own keys are written; a key newer than this process's copy means the copy is behind (another node): read again.
    */
   private async current(key: string, id: string): Promise<ConversationDoc | null> {
-    let doc = await this.live.findById(id);
+    let doc = await this.live.read(id);
     if (!doc) return null;
     if (entryKeys(doc).includes(key)) return doc;
     const position = key.slice(key.length - activityKey(doc).length);

@@ -142,6 +142,14 @@ export class LiveConversations {
   }
 
   /**
+   * The conversation as held here, else as stored, without keeping it (inbox pages read thousands once: they must not
+   * push the conversations in use out of memory).
+   */
+  async read(id: string): Promise<ConversationDoc | null> {
+    return this.docs.get(id) ?? (await this.store.conversations.findById(id));
+  }
+
+  /**
    * The conversation with every message stored so far folded in (also those another process stored and has not
    * summarised yet): what sync and history read. One point read when it is held, and none more when it is loaded.
    */
