@@ -107,6 +107,8 @@ export async function inboxRun(opts: {
   runDir: string;
   conversations?: number;
   migrationSample?: number;
+  /** Agents paging through everything at once (default 20). */
+  pagingAgents?: number;
 }): Promise<InboxRun> {
   const total = opts.conversations ?? 100_000;
   const sample = opts.migrationSample ?? 10_000;
@@ -137,7 +139,9 @@ export async function inboxRun(opts: {
   });
   const sockets: Socket[] = [];
   try {
-    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag, 20, [DEPARTMENT]);
+    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag, opts.pagingAgents ?? 20, [
+      DEPARTMENT,
+    ]);
     const token = agents[0]?.token as string;
 
     // The first page and later pages, one agent, one request at a time.
@@ -229,11 +233,13 @@ export async function inboxRun(opts: {
 
     // 20 agents page through the whole inbox at once (200 a page); the server's RSS sampled every 200 ms.
     const rss: number[] = [rssMiB(server.pid)];
-    const sampler = setInterval(() => rss.push(rssMiB(server.pid)), 200);
+    const sampler = setInterval(() => {
+      if (server.child.exitCode === null) rss.push(rssMiB(server.pid));
+    }, 200);
     const t0 = Date.now();
     let pages = 0;
     const seenCounts = await Promise.all(
-      agents.slice(0, 20).map(async (agent) => {
+      agents.map(async (agent) => {
         const seen = new Set<string>();
         let c: string | null = null;
         do {
