@@ -242,6 +242,9 @@ async function main() {
         mongoUri: uri,
         runDir,
         conversations: Number(values.customers ?? 100_000),
+        // --connections: conversations migrated at start (default 10,000); --users: agents paging at once (20).
+        migrationSample: Number(values.connections.includes(',') ? 10_000 : values.connections),
+        pagingAgents: Number(values.users ?? 20),
       });
       numbers.inbox = run;
       parts.push(inboxMarkdown(run), '');
