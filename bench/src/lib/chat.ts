@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { seedCustomers } from '@support-chat/server/testkit';
+import { MongoClient } from 'mongodb';
 import type { Participant } from '../loadgen';
 import { forkTs, freePort, probeImport, repoRoot, safeKill, stopChild, waitForHttp } from './procs';
 
@@ -249,3 +250,14 @@ export async function fabricateCustomers(
 /** Customers spread over the departments, one conversation each. */
 export const customersOf = (tokens: string[]): Participant[] =>
   tokens.map((token, i) => ({ token, department: DEPARTMENTS[i % DEPARTMENTS.length] as string }));
+
+/** Drops a benchmark's database (its cleanup; a failure to drop is not the measurement's failure). */
+export async function dropBenchDatabase(mongoUri: string, dbName: string): Promise<void> {
+  const client = new MongoClient(mongoUri, { retryWrites: false });
+  await client.connect();
+  await client
+    .db(dbName)
+    .dropDatabase()
+    .catch(() => {});
+  await client.close();
+}

@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { seedConversations } from '@support-chat/server/testkit';
-import { MongoClient } from 'mongodb';
 import { io, type Socket } from 'socket.io-client';
-import { createAgents, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { createAgents, dropBenchDatabase, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
 
 export interface InboxRun {
   conversations: number;
@@ -95,10 +94,7 @@ async function migrationSeconds(opts: { mongoUri: string; runDir: string }, coun
   });
   const seconds = (Date.now() - started) / 1000;
   await server.stop();
-  const drop = new MongoClient(opts.mongoUri, { retryWrites: false });
-  await drop.connect();
-  await drop.db(dbName).dropDatabase();
-  await drop.close();
+  await dropBenchDatabase(opts.mongoUri, dbName);
   return seconds;
 }
 
@@ -290,13 +286,7 @@ export async function inboxRun(opts: {
   } finally {
     for (const s of sockets) s.disconnect();
     await server.stop();
-    const drop = new MongoClient(opts.mongoUri, { retryWrites: false });
-    await drop.connect();
-    await drop
-      .db(dbName)
-      .dropDatabase()
-      .catch(() => {});
-    await drop.close();
+    await dropBenchDatabase(opts.mongoUri, dbName);
   }
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeReportDay, seedConversations } from '@support-chat/server/testkit';
 import { MongoClient, ObjectId } from 'mongodb';
-import { DEPARTMENTS, newSecrets, startChatServer } from '../lib/chat';
+import { DEPARTMENTS, dropBenchDatabase, newSecrets, startChatServer } from '../lib/chat';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -217,13 +217,7 @@ export async function reportsRun(opts: {
     return { conversations: total, dayDocuments: docs.size, seedSeconds, year, matches };
   } finally {
     await server.stop();
-    const drop = new MongoClient(opts.mongoUri, { retryWrites: false });
-    await drop.connect();
-    await drop
-      .db(dbName)
-      .dropDatabase()
-      .catch(() => {});
-    await drop.close();
+    await dropBenchDatabase(opts.mongoUri, dbName);
   }
 }
 
