@@ -215,14 +215,16 @@ describe('input', () => {
     const emoji = await sendMessage(cs, conv.id, '😀'.repeat(4000));
     expect(emoji.seq).toBe(2);
 
-    // No payload, no ack, only an ack: answered or ignored, never a crash.
+    // No payload, no ack, only an ack: answered or ignored, never a crash. (Listening before the send: its
+    // message:created may come before the sync's answer.)
+    const noAck = waitFor<{ message: Message }>(cs, 'message:created', (p) => p.message.text === 'no ack');
     cs.emit('message:send', { conversationId: conv.id, clientMsgId: randomUUID(), text: 'no ack' });
     cs.emit('conversation:sync');
     expect(await cs.timeout(5000).emitWithAck('conversation:sync')).toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     });
-    await waitFor<{ message: Message }>(cs, 'message:created', (p) => p.message.text === 'no ack');
+    await noAck;
     expect((await syncMessages(cs, conv.id)).map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(cs.connected).toBe(true);
   });
