@@ -344,13 +344,24 @@ describe('assignment', () => {
     sockets.push(a1Socket);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('queue not handed out')), 10_000);
-      a1Socket.on('conversation:updated', ({ conversation }: { conversation: ConversationSummary }) => {
+      const taken = (conversation: Pick<ConversationSummary, 'id' | 'assigneeId'>) => {
         if (conversation.assigneeId === a1.user.id) pending.delete(conversation.id);
         if (pending.size === 0) {
           clearTimeout(timer);
           resolve();
         }
-      });
+      };
+      a1Socket.on('conversation:updated', ({ conversation }: { conversation: ConversationSummary }) =>
+        taken(conversation),
+      );
+      // The hand-out may have come in the same read as the connect, before this listener: the inbox shows it too.
+      void fetch(`${srv.url}/api/conversations?view=mine`, {
+        headers: { authorization: `Bearer ${a1.accessToken}` },
+      })
+        .then((res) => res.json() as Promise<{ conversations: ConversationSummary[] }>)
+        .then((page) => {
+          for (const c of page.conversations) taken(c);
+        });
     });
 
     // a2 comes online holding nothing: the next new conversation goes to a2 (fewest open).
