@@ -9,7 +9,7 @@ import { createLogger } from '../log';
 import type { ConversationDoc } from '../store/conversations';
 import { type Actor, findAccessible } from './actor';
 import type { WaitingHook } from './conversations';
-import type { InboxCounters } from './inbox';
+import { type InboxCounters, queueKeyOf } from './inbox';
 import { KeyedQueue } from './keyed-queue';
 import type { ChatStore } from './live-conversations';
 import type { Presence } from './presence';
@@ -127,7 +127,7 @@ export class AssignmentService implements WaitingHook {
     for (const d of departments) {
       if (!(await this.presence.onlineAgents(d)).includes(agentId)) continue;
       const [first] = await this.queueHead(d, 1);
-      if (first && (!oldest || waitKey(first) < waitKey(oldest))) oldest = first;
+      if (first && (!oldest || queueKeyOf(first) < queueKeyOf(oldest))) oldest = first;
     }
     if (!oldest) return null;
     const target = oldest;
@@ -220,6 +220,3 @@ export class AssignmentService implements WaitingHook {
     return ok(after);
   }
 }
-
-const waitKey = (d: ConversationDoc): string =>
-  `${(d.waitingSince ?? d.createdAt).toISOString()}|${d.createdAt.toISOString()}|${d._id}`;

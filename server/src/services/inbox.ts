@@ -25,6 +25,7 @@ import {
 } from '../store/inbox';
 import type { Actor } from './actor';
 import type { LiveConversations } from './live-conversations';
+import { unreadFor } from './views';
 
 const log = createLogger('inbox');
 
@@ -58,10 +59,8 @@ const emptyDepartment = (): DepartmentCounts => ({
   queue: new Map(),
 });
 
-const unreadForAgents = (doc: ConversationDoc): number =>
-  Math.max(0, doc.counts.customer - doc.readCounts.agents);
-
-const queueKeyOf = (doc: ConversationDoc): string =>
+/** A waiting conversation's place in its department's queue: since when it waits, then its creation and id. */
+export const queueKeyOf = (doc: ConversationDoc): string =>
   `${(doc.waitingSince ?? doc.createdAt).toISOString()}|${doc.createdAt.toISOString()}|${doc._id}`;
 
 export class InboxCounters {
@@ -112,7 +111,7 @@ export class InboxCounters {
         ? {
             department: doc.department,
             assigneeId: doc.assigneeId,
-            unread: unreadForAgents(doc),
+            unread: unreadFor(doc, 'agents'),
             queueKey: doc.assigneeId ? null : queueKeyOf(doc),
           }
         : null;
@@ -309,10 +308,9 @@ export class InboxService {
     }
     const cursor = decodeCursor(query.cursor, 'a');
     if (!cursor.ok) return cursor;
-    const { docs, next } = await this.collect(streams, cursor.data, query.limit, async (key, id) => {
-      const doc = await this.current(key, id);
-      return doc;
-    });
+    const { docs, next } = await this.collect(streams, cursor.data, query.limit, (key, id) =>
+      this.current(key, id),
+    );
     return ok({ docs, nextCursor: next === null ? null : encodeCursor('a', next) });
   }
 

@@ -36,7 +36,8 @@ export const silentNotifier: ChatNotifier = {
   conversationRated() {},
 };
 
-const unreadFor = (doc: ConversationDoc, side: Side): number =>
+/** The side's unread count: the other side's messages after the side's read cursor. */
+export const unreadFor = (doc: ConversationDoc, side: Side): number =>
   Math.max(0, doc.counts[otherSide(side)] - doc.readCounts[side]);
 
 /** The text of the conversation's newest message, when the caller has it in clear already. */
