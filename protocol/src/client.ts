@@ -13,6 +13,7 @@ import {
   ClientEvent,
   type ClientEventName,
   type ConversationReadEvent,
+  type ConversationRemovedEvent,
   type EventPayload,
   type PresenceEvent,
   ServerEvent,
@@ -76,6 +77,8 @@ export interface ClientEventMap {
   noteOutbox: OutboxItem<Note>[];
   /** A customer rated a conversation (their own sockets, and the department's agents). */
   rated: Rating;
+  /** Agents: a conversation left their reach (transferred to a department they are not in). */
+  removed: ConversationRemovedEvent;
 }
 
 /** The list under `key` of an answer, or bad_answer. */
@@ -138,6 +141,12 @@ export class ChatClient {
         },
         [ServerEvent.inboxCounts]: (p: { counts?: InboxCounts }) => {
           if (p?.counts) this.events.emit('inboxCounts', p.counts);
+        },
+        [ServerEvent.conversationRemoved]: (p: ConversationRemovedEvent) => {
+          if (typeof p?.conversationId === 'string') {
+            this.delivery.untrackNotes(p.conversationId);
+            this.events.emit('removed', p);
+          }
         },
       },
     });
@@ -309,6 +318,15 @@ export class ChatClient {
 
   reopen(conversationId: string): Promise<Result<ConversationSummary>> {
     return this.askConversation(ClientEvent.conversationReopen, { conversationId });
+  }
+
+  /**
+   * Agents: hands the conversation to another department, with an optional note for its agents. Answers the
+   * conversation that now holds the customer (SPEC §12).
+   */
+  transfer(conversationId: string, department: string, note?: string): Promise<Result<ConversationSummary>> {
+    const payload = note?.trim() ? { conversationId, department, note } : { conversationId, department };
+    return this.askConversation(ClientEvent.conversationTransfer, payload);
   }
 
   // ---------------------------------------------------------------- messages

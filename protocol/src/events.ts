@@ -12,6 +12,7 @@ import type {
   ConversationReadPayload,
   ConversationSummary,
   ConversationSyncPayload,
+  ConversationTransferPayload,
   EmptyPayload,
   InboxCounts,
   Message,
@@ -35,6 +36,7 @@ export const ClientEvent = {
   conversationAssign: 'conversation:assign',
   conversationResolve: 'conversation:resolve',
   conversationReopen: 'conversation:reopen',
+  conversationTransfer: 'conversation:transfer',
   noteAdd: 'note:add',
   conversationRate: 'conversation:rate',
   conversationRating: 'conversation:rating',
@@ -54,6 +56,7 @@ export const ServerEvent = {
   noteCreated: 'note:created',
   conversationRated: 'conversation:rated',
   inboxCounts: 'inbox:counts',
+  conversationRemoved: 'conversation:removed',
 } as const;
 
 type Ack<T> = (result: Result<T>) => void;
@@ -88,6 +91,15 @@ export interface ClientToServerEvents {
   ) => void;
   'conversation:reopen': (
     payload: ConversationIdPayload,
+    ack: Ack<{ conversation: ConversationSummary }>,
+  ) => void;
+  /**
+   * Agents of the conversation's department: hands it to another department (SPEC §12). Answers the conversation
+   * that now holds the customer (the same one moved, or the customer's conversation with the target, reopened);
+   * acknowledged once every server applied it.
+   */
+  'conversation:transfer': (
+    payload: ConversationTransferPayload,
     ack: Ack<{ conversation: ConversationSummary }>,
   ) => void;
   /** Agents of the conversation's department: an internal note (same clientMsgId again: the stored note). */
@@ -146,6 +158,18 @@ export interface ServerToClientEvents {
   presence: (payload: PresenceEvent) => void;
   'note:created': (payload: { note: Note }) => void;
   'conversation:rated': (payload: { rating: Rating }) => void;
+  /**
+   * Agents: a conversation left their reach (transferred to a department they are not in): drop it from the inbox
+   * and close it; its events stop.
+   */
+  'conversation:removed': (payload: ConversationRemovedEvent) => void;
+}
+
+export interface ConversationRemovedEvent {
+  conversationId: string;
+  reason: 'transferred';
+  /** The department it went to. */
+  department: string;
 }
 
 /** Handshake `connect_error` message for a missing, bad or expired token. */

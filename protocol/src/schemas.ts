@@ -177,6 +177,12 @@ export const agentStatus = z.enum(['available', 'away']);
 export const AgentStatusPayload = z.strictObject({ status: agentStatus });
 
 export const NoteAddPayload = z.strictObject({ conversationId: objectId, clientMsgId, text: messageText });
+/** Agents: hands the conversation to another department's queue, with an optional note for its agents. */
+export const ConversationTransferPayload = z.strictObject({
+  conversationId: objectId,
+  department: departmentId,
+  note: messageText.optional(),
+});
 export const ratingComment = cleanText(8000).pipe(z.string().max(1000, 'must be at most 1000 characters'));
 export const ConversationRatePayload = z.strictObject({
   conversationId: objectId,

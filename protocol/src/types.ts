@@ -62,6 +62,31 @@ export interface Message {
   createdAt: string;
   /** Present (non-empty) when files were sent with the message. */
   attachments?: Attachment[];
+  /**
+   * `system`: a line of the timeline written by the server (SPEC §12), shown to both sides, counted as unread by
+   * neither; `system` says what happened. Absent on messages people wrote.
+   */
+  kind?: 'system';
+  system?: SystemEvent;
+}
+
+/** One end of a transfer: a department and the customer's conversation with it. */
+export interface TransferEnd {
+  department: string;
+  /** The department's name when the transfer happened. */
+  name: string;
+  conversationId: string;
+}
+
+/**
+ * What a system message records. `transfer`: the conversation went from one department to another. When the
+ * customer already had a conversation with the target, `to.conversationId` is that one (the customer's page and
+ * widget switch to it); otherwise both ends name the same conversation, which changed department.
+ */
+export interface SystemEvent {
+  type: 'transfer';
+  from: TransferEnd;
+  to: TransferEnd;
 }
 
 /** An internal note (SPEC §12): agents only, never delivered to the customer in any form. */
@@ -180,6 +205,7 @@ export type ConversationOpenPayload = z.input<typeof s.ConversationOpenPayload>;
 export type MessageSendPayload = z.input<typeof s.MessageSendPayload>;
 export type ConversationReadPayload = z.input<typeof s.ConversationReadPayload>;
 export type ConversationSyncPayload = z.input<typeof s.ConversationSyncPayload>;
+export type ConversationTransferPayload = z.input<typeof s.ConversationTransferPayload>;
 export type TypingPayload = z.input<typeof s.TypingPayload>;
 export type ConversationIdPayload = z.input<typeof s.ConversationIdPayload>;
 export type ConversationAssignPayload = z.input<typeof s.ConversationAssignPayload>;
