@@ -133,6 +133,8 @@ export interface LastMessage {
   text: string;
   senderRole: Role;
   createdAt: string;
+  /** `system`: a line written by the server (a transfer), not by the sender's side (SPEC §12). */
+  kind?: 'system';
 }
 
 /** Who a conversation is with. */

@@ -84,6 +84,27 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     // The other nodes drop their copy of a conversation whose state this one changed (and the reverse).
     live.onChanged = (id, read) => io.serverSideEmit('conversation:changed', id, read ?? null);
     io.on('conversation:changed', (id, read) => live.invalidate(id, read ?? undefined));
+    // A transfer is acknowledged once every node holds the new department (SPEC §12); the adapter gives up on a
+    // silent node after its requests timeout (5 s).
+    live.onMoved = async (id) => {
+      try {
+        await io.serverSideEmitWithAck('conversation:moved', id);
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message, conversationId: id },
+          'a node did not confirm a transfer in time',
+        );
+      }
+    };
+    io.on('conversation:moved', (id, done) => {
+      live.reload(id).then(
+        () => done(true),
+        (err: Error) => {
+          log.warn({ err: err.message, conversationId: id }, 'transferred conversation not read again');
+          done(false);
+        },
+      );
+    });
   }
 
   const lifecycle = new ServerLifecycle();

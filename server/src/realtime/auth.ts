@@ -36,6 +36,8 @@ type InterServerEvents = {
    * a read cursor (move it in the copy held too).
    */
   'conversation:changed': (id: string, read: ReadMove | null) => void;
+  /** A transfer moved a conversation to another department: read it again, then answer (SPEC §12). */
+  'conversation:moved': (id: string, done: (applied: boolean) => void) => void;
 };
 export type ChatIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

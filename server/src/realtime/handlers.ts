@@ -53,14 +53,21 @@ export type HandlerTable = { [E in ClientEventName]: SocketHandler<E> };
 
 type ChatServices = Pick<
   Services,
-  'conversations' | 'messages' | 'assignment' | 'presence' | 'notes' | 'ratings' | 'cannedReplies'
+  | 'conversations'
+  | 'messages'
+  | 'assignment'
+  | 'presence'
+  | 'notes'
+  | 'ratings'
+  | 'cannedReplies'
+  | 'transfer'
 >;
 
 /** What the transport does when a connection's availability changes (presence, announcements, the queue). */
 export type StatusChange = (socket: ChatSocket, status: AgentStatus) => Promise<void>;
 
 export function handlerTable(
-  { conversations, messages, assignment, presence, notes, ratings, cannedReplies }: ChatServices,
+  { conversations, messages, assignment, presence, notes, ratings, cannedReplies, transfer }: ChatServices,
   statusChanged: StatusChange,
 ): HandlerTable {
   const summary = async (actor: AuthUser, result: Promise<Result<ConversationDoc>>) => {
@@ -165,6 +172,12 @@ export function handlerTable(
       schema: schemas.ConversationIdPayload,
       writes: true,
       run: ({ conversationId }, actor) => summary(actor, assignment.reopen(actor, conversationId)),
+    },
+
+    'conversation:transfer': {
+      schema: schemas.ConversationTransferPayload,
+      writes: true,
+      run: (input, actor) => summary(actor, transfer.transfer(actor, input)),
     },
 
     'note:add': {

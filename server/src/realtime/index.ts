@@ -24,6 +24,7 @@ type Chat = Pick<
   | 'notes'
   | 'ratings'
   | 'cannedReplies'
+  | 'transfer'
   | 'inbox'
 >;
 

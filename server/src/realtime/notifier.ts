@@ -31,6 +31,11 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
       const to = io.to(rooms.department(conversation.department));
       (except ? to.except(except) : to).emit('note:created', { note });
     },
+    conversationRemoved(conversationId, from, to) {
+      io.to(rooms.department(from))
+        .except(rooms.department(to))
+        .emit('conversation:removed', { conversationId, reason: 'transferred', department: to });
+    },
     conversationRated(conversation, rating) {
       io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]).emit(
         'conversation:rated',

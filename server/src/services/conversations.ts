@@ -18,8 +18,10 @@ const log = createLogger('conversations');
 type CustomerActor = Actor & { conversationIds?: Readonly<Record<string, string>> };
 
 /** The id of a customer's conversation with a department: passed to them from a visitor, or derived from the pair. */
-const conversationIdOf = (actor: Pick<CustomerActor, 'id' | 'conversationIds'>, department: string): string =>
-  actor.conversationIds?.[department] ?? conversationIdFor(actor.id, department);
+export const conversationIdOf = (
+  actor: Pick<CustomerActor, 'id' | 'conversationIds'>,
+  department: string,
+): string => actor.conversationIds?.[department] ?? conversationIdFor(actor.id, department);
 
 /** What happens to a conversation that starts waiting (new, or reopened by its customer with nobody holding it). */
 export interface WaitingHook {
@@ -79,8 +81,14 @@ export class ConversationService {
     department: string,
   ): Promise<Result<{ conversation: ConversationDoc; created: boolean }>> {
     if (actor.role !== 'customer') return fail(ErrorCode.forbidden, 'Only customers open conversations');
-    const id = conversationIdOf(actor, department);
-    const existing = await this.store.conversations.findById(id);
+    let id = conversationIdOf(actor, department);
+    let existing = await this.store.conversations.findById(id);
+    if (existing?.customerId === actor.id && existing.department !== department) {
+      // Transferred to another department since the caller's record was read: the account knows where things are.
+      const account = await this.store.users.findById(actor.id);
+      id = conversationIdOf({ id: actor.id, conversationIds: account?.conversationIds }, department);
+      existing = await this.store.conversations.findById(id);
+    }
     if (existing && (existing.customerId !== actor.id || existing.department !== department)) {
       // A 96-bit id collision: never hand someone else's conversation over.
       log.error({ conversationId: id }, 'conversation id collision');
@@ -99,11 +107,11 @@ export class ConversationService {
     )
       return fail(ErrorCode.notFound, 'No such department');
     const details = await this.customerDetails(actor.id);
-    const doc = newConversationDoc(
-      { id: actor.id, username: actor.username, details },
-      department,
-      new Date(),
-    );
+    // The id is the pair's, or the one the account records (after a transfer took the pair's elsewhere).
+    const doc = {
+      ...newConversationDoc({ id: actor.id, username: actor.username, details }, department, new Date()),
+      _id: id,
+    };
     const inserted = await this.waiting.createAssigned(department, (assigneeId) =>
       this.store.conversations.insert(assigneeId ? { ...doc, assigneeId, waitingSince: null } : doc),
     );
@@ -153,10 +161,16 @@ export class ConversationService {
     from: string,
     to: { id: string; username: string; details: CustomerDetails },
   ): Promise<{ passed: string[]; kept: string[] }> {
-    const departments = await this.store.departments.ids();
-    const owned = await this.store.conversations.findByIds(
-      departments.map((d) => conversationIdFor(from, d)),
-    );
+    const [departments, account] = await Promise.all([
+      this.store.departments.ids(),
+      this.store.users.findById(from),
+    ]);
+    // The pairs' ids, and those the account records (a transfer moves a conversation away from its pair's id).
+    const ids = departments.flatMap((d) => [
+      conversationIdFor(from, d),
+      conversationIdOf({ id: from, conversationIds: account?.conversationIds }, d),
+    ]);
+    const owned = await this.store.conversations.findByIds([...new Set(ids)]);
     const passed: string[] = [];
     const kept: string[] = [];
     for (const conv of owned) {

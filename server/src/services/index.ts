@@ -24,6 +24,7 @@ import {
 import { RatingService } from './ratings';
 import { ReportFacts } from './report-facts';
 import { ReportService } from './reports';
+import { TransferService } from './transfer';
 import { type ChatNotifier, ConversationViews } from './views';
 import { SiteAdmin, WidgetService } from './widget';
 
@@ -52,6 +53,8 @@ export interface Services {
   attachments: AttachmentService;
   /** The agents' paged inbox and its counts (SPEC §15). */
   inbox: InboxService;
+  /** Transfer between departments (SPEC §12). */
+  transfer: TransferService;
 }
 
 export interface ServiceCollaborators {
@@ -110,6 +113,16 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
   const reports = new ReportService(store, config.reportTimeZone);
   const notes = new NoteService(store, live, cipher, c.notifier);
   const ratings = new RatingService(store, live, cipher, c.notifier, facts);
+  const transfer = new TransferService(
+    chat,
+    messages,
+    notes,
+    assignment,
+    views,
+    c.notifier,
+    inbox,
+    (customerId, department) => widget.departmentAllowed(customerId, department),
+  );
   const cannedReplies = new CannedReplyService(store);
   return {
     auth,
@@ -126,6 +139,7 @@ export function createServices(store: Store, config: Config, c: ServiceCollabora
     notes,
     ratings,
     cannedReplies,
+    transfer,
     attachments,
     inbox,
   };

@@ -105,6 +105,11 @@ export class LiveConversations {
    * (`read`: other nodes move theirs too, since the cursor reaches the database only at the next flush).
    */
   onChanged: (id: string, read?: ReadMove) => void = () => {};
+  /**
+   * Called when this process moved a conversation to another department; resolves once every other process read it
+   * again (the transfer's acknowledgement waits for it: SPEC §12).
+   */
+  onMoved: (id: string) => Promise<void> = async () => {};
   /** Called with every new state of a conversation this process sees (the inbox counts follow it). */
   onDoc: (doc: ConversationDoc) => void = () => {};
 
@@ -215,6 +220,27 @@ export class LiveConversations {
     return after ? this.changed(after) : null;
   }
 
+  /** Moves the conversation to another department (a transfer: see the store's moveDepartment); the copy follows. */
+  async moveDepartment(...args: Parameters<Store['conversations']['moveDepartment']>) {
+    const after = await this.exclusive(args[0], () => this.store.conversations.moveDepartment(...args));
+    return after && after !== 'taken' ? this.remember(after) : after;
+  }
+
+  /**
+   * Resolves once every other process read the conversation again (onMoved): after a transfer, none delivers it to
+   * the old department any more.
+   */
+  publishMove(id: string): Promise<void> {
+    return this.onMoved(id);
+  }
+
+  /** Reads the conversation again now (another process moved it) and resolves once this process holds it. */
+  async reload(id: string): Promise<void> {
+    this.docs.delete(id);
+    const doc = await this.store.conversations.findById(id);
+    if (doc) this.remember(doc);
+  }
+
   findByCustomer(customerId: string, department: string) {
     return this.store.conversations.findByCustomer(customerId, department);
   }
@@ -323,7 +349,10 @@ export class LiveConversations {
   messageStored(doc: MessageDoc, text?: string): ConversationDoc | null {
     // Report facts: in memory now, written with this summary (counted once: only while the copy has not applied it).
     const before = this.docs.get(doc.conversationId);
-    const episode = before && before.lastSeq < doc.seq ? this.facts?.messageStored(before, doc) : undefined;
+    const episode =
+      before && before.lastSeq < doc.seq && doc.kind !== 'system'
+        ? this.facts?.messageStored(before, doc)
+        : undefined;
     const last = foldOf(doc);
     const p = this.pendingOf(doc.conversationId);
     if (!p.fold.last || p.fold.last.seq < doc.seq) {

@@ -36,7 +36,7 @@
 // Why not reserve the seq on the conversation first ($inc lastSeq) and insert the message after? A process
 // dying between the two writes leaves a reserved seq with no message: a gap that needs a repair protocol, and a
 // retried clientMsgId can reserve a second seq. Here the one insert is the whole commit.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type Attachment,
   attachmentsPreview,
@@ -47,13 +47,14 @@ import {
   messagePreview,
   ok,
   type Result,
+  type SystemEvent,
 } from '@support-chat/protocol';
 import { createLogger } from '../log';
 import { errorsTotal, messagesTotal } from '../metrics';
 import type { ConversationDoc, SideCounts } from '../store/conversations';
 import type { Store } from '../store/db';
 import { fromBinary, type MessageDoc, messageKey, toBinary } from '../store/messages';
-import { type Actor, findAccessible, sideOf } from './actor';
+import { type Actor, canAccess, conversationNotFound, findAccessible, sideOf } from './actor';
 import type { WaitingHook } from './conversations';
 import type { MessageCipher } from './crypto';
 import { KeyedQueue } from './keyed-queue';
@@ -84,6 +85,10 @@ const toMessage = (doc: MessageDoc, text: string, attachments?: Attachment[]): M
     createdAt: doc.createdAt.toISOString(),
   };
   if (attachments?.length) message.attachments = attachments;
+  if (doc.kind === 'system' && doc.system) {
+    message.kind = 'system';
+    message.system = doc.system;
+  }
   return message;
 };
 
@@ -151,8 +156,9 @@ export class MessageService {
     if (!got.ok) return got;
     const id = got.data._id;
     return this.writers.run(id, async () => {
-      // Read again inside the queue: the send before this one moved the conversation on.
+      // Read again inside the queue: the send before this one moved the conversation on (or to another department).
       const conv = (await this.live.findById(id)) ?? got.data;
+      if (!canAccess(actor, conv)) return conversationNotFound();
       // Files first (point writes, one per file, in parallel): each is taken once, by this clientMsgId.
       const ids = input.attachmentIds ?? [];
       let files: Attachment[] = [];
@@ -195,6 +201,35 @@ export class MessageService {
     });
   }
 
+  /** Runs `task` in the conversation's line of sends on this process: no send of this process runs beside it. */
+  inLine<T>(conversationId: string, task: () => Promise<T>): Promise<T> {
+    return this.writers.run(conversationId, task);
+  }
+
+  /**
+   * Stores a system message at the conversation's end (SPEC §12: counted for neither side) and announces it to
+   * whoever may read the conversation now. Call it in the conversation's line (inLine).
+   */
+  async appendSystem(
+    actor: Actor,
+    conv: ConversationDoc,
+    event: SystemEvent,
+    text: string,
+  ): Promise<Result<{ message: Message; conversation: ConversationDoc }>> {
+    const stored = await this.append(
+      actor,
+      conv,
+      { clientMsgId: `system-${randomUUID()}`, text, event },
+      [],
+      true,
+    );
+    if (!stored.ok) return stored;
+    const message = toMessage(stored.data.doc, text);
+    const after = this.live.messageStored(stored.data.doc, text) ?? conv;
+    this.notifier.messageCreated(after, message);
+    return ok({ message, conversation: after });
+  }
+
   /** A customer wrote into a resolved conversation: it opens again, and queues like a new one if nobody holds it. */
   private async reopen(conv: ConversationDoc): Promise<ConversationDoc> {
     let after = await this.live.setStatus(conv._id, 'resolved', 'open', new Date());
@@ -211,8 +246,10 @@ export class MessageService {
   private async append(
     actor: Actor,
     conv: ConversationDoc,
-    input: { clientMsgId: string; text: string },
+    input: { clientMsgId: string; text: string; event?: SystemEvent },
     files: Attachment[] = [],
+    /** The server writes it (a transfer): no access check, since it may be what changes access. */
+    bySystem = false,
   ): Promise<Result<Stored>> {
     const id = conv._id;
     const side = sideOf(actor);
@@ -232,9 +269,13 @@ export class MessageService {
         ciphertext: toBinary(sealed.ciphertext),
         nonce: toBinary(sealed.nonce),
         keyId: sealed.keyId,
-        counts: { ...before, [side]: before[side] + 1 },
+        counts: input.event ? before : { ...before, [side]: before[side] + 1 },
         createdAt: new Date(),
       };
+      if (input.event) {
+        doc.kind = 'system';
+        doc.system = input.event;
+      }
       if (files.length > 0) this.sealFiles(doc, input.text, files);
       // The dirty mark (only when the conversation has none yet) goes beside the insert, not after it.
       const [outcome] = await Promise.all([this.store.messages.insert(doc), this.live.markDirty(id)]);
@@ -244,6 +285,9 @@ export class MessageService {
         this.live.refresh(id),
       ]);
       if (inSlot?.clientMsgId === input.clientMsgId) return ok({ doc: inSlot, created: false });
+      // A transfer moved the conversation (its department is written before its system message takes the slot):
+      // whoever lost access with it sends nothing more.
+      if (!bySystem && fresh && !canAccess(actor, fresh)) return conversationNotFound();
       if (!inSlot) {
         // The slot is free, so the clientMsgId was the duplicate: a retry of a message stored earlier.
         const stored = await this.store.messages.findRetried(id, input.clientMsgId, seq - 1);

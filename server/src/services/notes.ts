@@ -92,7 +92,19 @@ export class NoteService {
   ): Promise<Result<{ note: Note; created: boolean }>> {
     const got = await this.accessible(actor, input.conversationId);
     if (!got.ok) return got;
-    const conv = got.data;
+    return this.write(actor, got.data, input, connection);
+  }
+
+  /**
+   * Stores and announces a note by `actor` without asking whether they may read the conversation: for the server's
+   * own notes (a transfer's note goes to the department it was handed to, which its writer may not be in).
+   */
+  write(
+    actor: Actor,
+    conv: ConversationDoc,
+    input: { clientMsgId: string; text: string },
+    connection?: string,
+  ): Promise<Result<{ note: Note; created: boolean }>> {
     return this.writers.run(conv._id, async () => {
       const stored = await this.append(actor, conv._id, input);
       if (!stored.ok) return stored;

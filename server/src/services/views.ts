@@ -26,6 +26,8 @@ export interface ChatNotifier {
   noteCreated(conversation: ConversationDoc, note: Note, except?: string): void;
   /** The customer rated: their sockets and the department's agents. */
   conversationRated(conversation: ConversationDoc, rating: Rating): void;
+  /** A transfer took the conversation from one department to another: the agents of `from` who are not in `to`. */
+  conversationRemoved(conversationId: string, from: string, to: string): void;
 }
 
 export const silentNotifier: ChatNotifier = {
@@ -34,6 +36,7 @@ export const silentNotifier: ChatNotifier = {
   conversationRead() {},
   noteCreated() {},
   conversationRated() {},
+  conversationRemoved() {},
 };
 
 /** The side's unread count: the other side's messages after the side's read cursor. */
@@ -79,7 +82,13 @@ export class ConversationViews {
       lastSeq: doc.lastSeq,
       lastMessage:
         lm && lastText !== null
-          ? { seq: lm.seq, text: lastText, senderRole: lm.senderRole, createdAt: lm.createdAt.toISOString() }
+          ? {
+              seq: lm.seq,
+              text: lastText,
+              senderRole: lm.senderRole,
+              createdAt: lm.createdAt.toISOString(),
+              ...(lm.kind ? { kind: lm.kind } : {}),
+            }
           : null,
       unread: unreadFor(doc, side),
       readSeq: { customer: doc.readSeq.customer, agents: doc.readSeq.agents },

@@ -27,6 +27,8 @@ export interface LastMessageDoc {
   nonce: Binary;
   keyId: string;
   createdAt: Date;
+  /** A system message (SPEC §12). */
+  kind?: 'system';
 }
 
 /**
@@ -425,6 +427,29 @@ export class ConversationStore {
       { $set: { status: to, updatedAt: now, ...(episode ? { episode } : {}) } },
       { returnDocument: 'after' },
     );
+  }
+
+  /**
+   * Hands the conversation to another department's queue (a transfer, SPEC §12): open, held by nobody, waiting from
+   * `now`. Null when it is not in `from` (any more); 'taken' when the customer has a conversation with `to` already
+   * (the unique (customer, department) index refuses, so a racing open and this move never both win).
+   */
+  async moveDepartment(
+    id: string,
+    from: string,
+    to: string,
+    now: Date,
+  ): Promise<ConversationDoc | 'taken' | null> {
+    try {
+      return await this.collection.findOneAndUpdate(
+        { _id: id, department: from },
+        { $set: { department: to, status: 'open', assigneeId: null, waitingSince: now, updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'taken';
+      throw err;
+    }
   }
 
   /** Point reads (fast on every server) for a customer's conversations, one per department. */

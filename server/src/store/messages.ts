@@ -1,7 +1,7 @@
 // Messages: one document per (conversation, seq), written once and never changed. The `_id` is
 // "<conversationId>:<seq, 12 digits>", so that the unique `_id` is the seq slot itself and every read by seq is
 // a point read (FerretDB scans for anything but `_id` equality). Text is stored only encrypted.
-import type { Role } from '@support-chat/protocol';
+import type { Role, SystemEvent } from '@support-chat/protocol';
 import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { LastMessageDoc, SideCounts } from './conversations';
 import { GroupCommit } from './group-commit';
@@ -29,6 +29,13 @@ export interface MessageDoc {
   attachments?: { ciphertext: Binary; nonce: Binary };
   /** When the text is empty: what previews show ("sent a photo"), sealed like the text. */
   preview?: { ciphertext: Binary; nonce: Binary };
+  /**
+   * A system message (SPEC §12): written by the server, counted for neither side. `system` (department ids and
+   * names, conversation ids: no free text) is kept in clear so that a sender on another process can read a transfer
+   * from the slot it collided with; the text is sealed like any message's.
+   */
+  kind?: 'system';
+  system?: SystemEvent;
 }
 
 export const SEQ_DIGITS = 12;
@@ -98,6 +105,7 @@ export const lastMessageOf = (doc: MessageDoc): LastMessageDoc => ({
   nonce: doc.preview?.nonce ?? doc.nonce,
   keyId: doc.keyId,
   createdAt: doc.createdAt,
+  ...(doc.kind ? { kind: doc.kind } : {}),
 });
 
 export const toBinary = (bytes: Buffer): Binary => new Binary(bytes);

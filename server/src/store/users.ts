@@ -223,6 +223,29 @@ export class UserStore {
       await this.users.updateOne({ _id: fromOid }, { $pull: { conversationDepartments: department } });
   }
 
+  /**
+   * A transfer moved the customer's conversation from one department to another (SPEC §12): the account records it
+   * under its new department, and a new id for the old one (a later open there makes a new conversation).
+   */
+  async recordTransfer(
+    customerId: string,
+    move: { from: string; to: string; conversationId: string; nextFromId: string },
+  ): Promise<void> {
+    const oid = toObjectId(customerId);
+    if (!oid) return;
+    await this.users.updateOne(
+      { _id: oid },
+      {
+        $set: {
+          [`conversationIds.${move.to}`]: move.conversationId,
+          [`conversationIds.${move.from}`]: move.nextFromId,
+        },
+        $addToSet: { conversationDepartments: move.to },
+      },
+    );
+    await this.users.updateOne({ _id: oid }, { $pull: { conversationDepartments: move.from } });
+  }
+
   /** The record for an account from before it existed (worked out from its conversations); never overwrites one. */
   async initConversationDepartments(id: string, departments: readonly string[]): Promise<void> {
     const oid = toObjectId(id);

@@ -83,6 +83,13 @@ function collect<T>(c: ChatClient, event: 'message' | 'conversation' | 'read' | 
 }
 
 async function agentOnB(department: string): Promise<{ agent: ChatClient; messages: Message[] }> {
+  return agentOn(nodeB, department);
+}
+
+async function agentOn(
+  node: NodeProc,
+  department: string,
+): Promise<{ agent: ChatClient; messages: Message[] }> {
   const username = `agent_${randomBytes(4).toString('hex')}`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const created = await new AccountService(store).createAgent({
@@ -92,7 +99,7 @@ async function agentOnB(department: string): Promise<{ agent: ChatClient; messag
     departments: [department],
   });
   expect(created.ok).toBe(true);
-  const agent = client(nodeB.url);
+  const agent = client(node.url);
   const messages = collect<Message>(agent, 'message');
   const login = await agent.login({ username, password });
   expect(login.ok).toBe(true);
@@ -229,6 +236,51 @@ describe('two nodes, one Redis, one database', () => {
     expect(
       agentSummaries.filter((s) => s.id === conversation.id && s.lastSeq === 2).map((s) => s.unread),
     ).toEqual([1]);
+  });
+
+  it('a transfer on A is acknowledged once B applied it: the old department on B loses the conversation at once', async () => {
+    const from = `xf${randomBytes(3).toString('hex')}`;
+    const to = `xt${randomBytes(3).toString('hex')}`;
+    const accounts = new AccountService(store);
+    await accounts.createDepartment({ id: from, name: 'Transfer From' });
+    await accounts.createDepartment({ id: to, name: 'Transfer To' });
+    const { agent: oldOnB, messages: oldMessages } = await agentOnB(from);
+    const removed: string[] = [];
+    oldOnB.on('removed', (p) => removed.push(p.conversationId));
+    const { agent: newOnB, messages: newMessages } = await agentOnB(to);
+    const { agent: transferrer } = await agentOn(nodeA, from);
+    const { customer, conversation } = await customerOnA(from);
+    expect((await customer.send(conversation.id, 'before the transfer').done).ok).toBe(true);
+    // Node B holds the conversation as the old department's (its agent wrote through B).
+    expect((await oldOnB.send(conversation.id, 'reply through B').done).ok).toBe(true);
+
+    const moved = await transferrer.transfer(conversation.id, to, 'over to you');
+    expect(moved.ok && moved.data.department).toBe(to);
+    // Acknowledged: node B already answers as the new department's, with no further wait.
+    // Typing is relayed from B's copy alone (no write that could collide with the transfer's line): B's copy is new.
+    const typing = collect<TypingEvent>(customer, 'typing');
+    oldOnB.setTyping(conversation.id, true);
+    newOnB.setTyping(conversation.id, true);
+    await waitUntil('the new agent typing to reach the customer on A', () =>
+      typing.some((t) => t.user.id === newOnB.user?.id),
+    );
+    expect(typing.filter((t) => t.user.id === oldOnB.user?.id)).toEqual([]);
+    await waitUntil('the old agent on B to be told', () => removed.includes(conversation.id));
+    const late = await oldOnB.send(conversation.id, 'too late').done;
+    expect(late.ok ? 'sent' : late.error.code).toBe('not_found');
+    expect((await oldOnB.markRead(conversation.id, 1)).ok).toBe(false);
+
+    expect((await customer.send(conversation.id, 'after the transfer').done).ok).toBe(true);
+    await waitUntil('the new department on B to get it', () =>
+      newMessages.some((m) => m.text === 'after the transfer'),
+    );
+    expect(newMessages.some((m) => m.kind === 'system' && m.text === 'Transferred to Transfer To')).toBe(
+      true,
+    );
+    expect(oldMessages.some((m) => m.text === 'after the transfer')).toBe(false);
+    transferrer.disconnect();
+    oldOnB.disconnect();
+    newOnB.disconnect();
   });
 
   it("loses nothing when the customer's node is SIGKILLed mid-burst: reconnect to B, retry, sync", async () => {
