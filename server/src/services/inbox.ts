@@ -244,7 +244,12 @@ export class InboxService {
 
   /** Writes the index of every conversation from before it, once (safe to run again, and after a crash in it). */
   private async migrate(progress: (line: string) => void): Promise<void> {
-    if (await this.store.inbox.migrated(MIGRATION)) return;
+    const done0 = await this.store.inbox.migration(MIGRATION);
+    if (done0) {
+      this.live.indexedBefore = done0.startedAt ?? null;
+      return;
+    }
+    const startedAt = new Date();
     const total = await this.store.conversations.estimatedCount();
     if (total > 0) progress(`Indexing ${total} conversations for the paged inbox (once)...`);
     const emails = total > 0 ? await this.store.users.customerEmails() : new Map<string, string>();
@@ -255,15 +260,17 @@ export class InboxService {
       for (const doc of batch) {
         keys.push(...entryKeys(doc), ...this.searchKeysOf(doc, emails.get(doc.customerId)));
       }
+      // Only the index: which keys a conversation from before it has is derived from its stored state when it is read
+      // (LiveConversations.indexedBefore), so the conversations themselves are not written.
       await this.store.inbox.insert(keys);
-      await this.store.conversations.setInboxKeys(batch.map((d) => ({ id: d._id, keys: entryKeys(d) })));
       done += batch.length;
       if (Date.now() - lastReport > 2000) {
         lastReport = Date.now();
         progress(`  ${done} of ~${total} conversations indexed`);
       }
     }
-    await this.store.inbox.markMigrated(MIGRATION);
+    await this.store.inbox.markMigrated(MIGRATION, startedAt);
+    this.live.indexedBefore = startedAt;
     if (total > 0) progress(`Inbox index written for ${done} conversations`);
   }
 

@@ -98,6 +98,11 @@ export class LiveConversations {
   private keysDirty = new Map<string, ConversationDoc>();
   /** Which process holds a dirty mark. */
   readonly owner = randomUUID();
+  /**
+   * When the inbox index migration began reading (services/inbox.ts): a conversation created before it that carries
+   * no `inboxKeys` has exactly the keys of its stored state in the index (the migration wrote only the index).
+   */
+  indexedBefore: Date | null = null;
   /** Called after each summary write with the conversations it wrote. */
   onFlushed: (flushed: Flushed[]) => void = () => {};
   /**
@@ -151,7 +156,17 @@ export class LiveConversations {
    * push the conversations in use out of memory).
    */
   async read(id: string): Promise<ConversationDoc | null> {
-    return this.docs.get(id) ?? (await this.store.conversations.findById(id));
+    return this.docs.get(id) ?? this.stored(await this.store.conversations.findById(id));
+  }
+
+  /**
+   * A conversation as read from the database, with the inbox keys it has in the index: those it names, or for one
+   * indexed by the migration, those of its stored state (see indexedBefore). Only for reads: a write's result is a
+   * new state, not the indexed one.
+   */
+  private stored(doc: ConversationDoc | null): ConversationDoc | null {
+    if (!doc || doc.inboxKeys || !this.indexedBefore || doc.createdAt >= this.indexedBefore) return doc;
+    return { ...doc, inboxKeys: entryKeys(doc) };
   }
 
   /**
@@ -164,7 +179,7 @@ export class LiveConversations {
   }
 
   private async load(id: string): Promise<ConversationDoc | null> {
-    const doc = await this.store.conversations.findById(id);
+    const doc = this.stored(await this.store.conversations.findById(id));
     if (!doc) return null;
     return this.remember(await this.repair(doc));
   }
@@ -237,7 +252,7 @@ export class LiveConversations {
   /** Reads the conversation again now (another process moved it) and resolves once this process holds it. */
   async reload(id: string): Promise<void> {
     this.docs.delete(id);
-    const doc = await this.store.conversations.findById(id);
+    const doc = this.stored(await this.store.conversations.findById(id));
     if (doc) this.remember(doc);
   }
 
@@ -268,7 +283,7 @@ export class LiveConversations {
 
   /** Reads the conversation from the database again (after a compare-and-set lost, or a collision). */
   async refresh(id: string): Promise<ConversationDoc | null> {
-    const doc = await this.store.conversations.findById(id);
+    const doc = this.stored(await this.store.conversations.findById(id));
     return doc ? this.remember(doc) : null;
   }
 

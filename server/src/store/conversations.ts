@@ -247,6 +247,8 @@ export function mergeConversation(fresh: ConversationDoc, known: ConversationDoc
     if (seq > (out.agentReadSeq[agentId] ?? 0)) out.agentReadSeq[agentId] = seq;
   const episode = laterEpisode(fresh.episode, known.episode);
   if (episode) out.episode = episode;
+  // A write's result names no inbox keys when the conversation's are derived (indexed by the migration): unchanged.
+  if (!out.inboxKeys && known.inboxKeys) out.inboxKeys = known.inboxKeys;
   return out;
 }
 
@@ -474,14 +476,6 @@ export class ConversationStore {
       }
     }
     if (batch.length) yield batch;
-  }
-
-  /** Records the inbox keys written for these conversations (the migration). */
-  async setInboxKeys(rows: readonly { id: string; keys: string[] }[]): Promise<void> {
-    const ops = rows.map((r) => ({
-      updateOne: { filter: { _id: r.id }, update: { $set: { inboxKeys: r.keys } } },
-    }));
-    for (const chunk of chunks(ops)) await this.collection.bulkWrite(chunk, { ordered: false });
   }
 }
 raisesUnavailable(ConversationStore);

@@ -94,7 +94,7 @@ export async function ensureInboxCollections(db: Db): Promise<void> {
 
 export class InboxStore {
   private readonly entries: Collection<InboxEntry>;
-  private readonly migrations: Collection<{ _id: string; doneAt: Date }>;
+  private readonly migrations: Collection<{ _id: string; startedAt?: Date; doneAt: Date }>;
 
   constructor(db: Db) {
     this.entries = db.collection<InboxEntry>('inbox');
@@ -135,12 +135,18 @@ export class InboxStore {
     return docs.map((d) => d._id);
   }
 
-  async migrated(name: string): Promise<boolean> {
-    return (await this.migrations.findOne({ _id: name })) !== null;
+  /** A finished migration: when it started (absent on records from before that was kept) and ended; null: not run. */
+  migration(name: string): Promise<{ startedAt?: Date; doneAt: Date } | null> {
+    return this.migrations.findOne({ _id: name });
   }
 
-  async markMigrated(name: string): Promise<void> {
-    await this.migrations.updateOne({ _id: name }, { $set: { doneAt: new Date() } }, { upsert: true });
+  /** Records a finished migration (`startedAt`: when it began reading). */
+  async markMigrated(name: string, startedAt = new Date()): Promise<void> {
+    await this.migrations.updateOne(
+      { _id: name },
+      { $set: { startedAt, doneAt: new Date() } },
+      { upsert: true },
+    );
   }
 }
 raisesUnavailable(InboxStore);

@@ -307,6 +307,26 @@ describe('after a restart and for data from before the index', () => {
     expect((await page(token, { q: customers[2]!.user.username })).conversations.map((c) => c.id)).toEqual([
       billing[2]!.id,
     ]);
+
+    // The migration wrote only the index: the conversations themselves were not written.
+    const conversations = srv.server.store.db.collection('conversations');
+    expect(await conversations.countDocuments({ inboxKeys: { $exists: true } })).toBe(0);
+    // Such a conversation changes: its keys move (the old ones are removed, not left behind) and the views follow.
+    const [waiting] = (await page(token, { view: 'waiting', limit: 1 })).conversations;
+    expect(waiting).toBeDefined();
+    const socket = await connectSocket(srv.url, token);
+    sockets.push(socket);
+    const claimed = await socket
+      .timeout(5000)
+      .emitWithAck('conversation:claim', { conversationId: waiting!.id });
+    expect(claimed).toMatchObject({ ok: true });
+    await srv.server.services.live.flush();
+    const keys = (await srv.server.store.db.collection<{ _id: string }>('inbox').find({}).toArray())
+      .map((k) => k._id)
+      .filter((k) => k.endsWith(`|${waiting!.id}`) && !k.startsWith('s|'));
+    expect(keys.map((k) => k.split('|')[0]).sort()).toEqual(['a', 'm']);
+    expect(ids((await allPages(token, { view: 'waiting', limit: 200 })).flat())).not.toContain(waiting!.id);
+    expect(ids((await allPages(token, { view: 'mine', limit: 200 })).flat())).toContain(waiting!.id);
   });
 
   it('reads every view as one _id range of the inbox index (explain on the embedded database)', async () => {
