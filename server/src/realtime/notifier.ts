@@ -31,10 +31,16 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
       const to = io.to(rooms.department(conversation.department));
       (except ? to.except(except) : to).emit('note:created', { note });
     },
-    conversationRemoved(conversationId, from, to) {
+    conversationMoved(conversation, from) {
+      const to = conversation.department;
       io.to(rooms.department(from))
         .except(rooms.department(to))
-        .emit('conversation:removed', { conversationId, reason: 'transferred', department: to });
+        .emit('conversation:removed', {
+          conversationId: conversation._id,
+          reason: 'transferred',
+          department: to,
+        });
+      io.in(rooms.user(conversation.customerId)).socketsJoin(presenceRoom(to));
     },
     conversationRated(conversation, rating) {
       io.to([rooms.user(conversation.customerId), rooms.department(conversation.department)]).emit(

@@ -122,6 +122,11 @@ describe('transfer to a department the customer has no conversation with', () =>
       reason: 'transferred',
       department: 'technical',
     });
+    // The customer's sockets hear the new department's presence (no reopen needed).
+    const presence = waitFor<{ department: string }>(cs, 'presence', (p) => p.department === 'technical');
+    await connect(await createAgent(srv, { departments: ['technical'] }), 'away');
+    data(await emitAck(sockets[sockets.length - 1]!, 'agent:status', { status: 'available' }));
+    await presence;
     const note = (await noteHeard).note;
     expect(note).toMatchObject({ text: 'Customer has a FritzBox 7590', author: { id: holder.user.id } });
 

@@ -115,7 +115,7 @@ export class TransferService {
     if (!moved) return fail(ErrorCode.conflict, 'The conversation was transferred meanwhile');
     // Every process holds the new department before the old one's agents are told (and before the acknowledgement).
     await this.store.conversations.publishMove(id);
-    this.notifier.conversationRemoved(id, ends.from.department, ends.to.department);
+    this.notifier.conversationMoved(moved, ends.from.department);
     await Promise.all([
       this.store.users.recordTransfer(source.customerId, {
         from: ends.from.department,

@@ -26,8 +26,11 @@ export interface ChatNotifier {
   noteCreated(conversation: ConversationDoc, note: Note, except?: string): void;
   /** The customer rated: their sockets and the department's agents. */
   conversationRated(conversation: ConversationDoc, rating: Rating): void;
-  /** A transfer took the conversation from one department to another: the agents of `from` who are not in `to`. */
-  conversationRemoved(conversationId: string, from: string, to: string): void;
+  /**
+   * A transfer moved the conversation from department `from` to its department now: the agents of `from` who are
+   * not in the new one lose it, and its customer's sockets hear the new department's presence.
+   */
+  conversationMoved(conversation: ConversationDoc, from: string): void;
 }
 
 export const silentNotifier: ChatNotifier = {
@@ -36,7 +39,7 @@ export const silentNotifier: ChatNotifier = {
   conversationRead() {},
   noteCreated() {},
   conversationRated() {},
-  conversationRemoved() {},
+  conversationMoved() {},
 };
 
 /** The side's unread count: the other side's messages after the side's read cursor. */
