@@ -1,5 +1,5 @@
 // The messages of one conversation: older pages on scroll, day separators, sender names at each change of
-// sender, read receipts on the user's side, pending and failed sends with Retry and Delete. The view stays
+// sender, read receipts on the user's side, system lines (transfers), pending and failed sends with Retry and Delete. The view stays
 // pinned to the newest message, and keeps the reader's place when an older page is prepended.
 
 import type { OutboxItem } from '@support-chat/protocol/client';
@@ -9,7 +9,7 @@ import { MessageAttachments, PendingAttachments } from './Attachments';
 import type { ConversationView } from './conversation-store';
 import { friendlyError } from './friendly-error';
 import { MessageText } from './MessageText';
-import { sideOf } from './summary';
+import { isSystemMessage, sideOf } from './summary';
 
 /** Scrolled this close to the top, the next older page is fetched. */
 const LOAD_OLDER_THRESHOLD_PX = 160;
@@ -108,7 +108,8 @@ export function MessageList(props: MessageListProps) {
   };
 
   const side = sideOf(me.role);
-  const lastOwnSeq = messages.findLast((m) => sideOf(m.sender.role) === side)?.seq ?? 0;
+  const lastOwnSeq =
+    messages.findLast((m) => !isSystemMessage(m) && sideOf(m.sender.role) === side)?.seq ?? 0;
   const rows: ReactNode[] = [];
   let lastDay = '';
   let lastSender = '';
@@ -163,6 +164,11 @@ export function MessageList(props: MessageListProps) {
           );
           lastDay = day;
           lastSender = '';
+        }
+        if (isSystemMessage(m)) {
+          rows.push(<SystemRow key={entry.key} message={m} />);
+          lastSender = '';
+          break;
         }
         const ownSide = sideOf(m.sender.role) === side;
         rows.push(
@@ -303,6 +309,55 @@ export function MessageRow({
         ) : null}
       </div>
     </li>
+  );
+}
+
+/**
+ * A line of the timeline written by the server (a transfer): centred and muted, never a bubble, no sender, no
+ * receipt. Both sides see it; its text comes from the server, shown as plain text.
+ */
+export function SystemRow({ message }: { message: Message }) {
+  const transfer = message.system?.type === 'transfer' ? message.system : undefined;
+  const text = message.text || (transfer ? `Transferred to ${transfer.to.name}` : '');
+  return (
+    <li
+      className={`system-line${transfer ? ' system-line--transfer' : ''}`}
+      data-testid="system-message"
+      data-seq={message.seq}
+    >
+      <p className="system-line__body">
+        {transfer ? <TransferIcon /> : null}
+        <span className="system-line__text" data-testid="system-text">
+          {text}
+        </span>
+        <span aria-hidden="true" className="system-line__dot">
+          ·
+        </span>
+        <time dateTime={message.createdAt}>{timeFormat.format(new Date(message.createdAt))}</time>
+      </p>
+    </li>
+  );
+}
+
+function TransferIcon() {
+  return (
+    <svg
+      viewBox="0 0 16 16"
+      width="13"
+      height="13"
+      aria-hidden="true"
+      focusable="false"
+      className="system-line__icon"
+    >
+      <path
+        d="M2.5 5.5h9m0 0L9 3m2.5 2.5L9 8M13.5 10.5h-9m0 0L7 8m-2.5 2.5L7 13"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.3"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
   );
 }
 

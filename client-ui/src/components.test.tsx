@@ -6,7 +6,7 @@ import { draftStatus } from './Composer';
 import type { ConversationView } from './conversation-store';
 import { MessageList, type MessageListProps } from './MessageList';
 import { MessageText } from './MessageText';
-import { agent, customer, message, pending, summary } from './test/factories';
+import { agent, customer, message, pending, summary, transferLine } from './test/factories';
 import { UnreadBadge } from './UnreadBadge';
 
 const html = (text: string) => renderToStaticMarkup(<MessageText text={text} />);
@@ -115,6 +115,43 @@ describe('MessageList', () => {
     expect(markup).toContain('message message--theirs from-customer');
     expect(markup).toContain('message message--own from-agent');
     expect(count(markup, 'class="message__sender"')).toBe(2);
+  });
+
+  it('shows a transfer as a centred line of the timeline: its text and time, no bubble, name or receipt', () => {
+    const messages = [
+      message(conversation.id, 1, customer),
+      transferLine(conversation.id, 2),
+      message(conversation.id, 3, agent),
+    ];
+    for (const me of [customer, agent]) {
+      const markup = list({ me, view: withMessages(messages), readSeq: 3 });
+      expect(count(markup, 'data-testid="system-message"')).toBe(1);
+      expect(count(markup, 'data-testid="message"')).toBe(2);
+      const line = /<li class="system-line system-line--transfer"[\s\S]*?<\/li>/.exec(markup)?.[0] ?? '';
+      expect(line).toContain('data-seq="2"');
+      expect(line).toContain('>Transferred to Technical Support</span>');
+      expect(line).toMatch(/<time dateTime="2026-01-01T10:02:00.000Z">/);
+      expect(line).not.toContain('message__bubble');
+      expect(line).not.toContain('receipt');
+      expect(line).not.toContain('alex');
+      expect(line).not.toContain('You');
+    }
+    // The customer's own message keeps the receipt, and the agent after the line is named again.
+    const markup = list({ me: customer, view: withMessages(messages), readSeq: 3 });
+    expect(count(markup, 'receipt receipt--read')).toBe(1);
+    expect(count(markup, 'class="message__sender"')).toBe(1);
+  });
+
+  it('names a transfer from its ends when the server sent no text, as plain text', () => {
+    const line = transferLine(conversation.id, 1, { text: '' });
+    expect(list({ view: withMessages([line]) })).toContain('>Transferred to Technical Support</span>');
+    const markup = list({
+      view: withMessages([
+        transferLine(conversation.id, 1, { text: '<b>Transferred</b> https://x.example' }),
+      ]),
+    });
+    expect(markup).toContain('&lt;b&gt;Transferred&lt;/b&gt; https://x.example');
+    expect(markup).not.toContain('<a ');
   });
 
   it('shows pending sends as sending, queued when offline, waiting behind a held-back one', () => {

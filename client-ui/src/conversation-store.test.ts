@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConversationStore, PAGE_SIZE, TYPING_TIMEOUT_MS } from './conversation-store';
-import { agent, customer, FakeClient, message, pending, summary } from './test/factories';
+import { agent, customer, FakeClient, message, pending, summary, transferLine } from './test/factories';
 
 /** Resolves once the store has notified a state that passes `check`. */
 const until = (
@@ -159,5 +159,43 @@ describe('ConversationStore', () => {
     expect(Object.keys(store.getSnapshot().views)).toHaveLength(10);
     expect(store.getSnapshot().views[opened[0]!.id]).toBeUndefined();
     expect(client.calls).toContain(`untrack ${opened[0]!.id}`);
+  });
+
+  it('shows a live transfer line in the timeline without counting it unread', async () => {
+    const { client, conversation, store } = setup(false);
+    store.start();
+    await store.summariesLoaded;
+    store.open(conversation.id);
+    await until(store, (s) => s.views[conversation.id]?.history === 'ready');
+    client.emit('message', transferLine(conversation.id, 4));
+    const view = store.getSnapshot().views[conversation.id]!;
+    expect(view.messages.at(-1)).toMatchObject({ seq: 4, kind: 'system' });
+    expect(store.getSnapshot().summaries.get(conversation.id)).toMatchObject({ lastSeq: 4, unread: 1 });
+  });
+
+  it('forgets a conversation that left the user (conversation:removed): summary, timeline, sync, the screen', async () => {
+    const client = new FakeClient();
+    const kept = summary({ lastSeq: 1 });
+    const gone = summary({ lastSeq: 2 });
+    client.summaries = [kept, gone];
+    client.history_ = [message(gone.id, 1, customer), message(gone.id, 2, customer)];
+    const store = new ConversationStore(client, agent, { isVisible: () => false });
+    store.start();
+    await store.summariesLoaded;
+    store.open(gone.id);
+    await until(store, (s) => s.views[gone.id]?.history === 'ready');
+    client.emit('typing', { conversationId: gone.id, user: customer, isTyping: true });
+    client.emit('removed', { conversationId: gone.id, reason: 'transferred', department: 'technical' });
+    const state = store.getSnapshot();
+    expect(state.activeId).toBeNull();
+    expect(state.summaries.has(gone.id)).toBe(false);
+    expect(state.summaries.has(kept.id)).toBe(true);
+    expect(state.views[gone.id]).toBeUndefined();
+    expect(state.typing).toEqual({});
+    expect(client.calls).toContain(`untrack ${gone.id}`);
+    // Again (the transfer's own answer and the event both say it): nothing more happens.
+    const before = store.getSnapshot();
+    store.remove(gone.id);
+    expect(store.getSnapshot()).toBe(before);
   });
 });

@@ -149,6 +149,8 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
       c.on('outbox', (items) => this.onOutbox(items)),
       c.on('sessionExpired', () => this.update({ sessionExpired: true })),
       c.on('refused', (refused) => this.update({ refused })),
+      // Agents: transferred to a department they are not in (SPEC §12).
+      c.on('removed', (event) => this.remove(event.conversationId)),
     );
     this.update({ connection: c.state });
     this.onOutbox(c.outboxItems);
@@ -210,6 +212,38 @@ export class ConversationStore extends ExternalStore<ConversationsState> {
     const previous = this.state.summaries.get(summary.id);
     const next = mergeSummary(previous, summary, this.side, force);
     if (next !== previous) this.update({ summaries: new Map(this.state.summaries).set(summary.id, next) });
+  }
+
+  /**
+   * Forgets a conversation the user can no longer see (agents: transferred to a department they are not in): its
+   * summary, its timeline and sync, and the screen if it was open.
+   */
+  remove(id: string): void {
+    const at = this.loaded.indexOf(id);
+    if (at >= 0) {
+      this.loaded.splice(at, 1);
+      this.client.untrack(id);
+    }
+    this.timelines.delete(id);
+    this.markedRead.delete(id);
+    const patch: Partial<ConversationsState> = {};
+    if (this.state.summaries.has(id)) {
+      const summaries = new Map(this.state.summaries);
+      summaries.delete(id);
+      patch.summaries = summaries;
+    }
+    if (id in this.state.views) {
+      const { [id]: _, ...views } = this.state.views;
+      patch.views = views;
+    }
+    if (id in this.state.typing) {
+      clearTimeout(this.typingTimers.get(id));
+      this.typingTimers.delete(id);
+      const { [id]: _, ...typing } = this.state.typing;
+      patch.typing = typing;
+    }
+    if (this.state.activeId === id) patch.activeId = null;
+    if (Object.keys(patch).length > 0) this.update(patch);
   }
 
   /** Shows a conversation (null: none): loads its latest page once, keeps it synced, marks it read when seen. */

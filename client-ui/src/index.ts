@@ -33,9 +33,11 @@ export {
   NoteRow,
   PendingRow,
   type PendingStatus,
+  SystemRow,
 } from './MessageList';
 export { MessageText } from './MessageText';
 export { type RatingClient, RatingPrompt } from './RatingPrompt';
 export { SendNotices } from './SendNotices';
+export { isSystemMessage, isSystemPreview } from './summary';
 export { TypingIndicator } from './TypingIndicator';
 export { UnreadBadge } from './UnreadBadge';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSummary, withMessage } from './summary';
-import { agent, customer, message, summary } from './test/factories';
+import { isSystemPreview, mergeSummary, withMessage } from './summary';
+import { agent, customer, message, summary, transferLine } from './test/factories';
 
 describe('mergeSummary', () => {
   const mine = summary({ assigneeId: agent.id, lastSeq: 1, unread: 1, readSeq: { customer: 1, agents: 0 } });
@@ -53,5 +53,17 @@ describe('withMessage', () => {
     expect(withMessage(s, fromAgent, 'agents').unread).toBe(0);
     expect(withMessage(s, message(s.id, 2, customer), 'customer').unread).toBe(0);
     expect(withMessage(s, message(s.id, 1, agent), 'customer')).toBe(s);
+  });
+
+  it('never counts a system line as unread, and marks its preview as a system one', () => {
+    const s = summary({ lastSeq: 1, unread: 0 });
+    for (const reader of ['customer', 'agents'] as const) {
+      const next = withMessage(s, transferLine(s.id, 2), reader);
+      expect(next).toMatchObject({ lastSeq: 2, unread: 0 });
+      expect(next.lastMessage?.text).toBe('Transferred to Technical Support');
+      expect(isSystemPreview(next.lastMessage)).toBe(true);
+    }
+    expect(isSystemPreview(withMessage(s, message(s.id, 2, agent), 'customer').lastMessage)).toBe(false);
+    expect(isSystemPreview(null)).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // newer state, and advanced by live messages before the server's own update arrives.
 import {
   type ConversationSummary,
+  type LastMessage,
   type Message,
   messagePreview,
   type Role,
@@ -44,6 +45,16 @@ export const mergeSummary = (
   return { ...base, readSeq, unread };
 };
 
+/** A line of the timeline written by the server (a transfer, SPEC §12): no sender shown, never unread. */
+export const isSystemMessage = (m: Pick<Message, 'kind'>): boolean => m.kind === 'system';
+
+/**
+ * Whether a summary's last message is a system line, so previews show its text alone (no "You: "). Read from an
+ * optional `kind` on the preview (the server's summaries, and withMessage's).
+ */
+export const isSystemPreview = (last: LastMessage | null | undefined): boolean =>
+  (last as { kind?: unknown } | null | undefined)?.kind === 'system';
+
 /** The summary after a live message: its last message and activity, one more unread if the other side wrote. */
 export const withMessage = (summary: ConversationSummary, m: Message, reader: Side): ConversationSummary =>
   m.seq <= summary.lastSeq
@@ -56,8 +67,10 @@ export const withMessage = (summary: ConversationSummary, m: Message, reader: Si
           text: messagePreview(m),
           senderRole: m.sender.role,
           createdAt: m.createdAt,
+          ...(isSystemMessage(m) ? { kind: 'system' as const } : {}),
         },
-        unread: sideOf(m.sender.role) === reader ? summary.unread : summary.unread + 1,
+        // System lines count as unread for neither side (the server's counts agree).
+        unread: isSystemMessage(m) || sideOf(m.sender.role) === reader ? summary.unread : summary.unread + 1,
         // biome-ignore lint/complexity/useMathMinMax: ISO-8601 strings, compared as strings (not numbers)
         updatedAt: m.createdAt > summary.updatedAt ? m.createdAt : summary.updatedAt,
       };

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { ConversationView } from './ConversationView';
 import { ChatStore, isPageVisible, totalUnread } from './chat-store';
 import { DepartmentList } from './DepartmentList';
+import { replaceDepartment } from './navigation';
 
 const TITLE = 'Support chat';
 
@@ -55,7 +56,8 @@ export function ChatScreen({
   user: User;
   onLoggedOut: (notice: string | null) => void;
 }) {
-  const store = useMemo(() => new ChatStore(client, user), [client, user]);
+  // A transfer moves the page to the conversation's new department through the hash, like a click would.
+  const store = useMemo(() => new ChatStore(client, user, isPageVisible, replaceDepartment), [client, user]);
   const page = useStore(store);
   const chat = useStore(store.conversations);
   const online = useOnline();

@@ -1,4 +1,4 @@
-import { type ConversationsState, UnreadBadge } from '@support-chat/client-ui';
+import { type ConversationsState, isSystemPreview, UnreadBadge } from '@support-chat/client-ui';
 import { conversationOf, displayedUnread, type PageState } from './chat-store';
 import { openDepartment } from './navigation';
 
@@ -69,7 +69,7 @@ export function DepartmentList({
                     </span>
                     {last ? (
                       <span className="department__last">
-                        {last.senderRole === 'customer' ? 'You: ' : ''}
+                        {last.senderRole === 'customer' && !isSystemPreview(last) ? 'You: ' : ''}
                         {last.text}
                       </span>
                     ) : null}

@@ -1,10 +1,12 @@
 // The customer's page around the shared conversation store: departments with their presence, one conversation
-// per department (opened on first visit), and which department is on screen.
+// per department (opened on first visit), which department is on screen, and following the conversation when an
+// agent transfers it to another department (SPEC §12).
 import {
   ConversationStore,
   type ConversationsState,
   ExternalStore,
   friendlyError,
+  isSystemMessage,
   type LoadStatus,
 } from '@support-chat/client-ui';
 import type { ChatClient } from '@support-chat/protocol/client';
@@ -51,16 +53,56 @@ export function totalUnread(page: PageState, chat: ConversationsState, pageVisib
   return total;
 }
 
+/** The conversation on screen and its department, as last seen. */
+export interface Shown {
+  id: string;
+  department: string;
+}
+
+/**
+ * Where the customer's conversation went, if the one on screen was transferred: its new department (it moved while
+ * shown), or the department of the conversation that now holds the customer (a transfer line pointing elsewhere,
+ * live or at the end of the history just loaded). `followed` holds the transfer lines already acted on, so going
+ * back to the old department on purpose stays there.
+ */
+export function transferTarget(
+  chat: ConversationsState,
+  activeDepartment: string | null,
+  shownBefore: Shown | null,
+  followed: ReadonlySet<string>,
+): { department: string; messageId: string | null } | null {
+  const id = chat.activeId;
+  const summary = id ? chat.summaries.get(id) : undefined;
+  if (!id || !summary || !activeDepartment) return null;
+  if (shownBefore?.id === id && shownBefore.department === activeDepartment) {
+    if (summary.department !== activeDepartment) return { department: summary.department, messageId: null };
+  }
+  // Only the conversation of the department on screen (right after a click, the previous one is still active).
+  if (summary.department !== activeDepartment) return null;
+  const last = chat.views[id]?.messages.at(-1);
+  const to = last && isSystemMessage(last) && last.system?.type === 'transfer' ? last.system.to : undefined;
+  if (!last || !to || to.conversationId === id || followed.has(last.id)) return null;
+  return { department: to.department, messageId: last.id };
+}
+
 export class ChatStore extends ExternalStore<PageState> {
   readonly conversations: ConversationStore;
   private readonly offs: (() => void)[] = [];
   private connectedBefore = false;
+  /** Transfer lines already followed (by message id). */
+  private readonly followed = new Set<string>();
+  private shown: Shown | null = null;
 
   constructor(
     private readonly client: ChatClient,
     user: User,
     /** Whether the conversation on screen is seen now (the widget: its panel is open too). */
     isVisible: () => boolean = isPageVisible,
+    /**
+     * Shows another department when the conversation follows a transfer (the page: through the URL hash, which
+     * calls select); select by default.
+     */
+    private readonly navigate?: (department: string) => void,
   ) {
     super({
       departments: [],
@@ -90,8 +132,23 @@ export class ChatStore extends ExternalStore<PageState> {
         }),
       ),
     );
+    this.offs.push(this.conversations.subscribe(() => this.followTransfer()));
     this.conversations.start();
     void this.loadDepartments();
+  }
+
+  /** The conversation on screen was transferred: show the department that now holds the customer. */
+  private followTransfer(): void {
+    const chat = this.conversations.getSnapshot();
+    const target = transferTarget(chat, this.state.activeDepartment, this.shown, this.followed);
+    const summary = chat.activeId ? chat.summaries.get(chat.activeId) : undefined;
+    this.shown = summary ? { id: summary.id, department: summary.department } : null;
+    if (!target) return;
+    if (target.messageId) this.followed.add(target.messageId);
+    // A department this page did not list yet (a new one, or not offered before): its name comes with the list.
+    if (!this.state.departments.some((d) => d.id === target.department)) void this.loadDepartments();
+    if (this.navigate) this.navigate(target.department);
+    else this.select(target.department);
   }
 
   stop(): void {

@@ -51,6 +51,26 @@ export const message = (
   ...over,
 });
 
+/** A transfer line as the server writes it (SPEC §12): `to` names another conversation when nothing moved. */
+export const transferLine = (
+  conversationId: string,
+  seq: number,
+  over: { toConversationId?: string; text?: string; sender?: User } = {},
+): Message =>
+  message(conversationId, seq, over.sender ?? agent, {
+    text: over.text ?? 'Transferred to Technical Support',
+    kind: 'system',
+    system: {
+      type: 'transfer',
+      from: { department: 'billing', name: 'Billing Support', conversationId },
+      to: {
+        department: 'technical',
+        name: 'Technical Support',
+        conversationId: over.toConversationId ?? conversationId,
+      },
+    },
+  });
+
 export const pending = (
   conversationId: string,
   text: string,

@@ -1,4 +1,4 @@
-// One conversation: header with claim / assign / release / resolve / reopen over the shared message list,
+// One conversation: header with claim / assign / release / resolve / reopen / transfer over the shared message list,
 // typing line and composer.
 import {
   AttachmentProvider,
@@ -21,6 +21,7 @@ import type { ConsoleState, ConsoleStore } from './console-store';
 import { desktop } from './desktop-api';
 import { assigneeLabel } from './inbox-model';
 import { RepliesPanel } from './RepliesPanel';
+import { TransferDialog } from './TransferDialog';
 
 export function ConversationPane(props: {
   store: ConsoleStore;
@@ -35,6 +36,7 @@ export function ConversationPane(props: {
   const conversations = store.conversations;
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [repliesOpen, setRepliesOpen] = useState(false);
+  const [transferOpen, setTransferOpen] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed when the notes or the outbox change
   const notes = useMemo(
     () => (id ? tools.entriesFor(id) : []),
@@ -49,6 +51,11 @@ export function ConversationPane(props: {
   if (!id) {
     return (
       <section className="pane pane-empty" aria-label="Conversation">
+        {state.paneNotice ? (
+          <p className="pane-notice" role="status">
+            {state.paneNotice}
+          </p>
+        ) : null}
         <p>Select a conversation.</p>
         <p className="hint">Alt+↑ / Alt+↓ move between conversations.</p>
       </section>
@@ -123,6 +130,9 @@ export function ConversationPane(props: {
                   Reopen
                 </button>
               )}
+              <button type="button" disabled={busy} onClick={() => setTransferOpen(true)}>
+                Transfer
+              </button>
             </div>
           )}
         </header>
@@ -201,6 +211,18 @@ export function ConversationPane(props: {
           replies={pickerReplies}
           fillReply={(text) => fillPlaceholders(text, { customer: customerName, agent: state.user.username })}
         />
+        {transferOpen && summary ? (
+          <TransferDialog
+            key={`transfer-${id}`}
+            departments={Object.entries(state.departments)
+              .filter(([d]) => d !== summary.department)
+              .map(([d, name]) => ({ id: d, name }))}
+            customerName={customerName}
+            fromDepartment={store.departmentName(summary.department)}
+            onTransfer={(department, note) => store.transfer(id, department, note || undefined)}
+            onClose={() => setTransferOpen(false)}
+          />
+        ) : null}
         {repliesOpen ? (
           <RepliesPanel
             tools={tools}

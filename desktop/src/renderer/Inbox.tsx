@@ -1,6 +1,6 @@
 // The inbox: filter mine / waiting / all, by department and by customer search; one row per conversation, newest
 // activity first, as a virtualised list that loads the next page as the agent scrolls (SPEC §15).
-import { type ConversationsState, UnreadBadge } from '@support-chat/client-ui';
+import { type ConversationsState, isSystemPreview, UnreadBadge } from '@support-chat/client-ui';
 import type { ConversationSummary } from '@support-chat/protocol/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
@@ -23,7 +23,7 @@ function Row(props: {
 }) {
   const c = props.conversation;
   const preview = c.lastMessage
-    ? `${c.lastMessage.senderRole === 'customer' ? '' : 'Agent: '}${c.lastMessage.text}`
+    ? `${c.lastMessage.senderRole === 'customer' || isSystemPreview(c.lastMessage) ? '' : 'Agent: '}${c.lastMessage.text}`
     : 'No messages yet';
   return (
     <li

@@ -1,12 +1,13 @@
 // The console around the shared conversation store: department names, the inbox query, each department's agents
-// (assignee names, the assign list), claim / assign / resolve with one busy flag and one error line, the unread
-// badge, and OS notifications for new customer messages.
-import { ConversationStore, ExternalStore } from '@support-chat/client-ui';
+// (assignee names, the assign list), claim / assign / resolve with one busy flag and one error line, transfers, the
+// unread badge, and OS notifications for new customer messages.
+import { ConversationStore, ExternalStore, isSystemMessage } from '@support-chat/client-ui';
 import { ChatClient } from '@support-chat/protocol/client';
 import {
   type DepartmentAgent,
   type Message,
   messagePreview,
+  type Result,
   type SiteCustomerProfile,
   type User,
 } from '@support-chat/protocol/core';
@@ -27,6 +28,8 @@ export interface ConsoleState {
   /** The last failed action, shown until the next one. */
   actionError: string | null;
   busy: string | null;
+  /** Said where the open conversation was, once it left the agent's reach (transferred away). */
+  paneNotice: string | null;
 }
 
 /** Only a focused, visible window counts as the agent seeing the open conversation. */
@@ -54,6 +57,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
       startError: null,
       actionError: null,
       busy: null,
+      paneNotice: null,
     });
     this.client = new ChatClient({
       baseUrl: serverUrl,
@@ -88,6 +92,8 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
     this.offs.push(
       this.client.on('message', (message) => this.maybeNotify(message)),
       this.inbox.subscribe(() => this.publishUnread()),
+      // Before the conversation store forgets it: whether it was the one on screen.
+      this.client.on('removed', (event) => this.noteRemoved(event.conversationId, event.department)),
     );
     this.conversations.start();
     // After the conversation store, so that a live summary is merged before the pager places its row.
@@ -125,6 +131,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
   }
 
   private maybeNotify(message: Message): void {
+    if (isSystemMessage(message)) return;
     const chat = this.conversations.getSnapshot();
     const summary = chat.summaries.get(message.conversationId);
     if (summary && message.seq <= summary.readSeq.agents) return;
@@ -153,7 +160,7 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
     // Every open: a visitor may have signed in on the shop since.
     void this.loadVisitor(id);
     if (again) return;
-    this.update({ actionError: null });
+    this.update({ actionError: null, paneNotice: null });
     const department = this.conversations.getSnapshot().summaries.get(id)?.department;
     if (department) void this.loadAgents(department);
   }
@@ -178,6 +185,34 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
     const result = await this.client.assign(conversationId, agentId);
     if (result.ok) this.conversations.upsert(result.data, true);
     this.update({ busy: null, actionError: result.ok ? null : result.error.message });
+  }
+
+  /**
+   * Hands the conversation to another department (SPEC §12), with an optional note for its agents. The answer is the
+   * conversation now holding the customer; when the agent is not in that department, the conversation leaves their
+   * inbox and the pane (the server's conversation:removed says the same, also to colleagues).
+   */
+  async transfer(conversationId: string, department: string, note?: string): Promise<Result<unknown>> {
+    this.update({ busy: 'transfer', actionError: null });
+    const result = await this.client.transfer(conversationId, department, note);
+    this.update({ busy: null });
+    if (!result.ok) return result;
+    if (this.state.user.departments.includes(result.data.department)) {
+      this.conversations.upsert(result.data, true);
+    } else {
+      this.noteRemoved(conversationId, result.data.department);
+      this.conversations.remove(conversationId);
+      this.inbox.drop(conversationId);
+    }
+    return result;
+  }
+
+  private noteRemoved(conversationId: string, department: string): void {
+    if (this.conversations.getSnapshot().activeId !== conversationId) return;
+    this.update({
+      paneNotice: `The conversation was transferred to ${this.departmentName(department)}.`,
+      actionError: null,
+    });
   }
 
   /** Refreshed on every open: who is online changes, and so do the department's agents. */

@@ -2,6 +2,7 @@
 // whole console in e2e/tests/desktop-console.spec.ts).
 import { ConversationStore } from '@support-chat/client-ui';
 import type {
+  ConversationRemovedEvent,
   ConversationSummary,
   InboxCounts,
   InboxPage,
@@ -55,8 +56,8 @@ function fakeServer(count: number) {
       return () => {};
     },
     emit(
-      event: 'conversation' | 'message' | 'inboxCounts',
-      payload: ConversationSummary | Message | InboxCounts,
+      event: 'conversation' | 'message' | 'inboxCounts' | 'removed',
+      payload: ConversationSummary | Message | InboxCounts | ConversationRemovedEvent,
     ) {
       for (const cb of listeners[event] ?? []) cb(payload);
     },
@@ -87,6 +88,7 @@ function setup(count: number) {
   );
   // The summary store hears live conversations first (as in the console), then the pager.
   server.client.on('conversation', (s: ConversationSummary) => conversations.upsert(s));
+  server.client.on('removed', (e: ConversationRemovedEvent) => conversations.remove(e.conversationId));
   const pager = new InboxPager(server.client as InboxClient, conversations, ME, {
     filter: 'all',
     department: null,
@@ -131,6 +133,34 @@ describe('InboxPager', () => {
     expect(pager.getSnapshot().ids).toEqual([loaded.id]);
     client.emit('conversation', wrote(moved, 503, { assigneeId: null }));
     expect(pager.getSnapshot().ids).toEqual([]);
+  });
+
+  it('drops the row of a conversation transferred out of the agent’s reach, and keeps paging in step', async () => {
+    const { pager, client, all, conversations } = setup(120);
+    await settled();
+    const gone = all[110] as ConversationSummary; // on the first page
+    client.emit('removed', { conversationId: gone.id, reason: 'transferred', department: 'technical' });
+    expect(pager.getSnapshot().ids).not.toContain(gone.id);
+    expect(pager.getSnapshot().ids.length).toBe(49);
+    expect(conversations.getSnapshot().summaries.has(gone.id)).toBe(false);
+    // A late event of it places nothing (its summary is gone), and the next pages still come once each.
+    client.emit('message', {
+      id: 'm1',
+      conversationId: gone.id,
+      seq: 2,
+      sender: { id: gone.customer.id, username: gone.customer.username, role: 'customer' },
+      text: 'hi',
+      clientMsgId: 'x',
+      createdAt: at(600),
+    });
+    expect(pager.getSnapshot().ids).not.toContain(gone.id);
+    await pager.loadMore();
+    await pager.loadMore();
+    expect(new Set(pager.getSnapshot().ids).size).toBe(pager.getSnapshot().ids.length);
+    // The transfer's own answer drops it as well: once is enough.
+    pager.drop(gone.id);
+    pager.drop(all[0]!.id);
+    expect(pager.getSnapshot().ids).not.toContain(all[0]!.id);
   });
 
   it('takes the badge from the server’s counts, live', async () => {

@@ -6,6 +6,7 @@
 import type { ConversationStore } from '@support-chat/client-ui';
 import { ExternalStore } from '@support-chat/client-ui';
 import type {
+  ConversationRemovedEvent,
   ConversationSummary,
   InboxCounts,
   InboxPage,
@@ -21,6 +22,7 @@ export interface InboxClient {
   on(event: 'conversation', cb: (summary: ConversationSummary) => void): () => void;
   on(event: 'message', cb: (message: Message) => void): () => void;
   on(event: 'inboxCounts', cb: (counts: InboxCounts) => void): () => void;
+  on(event: 'removed', cb: (event: ConversationRemovedEvent) => void): () => void;
 }
 
 export interface InboxPagerState {
@@ -70,6 +72,7 @@ export class InboxPager extends ExternalStore<InboxPagerState> {
       this.client.on('conversation', (s) => this.place(s.id)),
       this.client.on('message', (m) => this.place(m.conversationId)),
       this.client.on('inboxCounts', (counts) => this.update({ counts })),
+      this.client.on('removed', (event) => this.drop(event.conversationId)),
     );
     void this.reload();
   }
@@ -136,6 +139,12 @@ export class InboxPager extends ExternalStore<InboxPagerState> {
       error: null,
       loadingMore: false,
     });
+  }
+
+  /** A conversation left the agent's reach (transferred to a department they are not in): its row goes. */
+  drop(id: string): void {
+    const ids = this.state.ids.filter((other) => other !== id);
+    if (ids.length !== this.state.ids.length) this.update({ ids });
   }
 
   /**

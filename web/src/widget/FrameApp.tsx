@@ -434,7 +434,10 @@ function WidgetChat({
   }, [active, activeSummary, host, session, client]);
 
   const connection = connectionView(chat.connection, chat.everConnected);
-  const department = offered.find((d) => d.id === active) ?? null;
+  // A transfer may take the conversation to a department the site does not offer: it is still theirs to follow.
+  const department =
+    offered.find((d) => d.id === active) ??
+    (activeSummary ? (page.departments.find((d) => d.id === active) ?? null) : null);
 
   if (!department) {
     return (
