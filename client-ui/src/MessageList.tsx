@@ -330,9 +330,6 @@ export function SystemRow({ message }: { message: Message }) {
         <span className="system-line__text" data-testid="system-text">
           {text}
         </span>
-        <span aria-hidden="true" className="system-line__dot">
-          ·
-        </span>
         <time dateTime={message.createdAt}>{timeFormat.format(new Date(message.createdAt))}</time>
       </p>
     </li>

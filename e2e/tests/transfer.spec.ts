@@ -158,6 +158,8 @@ test('moved: the customer page shows Technical Support, the same thread and the 
   await expect(page.getByRole('heading', { level: 1, name: 'Technical Support' })).toBeVisible();
   await expect(log.getByTestId('system-message')).toContainText('Transferred to Technical Support');
   await expect(log).toContainText('Thanks, it happened again just now');
+  // It started with Billing Support, and says so at its start.
+  await expect(log).toContainText('This is the start of your conversation with Billing Support.');
   for (const width of [1280, 360]) {
     await page.setViewportSize({ width, height: 800 });
     await page.screenshot({ path: path.join(screenshots, `transfer-page-reloaded-${width}.png`) });

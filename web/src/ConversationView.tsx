@@ -9,7 +9,7 @@ import {
 } from '@support-chat/client-ui';
 import type { User } from '@support-chat/protocol/core';
 import { useEffect, useId } from 'react';
-import { type ChatStore, conversationOf } from './chat-store';
+import { type ChatStore, conversationOf, startedWith } from './chat-store';
 import { openDepartment } from './navigation';
 
 type ConnectionView = 'connected' | 'connecting' | 'reconnecting' | 'offline';
@@ -97,7 +97,7 @@ export function ConversationView({
         readSeq={summary?.readSeq.agents ?? 0}
         connected={connection === 'connected'}
         failed={page.opening[department] === 'error'}
-        start={`This is the start of your conversation with ${departmentName}.`}
+        start={`This is the start of your conversation with ${startedWith(view?.messages, departmentName)}.`}
         empty={
           <div className="empty">
             <p className="empty__title">No messages yet</p>

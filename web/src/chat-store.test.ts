@@ -3,7 +3,7 @@
 import type { ClientEventMap } from '@support-chat/protocol/client';
 import type { ConversationSummary, Message, Result, User } from '@support-chat/protocol/core';
 import { describe, expect, it } from 'vitest';
-import { ChatStore } from './chat-store';
+import { ChatStore, startedWith } from './chat-store';
 
 const me: User = { id: 'u00000000000000000000001', username: 'carla', role: 'customer', departments: [] };
 const agent = { id: 'a00000000000000000000001', username: 'alex', role: 'agent' as const };
@@ -140,6 +140,17 @@ describe('ChatStore following a transfer', () => {
     expect(store.getSnapshot().activeDepartment).toBe('technical');
     expect(store.conversations.getSnapshot().activeId).toBe(BILLING);
     expect(store.conversations.getSnapshot().views[BILLING]?.messages.map((m) => m.seq)).toEqual([1, 2]);
+    // It started with Billing Support, and says so at its start.
+    expect(startedWith(store.conversations.getSnapshot().views[BILLING]?.messages, 'Technical Support')).toBe(
+      'Billing Support',
+    );
+    // The target of a transfer that moved nothing ("Transferred from", the source at its from end) started there.
+    const from = line(TECHNICAL, 2, TECHNICAL);
+    const fromLine = {
+      ...from,
+      system: { ...from.system!, from: { ...from.system!.from, conversationId: BILLING } },
+    };
+    expect(startedWith([said(TECHNICAL, 1), fromLine], 'Technical Support')).toBe('Technical Support');
   });
 
   it('to the customer’s other conversation: switches to it live, and once only', async () => {

@@ -10,7 +10,7 @@ import {
   type LoadStatus,
 } from '@support-chat/client-ui';
 import type { ChatClient } from '@support-chat/protocol/client';
-import type { ConversationSummary, Department, User } from '@support-chat/protocol/core';
+import type { ConversationSummary, Department, Message, User } from '@support-chat/protocol/core';
 
 export interface PageState {
   departments: readonly Department[];
@@ -51,6 +51,20 @@ export function totalUnread(page: PageState, chat: ConversationsState, pageVisib
   for (const { department } of chat.summaries.values())
     total += displayedUnread(page, chat, department, pageVisible);
   return total;
+}
+
+/**
+ * The department a conversation was started with: the first department it was transferred from, when it moved
+ * (a transfer line naming itself at both ends); else the one it is with now.
+ */
+export function startedWith(messages: readonly Message[] | undefined, current: string): string {
+  const moved = messages?.find(
+    (m) =>
+      isSystemMessage(m) &&
+      m.system?.type === 'transfer' &&
+      m.system.from.conversationId === m.conversationId,
+  );
+  return moved?.system?.from.name ?? current;
 }
 
 /** The conversation on screen and its department, as last seen. */

@@ -36,7 +36,8 @@ export function ConversationPane(props: {
   const conversations = store.conversations;
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [repliesOpen, setRepliesOpen] = useState(false);
-  const [transferOpen, setTransferOpen] = useState(false);
+  /** The conversation whose transfer dialog is open (it may leave the pane before the dialog closes itself). */
+  const [transferFor, setTransferFor] = useState<string | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed when the notes or the outbox change
   const notes = useMemo(
     () => (id ? tools.entriesFor(id) : []),
@@ -130,7 +131,7 @@ export function ConversationPane(props: {
                   Reopen
                 </button>
               )}
-              <button type="button" disabled={busy} onClick={() => setTransferOpen(true)}>
+              <button type="button" disabled={busy} onClick={() => setTransferFor(id)}>
                 Transfer
               </button>
             </div>
@@ -211,7 +212,7 @@ export function ConversationPane(props: {
           replies={pickerReplies}
           fillReply={(text) => fillPlaceholders(text, { customer: customerName, agent: state.user.username })}
         />
-        {transferOpen && summary ? (
+        {transferFor === id && summary ? (
           <TransferDialog
             key={`transfer-${id}`}
             departments={Object.entries(state.departments)
@@ -220,7 +221,7 @@ export function ConversationPane(props: {
             customerName={customerName}
             fromDepartment={store.departmentName(summary.department)}
             onTransfer={(department, note) => store.transfer(id, department, note || undefined)}
-            onClose={() => setTransferOpen(false)}
+            onClose={() => setTransferFor(null)}
           />
         ) : null}
         {repliesOpen ? (

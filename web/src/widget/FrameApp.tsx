@@ -14,7 +14,7 @@ import {
 import { ChatClient, type ConnectionState } from '@support-chat/protocol/client';
 import { type User, WidgetMessage, type WidgetSite } from '@support-chat/protocol/core';
 import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
-import { ChatStore, conversationOf, displayedUnread, totalUnread } from '../chat-store';
+import { ChatStore, conversationOf, displayedUnread, startedWith, totalUnread } from '../chat-store';
 import { type HostCommand, HostLink, loadSite, WidgetSession } from './widget-session';
 
 type Phase =
@@ -512,7 +512,7 @@ function WidgetChat({
           readSeq={activeSummary?.readSeq.agents ?? 0}
           connected={connection === 'connected'}
           failed={page.opening[department.id] === 'error'}
-          start={`This is the start of your conversation with ${department.name}.`}
+          start={`This is the start of your conversation with ${startedWith(view?.messages, department.name)}.`}
           empty={
             <div className="empty">
               <p className="empty__title">No messages yet</p>
