@@ -48,12 +48,8 @@ export const mergeSummary = (
 /** A line of the timeline written by the server (a transfer, SPEC §12): no sender shown, never unread. */
 export const isSystemMessage = (m: Pick<Message, 'kind'>): boolean => m.kind === 'system';
 
-/**
- * Whether a summary's last message is a system line, so previews show its text alone (no "You: "). Read from an
- * optional `kind` on the preview (the server's summaries, and withMessage's).
- */
-export const isSystemPreview = (last: LastMessage | null | undefined): boolean =>
-  (last as { kind?: unknown } | null | undefined)?.kind === 'system';
+/** Whether a summary's last message is a system line, so previews show its text alone (no "You: "). */
+export const isSystemPreview = (last: LastMessage | null | undefined): boolean => last?.kind === 'system';
 
 /** The summary after a live message: its last message and activity, one more unread if the other side wrote. */
 export const withMessage = (summary: ConversationSummary, m: Message, reader: Side): ConversationSummary =>
@@ -67,7 +63,7 @@ export const withMessage = (summary: ConversationSummary, m: Message, reader: Si
           text: messagePreview(m),
           senderRole: m.sender.role,
           createdAt: m.createdAt,
-          ...(isSystemMessage(m) ? { kind: 'system' as const } : {}),
+          ...(isSystemMessage(m) ? { kind: 'system' } : {}),
         },
         // System lines count as unread for neither side (the server's counts agree).
         unread: isSystemMessage(m) || sideOf(m.sender.role) === reader ? summary.unread : summary.unread + 1,
