@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import type { BrowserContext, Page } from '@playwright/test';
 import type { Note } from '@support-chat/protocol';
 import { contentSecurityPolicy } from '../../desktop/src/main/window';
 import { installDesktopStandIn, serveRenderer } from '../desktop-standin';
@@ -31,6 +32,7 @@ const screenshots = path.join(repoRoot, 'e2e/screenshots');
 let chat: RunningServer;
 let renderer: Awaited<ReturnType<typeof serveRenderer>>;
 let shop: Shop;
+let deskContext: BrowserContext;
 let desk: Page;
 /** Billing only: a conversation transferred to Technical Support leaves their inbox. */
 let billingAgent: AgentAccount;
@@ -61,7 +63,9 @@ test.beforeAll(async ({ browser }) => {
   });
   shop = await startShop({ chatUrl: chat.url, site: 'gear', secret, port });
 
-  desk = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // A page of its own context: axe-core's Playwright runner needs one.
+  deskContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  desk = await deskContext.newPage();
   await desk.addInitScript(installDesktopStandIn, { serverUrl: chat.url, keychain: 'available' as const });
   await desk.goto(`${renderer.origin}/index.html`);
   await desk.getByLabel('Server').fill(chat.url);
@@ -72,19 +76,31 @@ test.beforeAll(async ({ browser }) => {
 });
 
 test.afterAll(async () => {
-  await desk?.close();
+  await deskContext?.close();
   await technical?.close();
   await shop?.stop();
   await chat?.stop();
   await renderer?.close();
 });
 
+/** axe-core at WCAG 2.x A/AA (as a11y.spec.ts). */
+async function expectAccessible(on: Page, screen: string) {
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+  const { violations } = await new AxeBuilder({ page: on }).withTags(tags).analyze();
+  const found = violations.map((v) => ({
+    id: v.id,
+    nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+  }));
+  expect(found, `axe violations on ${screen}`).toEqual([]);
+}
+
 /** Opens the conversation whose row shows `text` in the desktop inbox. */
 async function openRow(text: string) {
   const row = desk.locator('[data-conversation-id]').filter({ hasText: text });
   await row.click();
   await expect(desk.getByRole('log', { name: 'Messages' })).toContainText(text);
-  return row;
+  // By id from here on: its preview changes with the transfer line.
+  return desk.locator(`[data-conversation-id="${await row.getAttribute('data-conversation-id')}"]`);
 }
 
 /** Transfers the open conversation from the desktop's dialog; `shot` names a screenshot of the filled dialog. */
@@ -97,7 +113,10 @@ async function transferTo(department: string, note: string, shot?: string) {
   await expect(select.locator('option', { hasText: 'Billing Support' })).toHaveCount(0);
   await select.selectOption({ label: department });
   if (note) await dialog.getByLabel('Note for the next agent').fill(note);
-  if (shot) await desk.screenshot({ path: path.join(screenshots, `${shot}.png`) });
+  if (shot) {
+    await desk.screenshot({ path: path.join(screenshots, `${shot}.png`) });
+    await expectAccessible(desk, 'the transfer dialog');
+  }
   await dialog.getByRole('button', { name: 'Transfer', exact: true }).click();
   await expect(dialog).toBeHidden();
 }
@@ -163,6 +182,7 @@ test('moved: the customer page shows Technical Support, the same thread and the 
   for (const width of [1280, 360]) {
     await page.setViewportSize({ width, height: 800 });
     await page.screenshot({ path: path.join(screenshots, `transfer-page-reloaded-${width}.png`) });
+    await expectAccessible(page, `the page with a transfer line at ${width} px`);
   }
 });
 
@@ -178,8 +198,14 @@ test('nothing moves when the customer has a conversation with the target: the pa
   await sendFromPage(page, 'Is the modem rental on my invoice?');
   await expect(log.locator('[data-status]')).toHaveCount(0);
 
-  await openRow('Is the modem rental on my invoice?');
+  const row = await openRow('Is the modem rental on my invoice?');
   await transferTo('Technical Support', '');
+  // Billing keeps its conversation, resolved, with the line; the agent still has it open.
+  const pane = desk.getByRole('log', { name: 'Messages' });
+  await expect(pane.getByTestId('system-message')).toContainText('Transferred to Technical Support');
+  await expect(desk.locator('.pane-header')).toContainText('Resolved');
+  await expect(row).toHaveCount(1);
+  await desk.screenshot({ path: path.join(screenshots, 'transfer-desktop-line.png') });
 
   // The page is now on the customer's Technical Support conversation, its earlier messages and the line "from".
   await expect(page.getByRole('heading', { level: 1, name: 'Technical Support' })).toBeVisible();

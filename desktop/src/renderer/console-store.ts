@@ -189,18 +189,20 @@ export class ConsoleStore extends ExternalStore<ConsoleState> {
 
   /**
    * Hands the conversation to another department (SPEC §12), with an optional note for its agents. The answer is the
-   * conversation now holding the customer; when the agent is not in that department, the conversation leaves their
-   * inbox and the pane (the server's conversation:removed says the same, also to colleagues).
+   * conversation now holding the customer; when that is this one, moved to a department the agent is not in, it
+   * leaves their inbox and the pane (the server's conversation:removed says the same, also to colleagues).
    */
   async transfer(conversationId: string, department: string, note?: string): Promise<Result<unknown>> {
     this.update({ busy: 'transfer', actionError: null });
     const result = await this.client.transfer(conversationId, department, note);
     this.update({ busy: null });
     if (!result.ok) return result;
-    if (this.state.user.departments.includes(result.data.department)) {
-      this.conversations.upsert(result.data, true);
-    } else {
-      this.noteRemoved(conversationId, result.data.department);
+    const holder = result.data;
+    if (this.state.user.departments.includes(holder.department)) this.conversations.upsert(holder, true);
+    // Moved to a department the agent is not in: it is gone from here. (When the customer had a conversation there,
+    // this one stays in its department, resolved, with its transfer line.)
+    else if (holder.id === conversationId) {
+      this.noteRemoved(conversationId, holder.department);
       this.conversations.remove(conversationId);
       this.inbox.drop(conversationId);
     }
