@@ -33,13 +33,11 @@ export function roomNotifier(io: ChatIo): ChatNotifier {
     },
     conversationMoved(conversation, from) {
       const to = conversation.department;
-      io.to(rooms.department(from))
-        .except(rooms.department(to))
-        .emit('conversation:removed', {
-          conversationId: conversation._id,
-          reason: 'transferred',
-          department: to,
-        });
+      io.to(rooms.department(from)).except(rooms.department(to)).emit('conversation:removed', {
+        conversationId: conversation._id,
+        reason: 'transferred',
+        department: to,
+      });
       io.in(rooms.user(conversation.customerId)).socketsJoin(presenceRoom(to));
     },
     conversationRated(conversation, rating) {
