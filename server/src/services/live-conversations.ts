@@ -133,6 +133,11 @@ export class LiveConversations {
     });
   }
 
+  /** How many conversations are held in memory now (at most `capacity`). */
+  get held(): number {
+    return this.docs.size;
+  }
+
   // ---- reading ----
 
   /** The conversation, from memory or loaded (and repaired) once; null when it does not exist. */
