@@ -55,6 +55,8 @@ const { values, positionals } = parseArgs({
     'file-mib': { type: 'string', default: '10' },
     kind: { type: 'string', default: 'pdf' },
     'before-server': { type: 'string' },
+    passes: { type: 'string', default: '1' },
+    'heap-snapshots': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -67,7 +69,9 @@ if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   [--duration s] [--warmup s] [--generators G] [--text chars] [--db-levels 1,8,32] [--db-writers W]
   [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]
   [--rounds N --file-mib M --kind pdf|jpeg (uploads: 20 concurrent customers by default)]
-  [--before-server <server folder of another checkout> (hotpath: also measure that copy in the same run)]`);
+  [--before-server <server folder of another checkout> (hotpath: also measure that copy in the same run)]
+  [inbox: --customers conversations (100000) --users agents paging (20) --connections migrated (10000)
+   --passes N (page through everything N times) --heap-snapshots (server heap before paging and after each pass; the run folder is kept)]`);
   process.exit(scenario ? 1 : 0);
 }
 
@@ -245,6 +249,10 @@ async function main() {
         // --connections: conversations migrated at start (default 10,000); --users: agents paging at once (20).
         migrationSample: Number(values.connections.includes(',') ? 10_000 : values.connections),
         pagingAgents: Number(values.users ?? 20),
+        // --passes: how many times they page through everything; --heap-snapshots: before paging and at the end.
+        passes: Number(values.passes),
+        heapSnapshots: values['heap-snapshots'],
+        env: serverEnv,
       });
       numbers.inbox = run;
       parts.push(inboxMarkdown(run), '');
@@ -452,7 +460,7 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    if (!values.keep) rmSync(runDir, { recursive: true, force: true });
+    if (!values.keep && !values['heap-snapshots']) rmSync(runDir, { recursive: true, force: true });
     else console.log(`logs kept in ${runDir}`);
     // the IPC channels of stopped children are closed; nothing else should keep us alive
     setTimeout(() => process.exit(), 500).unref();

@@ -29,6 +29,7 @@ async function handle(req: ProbeRequest): Promise<Record<string, unknown>> {
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,
         external: m.external,
+        arrayBuffers: m.arrayBuffers,
       };
     }
     case 'heap-snapshot': {

@@ -2,12 +2,27 @@
 // server's own document factory and inbox keys (testkit). Then, on our server: the agents' first and later inbox pages (size and latency), customer search, the
 // time from a customer's message to the agent's `inbox:counts`, the assignment of a new conversation, and the
 // server's RSS while 20 agents page through the whole inbox at once. Apart, the start's migration of data from before
-// the index is timed on `migrationSample` conversations.
+// the index is timed on `migrationSample` conversations. While the agents page, the server's memory after a full GC
+// (heap used, external, array buffers, RSS) is taken before, at each quarter and after each pass, so that a
+// retained-per-conversation growth (heap after GC rising with pages) can be told from heap sizing (RSS only).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { seedConversations } from '@support-chat/server/testkit';
 import { io, type Socket } from 'socket.io-client';
 import { createAgents, dropBenchDatabase, newSecrets, registerCustomers, startChatServer } from '../lib/chat';
+import { ask } from '../lib/procs';
+
+/** The server's memory after a full GC (the probe's answer), in MiB, at a point of the page-through. */
+export interface MemorySample {
+  at: string;
+  pages: number;
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  arrayBuffersMiB: number;
+  rssMiB: number;
+}
 
 export interface InboxRun {
   conversations: number;
@@ -28,6 +43,10 @@ export interface InboxRun {
     rssMaxMiB: number;
     rssEndMiB: number;
     everyConversationOnce: boolean;
+    passes: number;
+    /** Memory after a full GC: before paging, at each quarter of each pass, after each pass. */
+    afterGc: MemorySample[];
+    heapSnapshots: string[];
   };
 }
 
@@ -44,10 +63,15 @@ const summarise = (times: number[]) => {
   };
 };
 const round = (v: number) => Math.round(v * 10) / 10;
-const rssMiB = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
+/** The process's resident set (MiB), null once it is gone. */
+const rssMiB = (pid: number): number | null => {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const line = status.split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 };
 
@@ -105,6 +129,12 @@ export async function inboxRun(opts: {
   migrationSample?: number;
   /** Agents paging through everything at once (default 20). */
   pagingAgents?: number;
+  /** How many times the agents page through everything (default 1; a second pass shows whether memory keeps rising). */
+  passes?: number;
+  /** Heap snapshots of the server before paging and after each pass (files in runDir). */
+  heapSnapshots?: boolean;
+  /** Extra environment of the measured server (experiments, e.g. allocator settings). */
+  env?: Record<string, string>;
 }): Promise<InboxRun> {
   const total = opts.conversations ?? 100_000;
   const sample = opts.migrationSample ?? 10_000;
@@ -132,7 +162,13 @@ export async function inboxRun(opts: {
     mongoUri: opts.mongoUri,
     dbName,
     secrets: newSecrets(),
+    // info: a server that stops during the run says why in its log (a signal is logged as "shutting down").
+    env: { LOG_LEVEL: 'info', ...opts.env },
   });
+  server.child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`inbox: the server exited during the run (code ${code}, signal ${signal})`);
+  });
+  let stopping = false;
   const sockets: Socket[] = [];
   try {
     const agents = await createAgents(server.url, opts.mongoUri, dbName, tag, opts.pagingAgents ?? 20, [
@@ -227,32 +263,79 @@ export async function inboxRun(opts: {
       }
     }
 
-    // 20 agents page through the whole inbox at once (200 a page); the server's RSS sampled every 200 ms.
-    const rss: number[] = [rssMiB(server.pid)];
-    const sampler = setInterval(() => {
-      if (server.child.exitCode === null) rss.push(rssMiB(server.pid));
-    }, 200);
-    const t0 = Date.now();
+    // 20 agents page through the whole inbox at once (200 a page); the server's RSS sampled every 200 ms, and its
+    // memory after a full GC at each quarter (the probes queue behind each other; paging goes on meanwhile).
+    const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+    const afterGc: MemorySample[] = [];
+    const heapSnapshots: string[] = [];
+    let probes: Promise<void> = Promise.resolve();
     let pages = 0;
-    const seenCounts = await Promise.all(
-      agents.map(async (agent) => {
-        const seen = new Set<string>();
-        let c: string | null = null;
-        do {
-          const r: { page: Page } = await getPage(
-            server.url,
-            agent.token,
-            `limit=200${c ? `&cursor=${c}` : ''}`,
-          );
-          pages++;
-          for (const conv of r.page.conversations) seen.add(conv.id);
-          c = r.page.nextCursor;
-        } while (c);
-        return seen.size;
-      }),
-    );
+    const probe = (at: string, snapshot = false) => {
+      const pagesThen = pages;
+      probes = probes.then(async () => {
+        const m = await ask<{
+          heapUsed: number;
+          heapTotal: number;
+          external: number;
+          arrayBuffers: number;
+          rss: number;
+        }>(server.child, { probe: 'memory' });
+        afterGc.push({
+          at,
+          pages: pagesThen,
+          heapUsedMiB: mib(m.heapUsed),
+          heapTotalMiB: mib(m.heapTotal),
+          externalMiB: mib(m.external),
+          arrayBuffersMiB: mib(m.arrayBuffers),
+          rssMiB: mib(m.rss),
+        });
+        if (snapshot && opts.heapSnapshots) {
+          const file = path.join(opts.runDir, `inbox-${at.replace(/\W+/g, '-')}.heapsnapshot`);
+          await ask(server.child, { probe: 'heap-snapshot', file }, 300_000);
+          heapSnapshots.push(file);
+        }
+      });
+      return probes;
+    };
+    const passes = opts.passes ?? 1;
+    await probe('before paging', true);
+    const rss: number[] = [];
+    const sampleRss = () => {
+      const v = rssMiB(server.pid);
+      if (v !== null) rss.push(v);
+    };
+    sampleRss();
+    const sampler = setInterval(sampleRss, 200);
+    const t0 = Date.now();
+    const perPass = agents.length * Math.ceil((total + customerTokens.length) / 200);
+    const seenCounts: number[] = [];
+    for (let pass = 1; pass <= passes; pass++) {
+      const label = passes > 1 ? `pass ${pass}, ` : '';
+      let quarter = 1;
+      const counts = await Promise.all(
+        agents.map(async (agent) => {
+          const seen = new Set<string>();
+          let c: string | null = null;
+          do {
+            const r: { page: Page } = await getPage(
+              server.url,
+              agent.token,
+              `limit=200${c ? `&cursor=${c}` : ''}`,
+            );
+            pages++;
+            if (quarter < 4 && pages - (pass - 1) * perPass >= (perPass * quarter) / 4)
+              void probe(`${label}${25 * quarter++} %`);
+            for (const conv of r.page.conversations) seen.add(conv.id);
+            c = r.page.nextCursor;
+          } while (c);
+          return seen.size;
+        }),
+      );
+      await probe(`${label}end`, true);
+      seenCounts.push(...counts);
+    }
     clearInterval(sampler);
-    rss.push(rssMiB(server.pid));
+    sampleRss();
     const firstSummary = summarise(first);
     const laterSummary = summarise(later);
     const countsSummary = summarise(countsTimes);
@@ -273,7 +356,7 @@ export async function inboxRun(opts: {
         assigned,
       },
       pageThrough: {
-        agents: seenCounts.length,
+        agents: agents.length,
         pages,
         seconds: (Date.now() - t0) / 1000,
         rssStartMiB: Math.round(rss[0] ?? 0),
@@ -281,9 +364,13 @@ export async function inboxRun(opts: {
         rssEndMiB: Math.round(rss.at(-1) ?? 0),
         // The 21 conversations opened above are in the inbox too.
         everyConversationOnce: seenCounts.every((n) => n === total + customerTokens.length),
+        passes,
+        afterGc,
+        heapSnapshots,
       },
     };
   } finally {
+    stopping = true;
     for (const s of sockets) s.disconnect();
     await server.stop();
     await dropBenchDatabase(opts.mongoUri, dbName);
@@ -307,5 +394,14 @@ export const inboxMarkdown = (r: InboxRun) =>
     ),
     `| customer message → agent's \`inbox:counts\` (${r.countsLatency.runs} runs) | ≤ 50 ms | p50 ${r.countsLatency.p50Ms} ms, max ${r.countsLatency.maxMs} ms |`,
     `| new conversation assigned (open answered with the assignee; ${r.assignment.assigned} of ${r.assignment.runs + 1} assigned) | ≤ 20 ms | p50 ${r.assignment.p50Ms} ms, max ${r.assignment.maxMs} ms |`,
-    `| ${r.pageThrough.agents} agents page through everything at once (${r.pageThrough.pages} pages of 200 in ${r.pageThrough.seconds.toFixed(1)} s) | RSS flat | RSS ${r.pageThrough.rssStartMiB} → max ${r.pageThrough.rssMaxMiB} → ${r.pageThrough.rssEndMiB} MiB; every conversation exactly once: ${r.pageThrough.everyConversationOnce ? 'yes' : 'NO'} |`,
+    `| ${r.pageThrough.agents} agents page through everything at once${r.pageThrough.passes > 1 ? `, ${r.pageThrough.passes} times` : ''} (${r.pageThrough.pages} pages of 200 in ${r.pageThrough.seconds.toFixed(1)} s) | RSS flat | RSS ${r.pageThrough.rssStartMiB} → max ${r.pageThrough.rssMaxMiB} → ${r.pageThrough.rssEndMiB} MiB; every conversation exactly once: ${r.pageThrough.everyConversationOnce ? 'yes' : 'NO'} |`,
+    '',
+    `Server memory after a full GC while the ${r.pageThrough.agents} agents paged${r.pageThrough.passes > 1 ? ` (${r.pageThrough.passes} passes through everything)` : ''} (MiB; pages done when taken):`,
+    '',
+    '| at | pages | heap used | heap total | external | array buffers | RSS |',
+    '|---|---|---|---|---|---|---|',
+    ...r.pageThrough.afterGc.map(
+      (m) =>
+        `| ${m.at} | ${m.pages} | ${m.heapUsedMiB} | ${m.heapTotalMiB} | ${m.externalMiB} | ${m.arrayBuffersMiB} | ${m.rssMiB} |`,
+    ),
   ].join('\n');
