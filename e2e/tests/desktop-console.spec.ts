@@ -336,7 +336,10 @@ test('a new conversation appears live, and its history pages back to the first m
   await expect(log).toContainText('Message 60');
   await expect(log.locator('.message')).toHaveCount(50);
   await expect(log.getByText('Message 1', { exact: true })).toHaveCount(0);
-  await log.getByRole('button', { name: 'Load older messages' }).click();
+  // Scrolling to the top loads the older page (as the button does): the agent scrolls up.
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await expect(log.getByText('Message 1', { exact: true })).toBeVisible();
   await expect(log.locator('.message')).toHaveCount(60);
   await expect(log.getByRole('button', { name: 'Load older messages' })).toHaveCount(0);
