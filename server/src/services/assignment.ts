@@ -164,6 +164,8 @@ export class AssignmentService implements WaitingHook {
     });
     if (!after) {
       const now = await this.store.conversations.refresh(id);
+      // Handed to this agent meanwhile (the queue, as they came online): theirs, as asked.
+      if (now?.assigneeId === actor.id && now.status === 'open') return ok(now);
       return now?.status === 'resolved'
         ? fail(ErrorCode.conflict, 'This conversation is resolved; reopen it first')
         : fail(ErrorCode.conflict, 'Another agent already holds this conversation');

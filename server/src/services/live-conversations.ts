@@ -74,6 +74,9 @@ const REPAIR_CONCURRENCY = 16;
 export class LiveConversations {
   private readonly docs = new Map<string, ConversationDoc>();
   private readonly loading = new Map<string, Promise<ConversationDoc | null>>();
+  /** Counts this process's state writes; `writtenAt`: the count at each conversation's latest (see fetch). */
+  private epoch = 0;
+  private readonly writtenAt = new Map<string, number>();
   /** Summary changes not written yet, by conversation. */
   private pending = new Map<string, Pending>();
   /** Conversations this process marked dirty: the token of the mark, and when a message last came. */
@@ -184,7 +187,7 @@ export class LiveConversations {
   }
 
   private async load(id: string): Promise<ConversationDoc | null> {
-    const doc = this.stored(await this.store.conversations.findById(id));
+    const doc = await this.fetch(id);
     if (!doc) return null;
     return this.remember(await this.repair(doc));
   }
@@ -243,7 +246,7 @@ export class LiveConversations {
   /** Moves the conversation to another department (a transfer: see the store's moveDepartment); the copy follows. */
   async moveDepartment(...args: Parameters<Store['conversations']['moveDepartment']>) {
     const after = await this.exclusive(args[0], () => this.store.conversations.moveDepartment(...args));
-    return after && after !== 'taken' ? this.remember(after) : after;
+    return after && after !== 'taken' ? this.changed(after) : after;
   }
 
   /**
@@ -257,8 +260,20 @@ export class LiveConversations {
   /** Reads the conversation again now (another process moved it) and resolves once this process holds it. */
   async reload(id: string): Promise<void> {
     this.docs.delete(id);
-    const doc = this.stored(await this.store.conversations.findById(id));
+    const doc = await this.fetch(id);
     if (doc) this.remember(doc);
+  }
+
+  /**
+   * The conversation as stored, unless a state write of this process landed while it was read (an invalidation's
+   * reload racing a claim or a transfer here): then that write's result gives the state, the read only counters.
+   */
+  private async fetch(id: string): Promise<ConversationDoc | null> {
+    const since = this.epoch;
+    const doc = this.stored(await this.store.conversations.findById(id));
+    const held = this.docs.get(id);
+    if (!doc || !held || (this.writtenAt.get(id) ?? 0) <= since) return doc;
+    return mergeConversation(held, doc);
   }
 
   findByCustomer(customerId: string, department: string) {
@@ -288,7 +303,7 @@ export class LiveConversations {
 
   /** Reads the conversation from the database again (after a compare-and-set lost, or a collision). */
   async refresh(id: string): Promise<ConversationDoc | null> {
-    const doc = this.stored(await this.store.conversations.findById(id));
+    const doc = await this.fetch(id);
     return doc ? this.remember(doc) : null;
   }
 
@@ -331,6 +346,7 @@ export class LiveConversations {
   }
 
   private changed(doc: ConversationDoc): ConversationDoc {
+    this.writtenAt.set(doc._id, ++this.epoch);
     const merged = this.remember(doc);
     this.onChanged(doc._id);
     return merged;
@@ -344,7 +360,10 @@ export class LiveConversations {
     this.put(merged);
     if (this.docs.size > this.capacity) {
       const oldest = this.docs.keys().next().value;
-      if (oldest !== undefined) this.docs.delete(oldest);
+      if (oldest !== undefined) {
+        this.docs.delete(oldest);
+        this.writtenAt.delete(oldest);
+      }
     }
     return merged;
   }
