@@ -187,9 +187,13 @@ export class MessageService {
       const extra = created ? [] : ids.filter((f) => !doc.attachmentIds?.includes(f));
       if (extra.length > 0) await this.files?.release(extra, input.clientMsgId);
       if (!created) {
-        // A retry: the first attempt announced it, unless it died first; then this one does (clients de-duplicate).
+        // A retry: announced again, since the first attempt may have died before announcing it (its node killed)
+        // while this process knows the message from the database already; clients de-duplicate by seq.
         const known = (await this.live.findById(id)) ?? conv;
-        if (known.lastSeq >= doc.seq) return ok({ message, created, conversation: known });
+        if (known.lastSeq >= doc.seq) {
+          this.notifier.messageCreated(known, message, connection);
+          return ok({ message, created, conversation: known });
+        }
       }
       let after = this.live.messageStored(doc, messagePreview(message)) ?? conv;
       this.notifier.messageCreated(after, message, connection);
