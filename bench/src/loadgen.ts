@@ -8,6 +8,8 @@ import { Samples } from './lib/stats';
 export interface Participant {
   token: string;
   department: string;
+  /** To renew `token` (access tokens live at most 15 minutes): the login's refresh token. */
+  refreshToken?: string;
 }
 
 export type LoadgenRequest =

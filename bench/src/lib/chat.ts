@@ -150,6 +150,7 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; b
 interface AuthAnswer {
   user: { id: string };
   accessToken: string;
+  refreshToken?: string;
 }
 
 export const DEPARTMENTS = ['billing', 'technical', 'account', 'sales', 'hr'] as const;
@@ -199,7 +200,8 @@ export async function createAgents(
       await admin(mongoUri, dbName, [...args, '--departments', department, '--password-stdin'], password);
       const res = await postJson(`${url}/api/auth/login`, { username, password });
       if (res.status !== 200) throw new Error(`agent login: ${res.status} ${JSON.stringify(res.body)}`);
-      agents.push({ token: (res.body as AuthAnswer).accessToken, department });
+      const auth = res.body as AuthAnswer;
+      agents.push({ token: auth.accessToken, refreshToken: auth.refreshToken, department });
     }
   }
   return agents;

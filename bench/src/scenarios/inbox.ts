@@ -96,6 +96,29 @@ async function getPage(
   return { page: JSON.parse(text) as Page, bytes: Buffer.byteLength(text), ms };
 }
 
+/** getPage as an agent who pages for longer than an access token lives (15 min): renewed once on a 401. */
+async function pageRenewing(
+  url: string,
+  agent: { token: string; refreshToken?: string },
+  query: string,
+): Promise<{ page: Page; bytes: number; ms: number }> {
+  try {
+    return await getPage(url, agent.token, query);
+  } catch (err) {
+    if (!agent.refreshToken || !(err as Error).message.startsWith('inbox page: 401')) throw err;
+    const res = await fetch(`${url}/api/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: agent.refreshToken }),
+    });
+    const renewed = (await res.json()) as { accessToken?: string; refreshToken?: string };
+    if (!res.ok || !renewed.accessToken) throw new Error(`token refresh: ${res.status}`);
+    agent.token = renewed.accessToken;
+    agent.refreshToken = renewed.refreshToken ?? agent.refreshToken;
+    return getPage(url, agent.token, query);
+  }
+}
+
 const connect = (url: string, token: string): Promise<Socket> =>
   new Promise((resolve, reject) => {
     const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });
@@ -317,9 +340,9 @@ export async function inboxRun(opts: {
           const seen = new Set<string>();
           let c: string | null = null;
           do {
-            const r: { page: Page } = await getPage(
+            const r: { page: Page } = await pageRenewing(
               server.url,
-              agent.token,
+              agent,
               `limit=200${c ? `&cursor=${c}` : ''}`,
             );
             pages++;

@@ -13,7 +13,15 @@ import {
   startTestServer,
   type TestServer,
 } from '../../test/helpers';
-import { data, openConversation, sendMessage, settle, syncMessages, waitFor } from './chat-test-helpers';
+import {
+  data,
+  openConversation,
+  sendMessage,
+  settle,
+  syncMessages,
+  waitFor,
+  wiretap,
+} from './chat-test-helpers';
 
 let srv: TestServer;
 const sockets: Socket[] = [];
@@ -22,13 +30,6 @@ const connect = async (s: Session) => {
   const socket = await connectSocket(srv.url, s.accessToken);
   sockets.push(socket);
   return socket;
-};
-
-/** Every event a socket receives, as JSON, from now on. */
-const wiretap = (socket: Socket): string[] => {
-  const seen: string[] = [];
-  socket.onAny((event: string, ...args: unknown[]) => seen.push(JSON.stringify([event, ...args])));
-  return seen;
 };
 
 const addNote = (socket: Socket, conversationId: string, text: string, clientMsgId = randomUUID()) =>

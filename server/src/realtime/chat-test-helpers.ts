@@ -16,6 +16,13 @@ export const record = <T>(socket: Socket, event: string): T[] => {
   return seen;
 };
 
+/** Every event a socket receives, as JSON, from now on. */
+export const wiretap = (socket: Socket): string[] => {
+  const seen: string[] = [];
+  socket.onAny((event: string, ...args: unknown[]) => seen.push(JSON.stringify([event, ...args])));
+  return seen;
+};
+
 /** Waits for the first `event` payload that satisfies `match`. */
 export const waitFor = <T>(
   socket: Socket,

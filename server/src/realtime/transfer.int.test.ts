@@ -14,7 +14,15 @@ import {
   startTestServer,
   type TestServer,
 } from '../../test/helpers';
-import { data, openConversation, sendMessage, settle, syncMessages, waitFor } from './chat-test-helpers';
+import {
+  data,
+  openConversation,
+  sendMessage,
+  settle,
+  syncMessages,
+  waitFor,
+  wiretap,
+} from './chat-test-helpers';
 
 let srv: TestServer;
 const sockets: Socket[] = [];
@@ -23,13 +31,6 @@ const connect = async (s: Session, status?: 'away') => {
   const socket = await connectSocket(srv.url, s.accessToken, status ? { auth: { status } } : {});
   sockets.push(socket);
   return socket;
-};
-
-/** Every event a socket receives, as JSON, from now on. */
-const wiretap = (socket: Socket): string[] => {
-  const seen: string[] = [];
-  socket.onAny((event: string, ...args: unknown[]) => seen.push(JSON.stringify([event, ...args])));
-  return seen;
 };
 
 const transfer = (socket: Socket, payload: Record<string, unknown>) =>
