@@ -53,6 +53,10 @@ export const neighbourId = (
   return rows[(index + step + rows.length) % rows.length]!.id;
 };
 
+// Made once: each toLocale…String call with options builds a new formatter (the inbox formats every row it renders).
+const clockFormat = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat([], { month: 'short', day: 'numeric' });
+
 /** Relative time for the inbox: "now", "5 min", "14:03", "Mar 3". */
 export const shortTime = (iso: string, now: Date = new Date()): string => {
   const then = new Date(iso);
@@ -60,7 +64,7 @@ export const shortTime = (iso: string, now: Date = new Date()): string => {
   if (seconds < 60) return 'now';
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
   if (then.toDateString() === now.toDateString()) {
-    return then.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return clockFormat.format(then);
   }
-  return then.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  return dayFormat.format(then);
 };
