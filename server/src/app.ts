@@ -97,7 +97,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       }
     };
     io.on('conversation:moved', (id, done) => {
-      live.reload(id).then(
+      live.refresh(id).then(
         () => done(true),
         (err: Error) => {
           log.warn({ err: err.message, conversationId: id }, 'transferred conversation not read again');

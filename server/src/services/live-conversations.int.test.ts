@@ -50,7 +50,7 @@ describe('a reload racing a state write of this process', () => {
     let release = () => {};
     hold = new Promise<void>((r) => (release = r));
     // Another node changed it: this one reads it again, and that read is answered with the state before ...
-    const reloading = live.reload(doc._id);
+    const reloading = live.refresh(doc._id);
     // ... this process's transfer, which lands first.
     const moved = await live.moveDepartment(doc._id, 'billing', 'technical', new Date());
     expect(moved).toMatchObject({ department: 'technical' });

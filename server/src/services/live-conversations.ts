@@ -257,16 +257,9 @@ export class LiveConversations {
     return this.onMoved(id);
   }
 
-  /** Reads the conversation again now (another process moved it) and resolves once this process holds it. */
-  async reload(id: string): Promise<void> {
-    this.docs.delete(id);
-    const doc = await this.fetch(id);
-    if (doc) this.remember(doc);
-  }
-
   /**
    * The conversation as stored, unless a state write of this process landed while it was read (an invalidation's
-   * reload racing a claim or a transfer here): then that write's result gives the state, the read only counters.
+   * refresh racing a claim or a transfer here): then that write's result gives the state, the read only counters.
    */
   private async fetch(id: string): Promise<ConversationDoc | null> {
     const since = this.epoch;
@@ -301,7 +294,10 @@ export class LiveConversations {
     return run;
   }
 
-  /** Reads the conversation from the database again (after a compare-and-set lost, or a collision). */
+  /**
+   * Reads the conversation from the database again and holds it (after a compare-and-set lost, a collision, or
+   * another process moved it).
+   */
   async refresh(id: string): Promise<ConversationDoc | null> {
     const doc = await this.fetch(id);
     return doc ? this.remember(doc) : null;
