@@ -375,7 +375,7 @@ async function startMongod(
 // ---- FerretDB: FERRETDB_BIN, the PATH, the cache, or built with Go ----
 
 /** Suffix of the cached binary: a build with FERRETDB_PATCHES applied (an unpatched cache entry is never reused). */
-const FERRETDB_PATCH = '-idpushdown';
+const FERRETDB_PATCH = '-idpushdown-atomic';
 
 const ferretDbCachePath = () => path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
 
@@ -438,6 +438,12 @@ func idRangeSQL(filter *types.Document) (string, []any, bool) {
  *   * `_id` ranges: only `_id` equality reached SQLite; a range of `_id`s, sorted by `_id` and limited, scanned the
  *     whole collection. The paged inbox (SPEC §15) reads its pages as such ranges, so they go to SQLite's `_id` index
  *     with the sort and the limit (exactly when the range is the whole filter, so the limit stays right).
+ *   * Atomic writes of one document: an update, findAndModify or delete reads the documents its filter matches and
+ *     writes them in a second, separate step, so two of them on one document from two connections could both read
+ *     the old version and the later write undo the earlier (seen: a `$max` of lastSeq from one server process lost
+ *     to another's). MongoDB applies each write to a document atomically, and the chat relies on it (`$max` folds,
+ *     compare-and-set, deleting a dirty mark only while it is the same mark). One FerretDB process owns its SQLite
+ *     files, so a lock per collection around these commands restores it; finds and inserts do not take it.
  */
 const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
   {
@@ -511,6 +517,21 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
       `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
   },
   {
+    file: 'internal/handler/msg_update.go',
+    before: `\tfor _, u := range params.Updates {\n\t\tc, err := db.Collection(params.Collection)`,
+    after: `\tdefer lockDocumentWrites(params.DB, params.Collection)()\n\n\tfor _, u := range params.Updates {\n\t\tc, err := db.Collection(params.Collection)`,
+  },
+  {
+    file: 'internal/handler/msg_findandmodify.go',
+    before: `\tvar qp backends.QueryParams\n`,
+    after: `\tdefer lockDocumentWrites(params.DB, params.Collection)()\n\n\tvar qp backends.QueryParams\n`,
+  },
+  {
+    file: 'internal/handler/msg_delete.go',
+    before: `\tfor i, p := range params.Deletes {\n\t\tvar d int32`,
+    after: `\tdefer lockDocumentWrites(params.DB, params.Collection)()\n\n\tfor i, p := range params.Deletes {\n\t\tvar d int32`,
+  },
+  {
     file: 'internal/handler/msg_find.go',
     before: `if !h.DisablePushdown && params.Filter.Len() == 0 && params.Sort.Len() == 0 && params.Skip == 0 {`,
     after:
@@ -519,8 +540,26 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
   },
 ];
 
-/** Appended to the files the edits call into. */
+/** The lock of the atomic-writes patch (a file of its own: it needs an import). */
+const GO_WRITE_LOCKS = `// Single-document atomicity for read-modify-write commands (patched in by support-chat): see msg_update.go.
+package handler
+
+import "sync"
+
+var documentWriteLocks sync.Map // "<db> <collection>" -> *sync.Mutex
+
+// lockDocumentWrites takes the collection's write lock and returns its release.
+func lockDocumentWrites(db, collection string) func() {
+\tv, _ := documentWriteLocks.LoadOrStore(db+" "+collection, new(sync.Mutex))
+\tmu := v.(*sync.Mutex)
+\tmu.Lock()
+\treturn mu.Unlock
+}
+`;
+
+/** Appended to the files the edits call into (a file that is not there is created). */
 const FERRETDB_ADDITIONS: { file: string; code: string }[] = [
+  { file: 'internal/handler/support_chat_locks.go', code: GO_WRITE_LOCKS },
   { file: 'internal/backends/sqlite/query.go', code: GO_ID_RANGE },
   {
     file: 'internal/handler/msg_find.go',
@@ -546,7 +585,10 @@ function patchFerretDb(src: string, progress: (line: string) => void): void {
     }
     files.set(edit.file, code.split(edit.before).join(edit.after));
   }
-  for (const add of FERRETDB_ADDITIONS) files.set(add.file, read(add.file) + add.code);
+  for (const add of FERRETDB_ADDITIONS) {
+    const there = files.has(add.file) || existsSync(path.join(src, add.file));
+    files.set(add.file, (there ? read(add.file) : '') + add.code);
+  }
   for (const [file, code] of files) writeFileSync(path.join(src, file), code);
 }
 
@@ -782,6 +824,11 @@ export async function startEmbeddedDb(opts: EmbeddedDbOptions): Promise<Embedded
       throw new NoDatabaseError(tried);
     }
     ferret = buildFerretDb(go, progress);
+  } else if (ferret !== ferretDbCachePath()) {
+    progress(
+      `Using the FerretDB at ${ferret}: unless built with this project's patches (store/embedded.ts), run one server ` +
+        'process on it (two writes to one document from two connections can undo each other) and expect slower pages.',
+    );
   }
   return startFerretDb(ferret, dir, progress);
 }
