@@ -186,15 +186,9 @@ export class MessageService {
       // A retry that named other files than the stored message holds: those go back.
       const extra = created ? [] : ids.filter((f) => !doc.attachmentIds?.includes(f));
       if (extra.length > 0) await this.files?.release(extra, input.clientMsgId);
-      if (!created) {
-        // A retry: announced again, since the first attempt may have died before announcing it (its node killed)
-        // while this process knows the message from the database already; clients de-duplicate by seq.
-        const known = (await this.live.findById(id)) ?? conv;
-        if (known.lastSeq >= doc.seq) {
-          this.notifier.messageCreated(known, message, connection);
-          return ok({ message, created, conversation: known });
-        }
-      }
+      // A retry goes the same way as a first attempt, which may have died (its node killed) before announcing the
+      // message or writing its summary: announced again (clients de-duplicate by seq), and the summary folded in
+      // again (a `$max`: nothing moves back; this process may know the message only from the database).
       let after = this.live.messageStored(doc, messagePreview(message)) ?? conv;
       this.notifier.messageCreated(after, message, connection);
       if (created) {
