@@ -187,9 +187,11 @@ export class LiveConversations {
   }
 
   private async load(id: string): Promise<ConversationDoc | null> {
+    const since = this.epoch;
     const doc = await this.fetch(id);
     if (!doc) return null;
-    return this.remember(await this.repair(doc));
+    // Checked again after the repair's reads: a transfer or claim of this process may have landed meanwhile.
+    return this.remember(this.withWritesSince(id, since, await this.repair(doc)));
   }
 
   /**
@@ -264,8 +266,16 @@ export class LiveConversations {
   private async fetch(id: string): Promise<ConversationDoc | null> {
     const since = this.epoch;
     const doc = this.stored(await this.store.conversations.findById(id));
+    return doc && this.withWritesSince(id, since, doc);
+  }
+
+  /**
+   * `doc`, read from the database since `since`: when a state write of this process landed meanwhile (its result is
+   * held, also when an invalidation dropped the copy before the read), the write gives the state, the read only counters.
+   */
+  private withWritesSince(id: string, since: number, doc: ConversationDoc): ConversationDoc {
     const held = this.docs.get(id);
-    if (!doc || !held || (this.writtenAt.get(id) ?? 0) <= since) return doc;
+    if (!held || (this.writtenAt.get(id) ?? 0) <= since) return doc;
     return mergeConversation(held, doc);
   }
 
@@ -276,8 +286,8 @@ export class LiveConversations {
   /**
    * Runs a write of one conversation's document alone: never beside another write of it from this process, nor
    * beside a summary write that includes it. FerretDB applies an update as read, change, write back, so two at once
-   * can undo each other (a claim lost under a summary write). (Several processes on FerretDB are not covered: the
-   * multi-node setup runs on MongoDB, whose updates are atomic.)
+   * can undo each other (a claim lost under a summary write); the embedded build is patched against it for several
+   * processes too (store/embedded.ts), and MongoDB's updates are atomic.
    */
   private async exclusive<T>(id: string, write: () => Promise<T>): Promise<T> {
     while (this.summaryWriting?.ids.has(id)) await this.summaryWriting.done;
