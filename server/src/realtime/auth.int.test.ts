@@ -287,6 +287,38 @@ describe('rooms and changes to the user record', () => {
     await expect(connectSocket(t.url, c.accessToken)).rejects.toThrow('unauthorized');
   });
 
+  it('admits a burst of handshakes whose reads leave together, and refuses every revoked login and disabled user in it', async () => {
+    const agents = await Promise.all(
+      Array.from({ length: 24 }, () => createAgent(t, { departments: ['billing'] })),
+    );
+    const revoked = agents.slice(0, 8);
+    const disabled = agents.slice(8, 16);
+    for (const a of revoked) await t.server.services.auth.logout(a.refreshToken);
+    for (const a of disabled) await t.server.services.accounts.disableUser({ username: a.user.username });
+    const before = t.server.store.users.readStats.items;
+    // Four handshakes per agent at once (a reconnect storm in small): their login and user reads go in shared queries.
+    const attempts = agents.flatMap((a) => Array.from({ length: 4 }, () => a));
+    const outcomes = await Promise.all(
+      attempts.map((a) =>
+        connectSocket(t.url, a.accessToken).then(
+          (socket) => {
+            socket.close();
+            return 'admitted';
+          },
+          (err: Error) => err.message,
+        ),
+      ),
+    );
+    const by = (group: typeof agents) =>
+      outcomes.filter((_, i) => group.includes(attempts[i] as (typeof agents)[number]));
+    expect(by(revoked)).toEqual(Array(32).fill('unauthorized'));
+    expect(by(disabled)).toEqual(Array(32).fill('unauthorized'));
+    expect(by(agents.slice(16))).toEqual(Array(32).fill('admitted'));
+    const { items, batches } = t.server.store.users.readStats;
+    expect(items - before).toBeGreaterThanOrEqual(attempts.length);
+    expect(batches).toBeLessThan(items);
+  });
+
   it('ends sockets at once when disabled in-process', async () => {
     const agent = await createAgent(t, { departments: ['billing'] });
     const socket = await connectSocket(t.url, agent.accessToken);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Role } from '@support-chat/protocol';
 import { type Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import { ensureCollection, isDuplicateKey, isUniqueViolation, raisesUnavailable } from './mongo';
+import { PointReads } from './point-reads';
 
 export type Side = 'customer' | 'agents';
 
@@ -254,15 +255,18 @@ export function mergeConversation(fresh: ConversationDoc, known: ConversationDoc
 
 export class ConversationStore {
   private readonly collection: Collection<ConversationDoc>;
+  /** Conversations read by id (a cold start's syncs, a customer's handshake): those waiting at once go as one query. */
+  private readonly byId: PointReads<string, ConversationDoc>;
   private readonly dirty: Collection<DirtyMark>;
 
   constructor(db: Db) {
     this.collection = db.collection<ConversationDoc>('conversations');
+    this.byId = new PointReads(this.collection);
     this.dirty = db.collection<DirtyMark>('conversation_dirty');
   }
 
   findById(id: string): Promise<ConversationDoc | null> {
-    return this.collection.findOne({ _id: id });
+    return this.byId.get(id);
   }
 
   /** Many new conversations at once (tools that fabricate load). */
@@ -454,7 +458,7 @@ export class ConversationStore {
     }
   }
 
-  /** Point reads (fast on every server) for a customer's conversations, one per department. */
+  /** A customer's conversations, one per department (point reads, which leave together). */
   async findByIds(ids: readonly string[]): Promise<ConversationDoc[]> {
     const docs = await Promise.all(ids.map((id) => this.findById(id)));
     return docs.filter((d): d is ConversationDoc => d !== null);

@@ -375,7 +375,7 @@ async function startMongod(
 // ---- FerretDB: FERRETDB_BIN, the PATH, the cache, or built with Go ----
 
 /** Suffix of the cached binary: a build with FERRETDB_PATCHES applied (an unpatched cache entry is never reused). */
-const FERRETDB_PATCH = '-idpushdown-atomic';
+const FERRETDB_PATCH = '-idpushdown-atomic-in';
 
 const ferretDbCachePath = () => path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}${FERRETDB_PATCH}`);
 
@@ -438,6 +438,8 @@ func idRangeSQL(filter *types.Document) (string, []any, bool) {
  *   * `_id` ranges: only `_id` equality reached SQLite; a range of `_id`s, sorted by `_id` and limited, scanned the
  *     whole collection. The paged inbox (SPEC §15) reads its pages as such ranges, so they go to SQLite's `_id` index
  *     with the sort and the limit (exactly when the range is the whole filter, so the limit stays right).
+ *   * `_id` lists: `{_id: {$in: [...]}}` scanned the collection; now one query on the `_id` index, so that point
+ *     reads waiting at once can leave as one (a reconnect storm's handshakes).
  *   * Atomic writes of one document: an update, findAndModify or delete reads the documents its filter matches and
  *     writes them in a second, separate step, so two of them on one document from two connections could both read
  *     the old version and the later write undo the earlier (seen: a `$max` of lastSeq from one server process lost
@@ -517,6 +519,17 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
       `\t\tif params.Sort.Keys()[0] != "$natural" {\n\t\t\tbreak\n\t\t}`,
   },
   {
+    // `_id: {$in: [...]}` (a batch of point reads: store/batched-reads.ts) goes to the `_id` index as one query.
+    file: 'internal/backends/sqlite/collection.go',
+    before: `\t\targs = rangeArgs\n\t}\n\n\tq += whereClause`,
+    after: `\t\targs = rangeArgs\n\t}\n\n\tif where, inArgs, ok := idInSQL(params.Filter); ok {\n\t\twhereClause = where\n\t\targs = inArgs\n\t}\n\n\tq += whereClause`,
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    before: `\t\targs = rangeArgs\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)`,
+    after: `\t\targs = rangeArgs\n\t}\n\n\tif where, inArgs, ok := idInSQL(params.Filter); ok {\n\t\tfilterPushdown = true\n\t\twhereClause = where\n\t\targs = inArgs\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)`,
+  },
+  {
     file: 'internal/handler/msg_update.go',
     before: `\tfor _, u := range params.Updates {\n\t\tc, err := db.Collection(params.Collection)`,
     after: `\tdefer lockDocumentWrites(params.DB, params.Collection)()\n\n\tfor _, u := range params.Updates {\n\t\tc, err := db.Collection(params.Collection)`,
@@ -540,6 +553,44 @@ const FERRETDB_PATCHES: { file: string; before: string; after: string }[] = [
   },
 ];
 
+/** The Go side of the `_id: {$in: [...]}` pushdown (appended to the SQLite backend's collection.go). */
+const GO_ID_IN = `
+// idInSQL turns {_id: {$in: [string or ObjectId, ...]}, ...} into a WHERE clause on the _id index (patched in by
+// support-chat): a batch of point reads as one query instead of a scan. The handler still applies the whole filter
+// to what it returns, so this only narrows.
+func idInSQL(filter *types.Document) (string, []any, bool) {
+\tv, err := filter.Get("_id")
+\tif err != nil {
+\t\treturn "", nil, false
+\t}
+\td, ok := v.(*types.Document)
+\tif !ok || d.Len() != 1 {
+\t\treturn "", nil, false
+\t}
+\tin, err := d.Get("$in")
+\tif err != nil {
+\t\treturn "", nil, false
+\t}
+\tarr, ok := in.(*types.Array)
+\tif !ok || arr.Len() == 0 || arr.Len() > 1000 {
+\t\treturn "", nil, false
+\t}
+\tmarks := make([]string, 0, arr.Len())
+\targs := make([]any, 0, arr.Len())
+\tfor i := 0; i < arr.Len(); i++ {
+\t\te := must.NotFail(arr.Get(i))
+\t\tswitch e.(type) {
+\t\tcase string, types.ObjectID:
+\t\t\tmarks = append(marks, "?")
+\t\t\targs = append(args, string(must.NotFail(sjson.MarshalSingleValue(e))))
+\t\tdefault:
+\t\t\treturn "", nil, false
+\t\t}
+\t}
+\treturn fmt.Sprintf(" WHERE %s IN (%s)", metadata.IDColumn, strings.Join(marks, ", ")), args, true
+}
+`;
+
 /** The lock of the atomic-writes patch (a file of its own: it needs an import). */
 const GO_WRITE_LOCKS = `// Single-document atomicity for read-modify-write commands (patched in by support-chat): see msg_update.go.
 package handler
@@ -561,6 +612,7 @@ func lockDocumentWrites(db, collection string) func() {
 const FERRETDB_ADDITIONS: { file: string; code: string }[] = [
   { file: 'internal/handler/support_chat_locks.go', code: GO_WRITE_LOCKS },
   { file: 'internal/backends/sqlite/query.go', code: GO_ID_RANGE },
+  { file: 'internal/backends/sqlite/collection.go', code: GO_ID_IN },
   {
     file: 'internal/handler/msg_find.go',
     code: `${GO_ID_RANGE.replace('func idRangeSQL', 'func idRangeSQLHandler').replace('idRangeSQL turns', "idRangeSQLHandler is the same as the backend's idRangeSQL;")}

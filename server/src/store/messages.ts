@@ -6,6 +6,7 @@ import { Binary, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { LastMessageDoc, SideCounts } from './conversations';
 import { GroupCommit } from './group-commit';
 import { ensureCollection, isDuplicateKey, raisesUnavailable } from './mongo';
+import { PointReads } from './point-reads';
 
 export interface MessageDoc {
   /** `${conversationId}:${seq padded to 12 digits}`: see messageKey. */
@@ -153,6 +154,8 @@ const COUNT_TTL_MS = 30_000;
 
 export class MessageStore {
   private readonly collection: Collection<MessageDoc>;
+  /** Messages read by `_id` (the tail probes of cold conversations, retries): those waiting at once go as one query. */
+  private readonly byId: PointReads<string, MessageDoc>;
   private serverKind: Promise<'mongodb' | 'ferretdb'> | null = null;
   /** Inserts waiting for the one in flight leave together (see insert). */
   private readonly inserts = new GroupCommit<MessageDoc, InsertOutcome>(
@@ -175,6 +178,7 @@ export class MessageStore {
     private readonly strategy: 'auto' | 'points' | 'range' = 'auto',
   ) {
     this.collection = db.collection<MessageDoc>('messages');
+    this.byId = new PointReads(this.collection);
   }
 
   /**
@@ -192,7 +196,7 @@ export class MessageStore {
   }
 
   findBySeq(conversationId: string, seq: number): Promise<MessageDoc | null> {
-    return this.collection.findOne({ _id: messageKey(conversationId, seq) });
+    return this.byId.get(messageKey(conversationId, seq));
   }
 
   /**

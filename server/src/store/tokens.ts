@@ -2,6 +2,7 @@
 import type { Collection, Db, ObjectId } from 'mongodb';
 import type { AuthEpochStore } from './auth-epoch';
 import { ensureCollection, raisesUnavailable } from './mongo';
+import { PointReads } from './point-reads';
 
 /** One login (one device/browser). Revoking it ends every token and socket of that login. */
 export interface SessionDoc {
@@ -49,6 +50,8 @@ export type RevokeReason = NonNullable<SessionDoc['revokedReason']>;
 /** Logins and their refresh tokens. */
 export class SessionStore {
   private readonly sessions: Collection<SessionDoc>;
+  /** Handshakes read their login by id: those waiting at once leave as one query. */
+  private readonly sessionsById: PointReads<string, SessionDoc>;
   private readonly refreshTokens: Collection<RefreshTokenDoc>;
 
   constructor(
@@ -56,6 +59,7 @@ export class SessionStore {
     private readonly authEpoch: AuthEpochStore,
   ) {
     this.sessions = db.collection<SessionDoc>('sessions');
+    this.sessionsById = new PointReads(this.sessions);
     this.refreshTokens = db.collection<RefreshTokenDoc>('refreshTokens');
   }
 
@@ -68,7 +72,7 @@ export class SessionStore {
   }
 
   findSession(id: string): Promise<SessionDoc | null> {
-    return this.sessions.findOne({ _id: id });
+    return this.sessionsById.get(id);
   }
 
   async insertRefreshToken(token: RefreshTokenDoc): Promise<void> {
