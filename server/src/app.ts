@@ -14,7 +14,7 @@ import { widgetRouter } from './http/widget/router';
 import { ServerLifecycle } from './lifecycle';
 import { createLogger } from './log';
 import { watchMessageBatches } from './metrics';
-import { connectScaleOut, type ScaleOut } from './realtime/adapter';
+import type { ScaleOut } from './realtime/adapter';
 import { type ChatIo, installRealtimeAuth, type RealtimeAuth } from './realtime/auth';
 import { createSocketServer, registerRealtime } from './realtime/index';
 import { roomNotifier, socketPresence } from './realtime/notifier';
@@ -56,7 +56,13 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
   const store = opts.store ?? (await connectStore(requireMongoUri(config), config.dbName));
   const seeded = await store.departments.seed();
   if (seeded > 0) log.info({ count: seeded }, 'default departments seeded');
-  const scaleOut = opts.scaleOut === undefined ? await connectScaleOut(config) : opts.scaleOut;
+  // The Redis client is loaded only for a scaled-out deployment (a quarter of a second of a single node's start).
+  const scaleOut =
+    opts.scaleOut !== undefined
+      ? opts.scaleOut
+      : config.redisUrl
+        ? await (await import('./realtime/adapter')).connectScaleOut(config)
+        : null;
 
   // Socket.IO keeps its path and hands every other request to the listeners the server has when it attaches; a
   // listener added later would answer Socket.IO's long-polls too (a 404, then engine.io's own write crashes). So
