@@ -31,6 +31,9 @@ let agent: AgentAccount;
 let page: Page;
 
 test.describe.configure({ mode: 'serial' });
+// The long tasks measured are the app's: Playwright's trace recorder snapshots the DOM inside the page around every
+// action (seconds of main-thread work over a scroll of 10,000 rows), so it is off here.
+test.use({ trace: 'off' });
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(300_000);
