@@ -30,7 +30,7 @@ describe('point reads', () => {
     const docs = db.collection<Doc>('docs');
     const stored = Array.from({ length: 300 }, (_, n) => ({ _id: new ObjectId(), n }));
     await docs.insertMany(stored);
-    const reads = new PointReads<ObjectId, Doc>(docs, (id) => id.toHexString());
+    const reads = new PointReads<ObjectId, Doc>(docs);
     // 300 stored, 20 unknown, 30 asked twice: all at once.
     const unknown = Array.from({ length: 20 }, () => new ObjectId());
     const asks = [...stored.map((d) => d._id), ...unknown, ...stored.slice(0, 30).map((d) => d._id)];

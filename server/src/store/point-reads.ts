@@ -11,11 +11,9 @@ const MAX_BATCH = 256;
 export class PointReads<K, D extends Document & { _id: K }> {
   private readonly reads: GroupCommit<K, D | null>;
 
-  constructor(
-    collection: Collection<D>,
-    /** A string form of an `_id`, for matching answers to reads (ObjectIds: their hex). */
-    key: (id: K) => string = String,
-  ) {
+  constructor(collection: Collection<D>) {
+    // Answers are matched to reads by the `_id`'s string form (strings themselves, ObjectIds their hex).
+    const key = (id: K): string => String(id);
     this.reads = new GroupCommit<K, D | null>(
       async (ids) => {
         if (ids.length === 1) return [await collection.findOne({ _id: ids[0] } as Filter<D>)] as (D | null)[];

@@ -161,7 +161,7 @@ export class UserStore {
 
   constructor(db: Db) {
     this.users = db.collection<UserDoc>('users');
-    this.byId = new PointReads(this.users, (id) => id.toHexString());
+    this.byId = new PointReads(this.users);
   }
 
   /** Inserts a new account; a taken username or email is answered, not thrown. */
