@@ -169,11 +169,13 @@ export class LiveConversations {
 
   /**
    * A conversation as read from the database, with the inbox keys it has in the index: those it names, or for one
-   * indexed by the migration, those of its stored state (see indexedBefore). Only for reads: a write's result is a
-   * new state, not the indexed one.
+   * indexed by the migration and not changed since it began, those of its stored state (see indexedBefore). Only for
+   * reads: a write's result is a new state, not the indexed one; and a state written since the migration (a claim
+   * whose keys are still to be flushed) is not what the index holds either.
    */
   private stored(doc: ConversationDoc | null): ConversationDoc | null {
-    if (!doc || doc.inboxKeys || !this.indexedBefore || doc.createdAt >= this.indexedBefore) return doc;
+    if (!doc || doc.inboxKeys || !this.indexedBefore) return doc;
+    if (doc.createdAt >= this.indexedBefore || doc.updatedAt >= this.indexedBefore) return doc;
     return { ...doc, inboxKeys: entryKeys(doc) };
   }
 
