@@ -48,6 +48,7 @@ const { values, positionals } = parseArgs({
     'max-connections': { type: 'string', default: '19000' },
     'storm-clients': { type: 'string', default: '5000' },
     'storm-writers': { type: 'string', default: '100' },
+    'storm-targets': { type: 'string', default: 'relay,chat' },
     users: { type: 'string' },
     rates: { type: 'string' },
     'server-env': { type: 'string' },
@@ -67,7 +68,7 @@ const scenario = positionals[0] as Scenario | undefined;
 if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   console.log(`usage: npm run bench -w bench -- <${SCENARIOS.join('|')}> [--customers N (500; hotpath 40)] [--window W]
   [--duration s] [--warmup s] [--generators G] [--text chars] [--db-levels 1,8,32] [--db-writers W]
-  [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--profile] [--keep]
+  [--connections 1000,5000,10000] [--max-connections N] [--storm-clients N] [--storm-targets relay,chat] [--profile] [--keep]
   [--rounds N --file-mib M --kind pdf|jpeg (uploads: 20 concurrent customers by default)]
   [--before-server <server folder of another checkout> (hotpath: also measure that copy in the same run)]
   [inbox: --customers conversations (100000) --users agents paging (20) --connections migrated (10000)
@@ -408,43 +409,55 @@ async function main() {
   }
 
   if (want('storm')) {
-    await withDb(async (uri, dbPid) => {
-      const storm = await stormRun({
-        logDir: runDir,
-        mongoUri: uri,
-        clients: Number(values['storm-clients']),
-        writers: Number(values['storm-writers']),
-        users: Number(values.users ?? values['storm-clients']),
-        generators: 2,
-        sendIntervalMs: 1000,
-        env: serverEnv,
-        dbPid,
-        profile: values.profile,
-      });
-      numbers.storm = storm;
-      parts.push(
-        `### Reconnect storm: ${storm.clients} clients (${storm.writers} writing), server SIGKILLed at ${storm.killedAt} and restarted`,
-        '',
-        `- server down (SIGKILL until the restarted process answered /api/health): ${storm.downSeconds} s`,
-        `- 99% of clients back: ${storm.to99Seconds} s after the kill (${storm.to99AfterReadySeconds} s after the restart was up)`,
-        `- 100% back: ${storm.to100Seconds} s after the kill (${storm.to100AfterReadySeconds} s after the restart was up)`,
-        `- messages acknowledged: ${storm.acked}; lost (acked but not seen by the agent after sync): ${storm.lost}; in the wrong slot: ${storm.misplaced}; conversations with gaps: ${storm.gaps}; never acked: ${storm.unacked}`,
-        `- database: ${storm.db.stored} stored, acked-but-missing ${storm.db.missingAcked}, duplicate clientMsgIds ${storm.db.duplicateClientMsgIds}, seq gaps ${storm.db.seqGaps}`,
-        `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}; final agent syncs without an answer (retried): ${storm.syncFailures}, answered with an error: ${storm.syncRefusals}`,
-        `- CPU from the restart being up until all were back (cores): ${cpuLine(storm.recoveryCpu)}`,
-        `- kernel listen-queue overflows during the run (SYNs dropped, retried by the clients' TCP): ${storm.listenOverflows}`,
-        `- connected clients over time (ms after the kill → count): ${storm.timeline.map((p) => `${p.t}→${p.connected}`).join(', ')}`,
-        '',
-      );
-      if (storm.profile)
+    const targets = values['storm-targets'].split(',').map((t) => {
+      if (t !== 'chat' && t !== 'relay') throw new Error(`--storm-targets: chat or relay, not ${t}`);
+      return t;
+    });
+    for (const target of targets) {
+      await withDb(async (uri, dbPid) => {
+        const storm = await stormRun({
+          target,
+          logDir: runDir,
+          mongoUri: uri,
+          clients: Number(values['storm-clients']),
+          writers: Number(values['storm-writers']),
+          users: Number(values.users ?? values['storm-clients']),
+          generators: 2,
+          sendIntervalMs: 1000,
+          env: serverEnv,
+          dbPid,
+          profile: values.profile,
+        });
+        numbers[target === 'chat' ? 'storm' : 'stormRelay'] = storm;
+        const what = target === 'chat' ? 'server' : 'bare Socket.IO relay (trusted tokens, nothing stored)';
         parts.push(
-          profileMarkdown(
-            storm.profile.summary,
-            `CPU profile of the restarted server until all were back (${storm.profile.file})`,
-          ),
+          `### Reconnect storm: ${storm.clients} clients (${storm.writers} writing), ${what} SIGKILLed at ${storm.killedAt} and restarted`,
+          '',
+          `- ${target === 'chat' ? 'server' : 'relay'} down (SIGKILL until the restarted process answered): ${storm.downSeconds} s`,
+          `- 99% of clients back: ${storm.to99Seconds} s after the kill (${storm.to99AfterReadySeconds} s after the restart was up)`,
+          `- 100% back: ${storm.to100Seconds} s after the kill (${storm.to100AfterReadySeconds} s after the restart was up)`,
+          ...(storm.db
+            ? [
+                `- messages acknowledged: ${storm.acked}; lost (acked but not seen by the agent after sync): ${storm.lost}; in the wrong slot: ${storm.misplaced}; conversations with gaps: ${storm.gaps}; never acked: ${storm.unacked}`,
+                `- database: ${storm.db.stored} stored, acked-but-missing ${storm.db.missingAcked}, duplicate clientMsgIds ${storm.db.duplicateClientMsgIds}, seq gaps ${storm.db.seqGaps}`,
+                `- sends retried: ${storm.retries}; duplicate deliveries the clients de-duplicated: ${storm.duplicatesDelivered}; final agent syncs without an answer (retried): ${storm.syncFailures}, answered with an error: ${storm.syncRefusals}`,
+              ]
+            : [`- messages acknowledged: ${storm.acked} (nothing is stored: no loss check)`]),
+          `- CPU from the restart being up until all were back (cores): ${cpuLine(storm.recoveryCpu)}`,
+          `- kernel listen-queue overflows during the run (SYNs dropped, retried by the clients' TCP): ${storm.listenOverflows}`,
+          `- connected clients over time (ms after the kill → count): ${storm.timeline.map((p) => `${p.t}→${p.connected}`).join(', ')}`,
           '',
         );
-    });
+        if (storm.profile)
+          parts.push(
+            profileMarkdown(
+              storm.profile.summary,
+              `CPU profile of the restarted ${target === 'chat' ? 'server' : 'relay'} until all were back (${storm.profile.file})`,
+            ),
+            '',
+          );
+      });
+    }
   }
 
   parts.push(`Load average at the end (1/5/15 min): ${loadAverage()}`);

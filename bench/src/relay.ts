@@ -14,8 +14,34 @@ interface RelayConversation {
 }
 
 const conversations = new Map<string, RelayConversation>();
-let nextConversation = 0;
 let nextMessage = 0;
+
+/**
+ * A conversation's id names its customer and department, so a relay started again (the reconnect storm kills it)
+ * takes the customers' next messages where the first one left off, as the chat server does from its database.
+ */
+function conversationOf(customerId: string, department: string): RelayConversation {
+  const id = `${customerId}.${department}`;
+  let c = conversations.get(id);
+  if (!c) {
+    c = {
+      id,
+      customerId,
+      department,
+      lastSeq: 0,
+      unreadCustomer: 0,
+      unreadAgents: 0,
+      createdAt: new Date().toISOString(),
+    };
+    conversations.set(id, c);
+  }
+  return c;
+}
+
+function reopened(conversationId: string, customerId: string): RelayConversation | null {
+  const [owner, department] = conversationId.split('.');
+  return owner === customerId && department ? conversationOf(customerId, department) : null;
+}
 
 const hexId = (n: number, prefix: string) => (prefix + n.toString(16)).padStart(24, '0').slice(-24);
 
@@ -37,28 +63,17 @@ function summary(c: RelayConversation, side: 'customer' | 'agents', last: Record
 
 const io = hostRelay('relay', (socket, user) => {
   socket.on('conversation:open', (payload: { department: string }, ack: Ack) => {
-    const key = `${user.id}:${payload.department}`;
-    let c = conversations.get(key);
-    if (!c) {
-      c = {
-        id: hexId(++nextConversation, 'c'),
-        customerId: user.id,
-        department: payload.department,
-        lastSeq: 0,
-        unreadCustomer: 0,
-        unreadAgents: 0,
-        createdAt: new Date().toISOString(),
-      };
-      conversations.set(key, c);
-      conversations.set(c.id, c);
-    }
+    const c = conversationOf(user.id, payload.department);
     ack({ ok: true, data: { conversation: summary(c, 'customer', null) } });
   });
+
+  // Nothing is stored, so a sync (after a reconnect) has nothing to fill in.
+  socket.on('conversation:sync', (_payload: unknown, ack: Ack) => ack({ ok: true, data: { messages: [] } }));
 
   socket.on(
     'message:send',
     (payload: { conversationId: string; clientMsgId: string; text: string }, ack: Ack) => {
-      const c = conversations.get(payload.conversationId);
+      const c = conversations.get(payload.conversationId) ?? reopened(payload.conversationId, user.id);
       if (!c) return ack({ ok: false, error: { code: 'not_found', message: 'no such conversation' } });
       const seq = ++c.lastSeq;
       if (user.role === 'customer') c.unreadAgents++;

@@ -19,7 +19,7 @@ export interface TransportOptions {
   transports?: ('websocket' | 'polling')[];
   /** Acknowledgement timeout of one attempt (default 5000); sends are retried with backoff until acknowledged. */
   sendTimeoutMs?: number;
-  /** First reconnection delay (default 500 ms), doubling up to reconnectDelayMaxMs (default 5000 ms). */
+  /** First reconnection delay (default RECONNECT_BACKOFF), doubling up to reconnectDelayMaxMs. */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
   extraHeaders?: Record<string, string>;
@@ -45,6 +45,12 @@ export interface TransportHooks {
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * How a dropped connection is retried: the first attempt after about `firstDelayMs`, each next delay doubled up to
+ * `maxDelayMs`, each one spread by ±`jitter` so a restarted server is not met by every client at once.
+ */
+export const RECONNECT_BACKOFF = { firstDelayMs: 500, maxDelayMs: 5000, jitter: 0.5 } as const;
 
 /** After this many failed attempts in a row, 'reconnecting' shows as 'offline' (retries continue). */
 const OFFLINE_AFTER_FAILURES = 3;
@@ -188,10 +194,12 @@ export class Transport {
   private retryLater(delayMs?: number): void {
     clearTimeout(this.reconnectTimer);
     if (!this.wantConnected) return;
-    const base = this.opts.reconnectDelayMs ?? 500;
-    const max = this.opts.reconnectDelayMaxMs ?? 5000;
+    const base = this.opts.reconnectDelayMs ?? RECONNECT_BACKOFF.firstDelayMs;
+    const max = this.opts.reconnectDelayMaxMs ?? RECONNECT_BACKOFF.maxDelayMs;
     const delay =
-      delayMs ?? Math.min(max, base * 2 ** Math.min(this.failedAttempts, 10)) * (0.75 + Math.random() * 0.5);
+      delayMs ??
+      Math.min(max, base * 2 ** Math.min(this.failedAttempts, 10)) *
+        (1 - RECONNECT_BACKOFF.jitter + Math.random() * 2 * RECONNECT_BACKOFF.jitter);
     this.reconnectTimer = setTimeout(() => this.openSocket(), delay);
   }
 
@@ -211,9 +219,9 @@ export class Transport {
       tryAllTransports: true,
       forceNew: true,
       autoConnect: false,
-      reconnectionDelay: this.opts.reconnectDelayMs ?? 500,
-      reconnectionDelayMax: this.opts.reconnectDelayMaxMs ?? 5000,
-      randomizationFactor: 0.5,
+      reconnectionDelay: this.opts.reconnectDelayMs ?? RECONNECT_BACKOFF.firstDelayMs,
+      reconnectionDelayMax: this.opts.reconnectDelayMaxMs ?? RECONNECT_BACKOFF.maxDelayMs,
+      randomizationFactor: RECONNECT_BACKOFF.jitter,
       timeout: 10_000,
       ...(this.opts.extraHeaders ? { extraHeaders: this.opts.extraHeaders } : {}),
       // Called for every handshake, so reconnects always carry the newest token (refreshed first if stale).

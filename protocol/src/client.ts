@@ -40,7 +40,7 @@ import type {
 } from './types';
 import type { SiteCustomerProfile } from './widget';
 
-export type { ConnectionState } from './client-transport';
+export { type ConnectionState, RECONNECT_BACKOFF } from './client-transport';
 
 /** The client events whose acknowledgement is a conversation summary. */
 type ConversationEvent = {

@@ -46,7 +46,9 @@ export function hostRelay(
     onConnection(socket, user);
   });
   const port = Number(process.env.PORT ?? 0);
-  httpServer.listen(port, '127.0.0.1', () => {
+  // The same accept backlog as the chat server (server/src/http/app.ts): a storm of reconnects would overflow
+  // Node's default of 511, and the dropped SYNs would wait for TCP's own retries.
+  httpServer.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
     const address = httpServer.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     process.send?.({ probe: 'listening', port: actual });

@@ -1,5 +1,6 @@
 // A minimal Socket.IO v4 client over WebSocket only (Engine.IO v4), so the load generator costs far less CPU per
 // message than the server it measures: frames are pre-encoded strings and only the parts we need are parsed.
+import { RECONNECT_BACKOFF } from '@support-chat/protocol/client';
 import WebSocket from 'ws';
 
 export interface SioClientOptions {
@@ -7,7 +8,7 @@ export interface SioClientOptions {
   url: string;
   /** Sent in the namespace CONNECT packet, e.g. `{ token }`. */
   auth: Record<string, unknown>;
-  /** Reconnect with socket.io-client's backoff (1 s doubling to 5 s, ±50 % jitter) after an unexpected close. */
+  /** Reconnect after an unexpected close with the shipped client's backoff (RECONNECT_BACKOFF) unless given. */
   reconnect?: boolean;
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
@@ -177,11 +178,12 @@ export class SioClient {
 
   private scheduleReconnect(): void {
     if (this.reconnectTimer) return;
-    const base = this.opts.reconnectDelayMs ?? 1000;
-    const max = this.opts.reconnectDelayMaxMs ?? 5000;
+    // As socket.io-client's manager does it: the delay doubles per attempt up to the cap, then is spread by ±jitter.
+    const base = this.opts.reconnectDelayMs ?? RECONNECT_BACKOFF.firstDelayMs;
+    const max = this.opts.reconnectDelayMaxMs ?? RECONNECT_BACKOFF.maxDelayMs;
     const raw = Math.min(base * 2 ** this.attempts, max);
     this.attempts++;
-    const delay = raw * (0.5 + Math.random());
+    const delay = raw * (1 - RECONNECT_BACKOFF.jitter + Math.random() * 2 * RECONNECT_BACKOFF.jitter);
     this.reconnectTimer = setTimeout(
       () => {
         this.reconnectTimer = null;

@@ -1,16 +1,40 @@
 // Reconnect storm: N connected clients (agents, writing customers, idle customers), the server SIGKILLed while
 // messages flow and started again on the same port. Measured: time until 99 % and 100 % of the clients are back,
 // and whether every acknowledged message is stored exactly once and seen by the agents (after their sync).
+// The same storm against the bare Socket.IO relay (trusted tokens, nothing stored) is the baseline that does not
+// depend on our design: how fast this machine brings the same clients back through Socket.IO alone.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { storedMessages } from '@support-chat/server/testkit';
-import { createAgents, customersOf, fabricateCustomers, startFreshChatServer } from '../lib/chat';
+import {
+  createAgents,
+  customersOf,
+  DEPARTMENTS,
+  fabricateCustomers,
+  startFreshChatServer,
+} from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
-import { ask, benchRoot, type CpuReport, CpuWindow, listenOverflows } from '../lib/procs';
+import {
+  ask,
+  benchRoot,
+  type CpuReport,
+  CpuWindow,
+  forkTs,
+  freePort,
+  listenOverflows,
+  probeImport,
+  safeKill,
+  stopChild,
+  waitForMessage,
+} from '../lib/procs';
 import { type ProfileSummary, summarizeProfile } from '../lib/profile';
+import type { Participant } from '../loadgen';
+
+export type StormTargetKind = 'chat' | 'relay';
 
 export interface StormRun {
+  target: StormTargetKind;
   clients: number;
   writers: number;
   killedAt: string;
@@ -38,7 +62,29 @@ export interface StormRun {
   syncFailures: number;
   /** final syncs answered with an error (none expected) */
   syncRefusals: number;
-  db: { stored: number; duplicateClientMsgIds: number; missingAcked: number; seqGaps: number };
+  /** null for the relay, which stores nothing */
+  db: StormDbCheck | null;
+}
+
+interface StormDbCheck {
+  stored: number;
+  duplicateClientMsgIds: number;
+  missingAcked: number;
+  seqGaps: number;
+}
+
+/** What the storm needs of the process it kills: its clients, and how to kill and start it again. */
+interface StormTarget {
+  url: string;
+  child(): ChildProcess;
+  agents: Participant[];
+  writers: Participant[];
+  idle: string[];
+  kill(): Promise<void>;
+  /** Resolves when the new process answers. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  check: ((acked: { conversationId: string; id: string; seq: number }[]) => Promise<StormDbCheck>) | null;
 }
 
 interface FinishAnswer {
@@ -55,6 +101,7 @@ interface FinishAnswer {
 }
 
 export async function stormRun(opts: {
+  target: StormTargetKind;
   logDir: string;
   mongoUri: string;
   clients: number;
@@ -66,7 +113,7 @@ export async function stormRun(opts: {
   dbPid?: number;
   profile?: boolean;
 }): Promise<StormRun> {
-  const { tag, dbName, secrets, server } = await startFreshChatServer('storm', opts);
+  const target = opts.target === 'chat' ? await chatTarget(opts) : await relayTarget(opts);
   const gens = startGenerators(opts.generators, opts.logDir);
   const count = async () =>
     (await Promise.all(gens.procs.map((p) => request<{ connected: number }>(p, { probe: 'count' })))).reduce(
@@ -74,23 +121,13 @@ export async function stormRun(opts: {
       0,
     );
   try {
-    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);
-    const tokens = await fabricateCustomers(
-      opts.mongoUri,
-      dbName,
-      secrets,
-      Math.max(opts.users, opts.writers),
-      tag,
-    );
-    const writers = customersOf(tokens.slice(0, opts.writers));
-    const idleCount = opts.clients - agents.length - writers.length;
-    const idle = Array.from({ length: idleCount }, (_, i) => tokens[i % tokens.length] as string);
+    const { agents, writers, idle } = target;
     const parts = partition(opts.generators, writers, agents);
     const setups = await Promise.all(
       gens.procs.map((p, g) =>
         request<{ clients: number; failed: number; writers: number }>(p, {
           probe: 'storm-setup',
-          url: server.url,
+          url: target.url,
           customers: parts[g]?.customers ?? [],
           agents: parts[g]?.agents ?? [],
           idle: idle.filter((_, i) => i % opts.generators === g),
@@ -108,10 +145,14 @@ export async function stormRun(opts: {
     const overflows0 = listenOverflows();
     const killedAt = new Date().toISOString();
     const tKill = performance.now();
-    await server.kill();
-    await server.restart();
+    await target.kill();
+    await target.restart();
     const tReady = performance.now();
-    const cpu = new CpuWindow({ server: server.pid, ferretdb: opts.dbPid, ...gens.pids });
+    const cpu = new CpuWindow({
+      [opts.target === 'chat' ? 'server' : 'relay']: target.child().pid,
+      ferretdb: opts.dbPid,
+      ...gens.pids,
+    });
     let profileFile: string | null = null;
     if (opts.profile) {
       const dir = path.join(benchRoot, 'results', 'profiles');
@@ -120,7 +161,7 @@ export async function stormRun(opts: {
         dir,
         `storm-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`,
       );
-      await ask(server.child, { probe: 'profile-start' });
+      await ask(target.child(), { probe: 'profile-start' });
     }
     const timeline: { t: number; connected: number }[] = [];
     let t99: number | null = null;
@@ -138,7 +179,7 @@ export async function stormRun(opts: {
       await new Promise((r) => setTimeout(r, 50));
     }
     const recoveryCpu = cpu.stop();
-    if (profileFile) await ask(server.child, { probe: 'profile-stop', file: profileFile });
+    if (profileFile) await ask(target.child(), { probe: 'profile-stop', file: profileFile });
     const overflows = listenOverflows() - overflows0;
     // Keep writing a little after everyone is back, then stop and let every writer finish its last message.
     await new Promise((r) => setTimeout(r, 3000));
@@ -146,13 +187,10 @@ export async function stormRun(opts: {
       gens.procs.map((p) => request<FinishAnswer>(p, { probe: 'storm-finish', timeoutMs: 60_000 })),
     );
     const sum = (k: keyof Omit<FinishAnswer, 'ackedIds'>) => finishes.reduce((s, f) => s + f[k], 0);
-    const db = await checkDatabase(
-      opts.mongoUri,
-      dbName,
-      finishes.flatMap((f) => f.ackedIds),
-    );
+    const db = target.check ? await target.check(finishes.flatMap((f) => f.ackedIds)) : null;
     const secs = (v: number | null, from: number) => (v === null ? null : Math.round((v - from) / 100) / 10);
     return {
+      target: opts.target,
       clients: total,
       writers: setups.reduce((s, a) => s + a.writers, 0),
       killedAt,
@@ -181,8 +219,76 @@ export async function stormRun(opts: {
   } finally {
     await Promise.all(gens.procs.map((p: ChildProcess) => request(p, { probe: 'close' }).catch(() => {})));
     await gens.stop();
-    await server.stop();
+    await target.stop();
   }
+}
+
+async function chatTarget(opts: Parameters<typeof stormRun>[0]): Promise<StormTarget> {
+  const { tag, dbName, secrets, server } = await startFreshChatServer('storm', opts);
+  try {
+    const agents = await createAgents(server.url, opts.mongoUri, dbName, tag);
+    const tokens = await fabricateCustomers(
+      opts.mongoUri,
+      dbName,
+      secrets,
+      Math.max(opts.users, opts.writers),
+      tag,
+    );
+    const writers = customersOf(tokens.slice(0, opts.writers));
+    const idleCount = opts.clients - agents.length - writers.length;
+    return {
+      url: server.url,
+      child: () => server.child,
+      agents,
+      writers,
+      idle: Array.from({ length: idleCount }, (_, i) => tokens[i % tokens.length] as string),
+      kill: () => server.kill(),
+      restart: () => server.restart(),
+      stop: () => server.stop(),
+      check: (acked) => checkDatabase(opts.mongoUri, dbName, acked),
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** The bare relay on a fixed port, with the same number of agents, writers and idle customers. */
+async function relayTarget(opts: Parameters<typeof stormRun>[0]): Promise<StormTarget> {
+  const port = await freePort();
+  const start = async () => {
+    const child = forkTs(path.join(benchRoot, 'src', 'relay.ts'), {
+      env: { PORT: String(port) },
+      logFile: path.join(opts.logDir, 'relay-storm.log'),
+      execArgv: ['--import', probeImport],
+    });
+    await waitForMessage(child, 'listening', 60_000);
+    return child;
+  };
+  let child = await start();
+  const agents = DEPARTMENTS.map((d, i) => ({ token: `relay:agent:agent${i}:${d}`, department: d }));
+  const writers = Array.from({ length: opts.writers }, (_, i) => ({
+    token: `relay:customer:w${i}:`,
+    department: DEPARTMENTS[i % DEPARTMENTS.length] as string,
+  }));
+  const idleCount = opts.clients - agents.length - writers.length;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child: () => child,
+    agents,
+    writers,
+    idle: Array.from({ length: idleCount }, (_, i) => `relay:customer:i${i}:`),
+    async kill() {
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      safeKill(child.pid ?? -1, 'SIGKILL');
+      await gone;
+    },
+    async restart() {
+      child = await start();
+    },
+    stop: () => stopChild(child, 5000),
+    check: null,
+  };
 }
 
 /** Straight from the database (the server's testkit): every acknowledged message stored once at its seq, no gaps. */
@@ -190,7 +296,7 @@ async function checkDatabase(
   uri: string,
   dbName: string,
   acked: { conversationId: string; id: string; seq: number }[],
-): Promise<StormRun['db']> {
+): Promise<StormDbCheck> {
   const conversationIds = [...new Set(acked.map((a) => a.conversationId))];
   const stored = await storedMessages({ mongoUri: uri, dbName, conversationIds });
   let count = 0;
