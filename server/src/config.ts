@@ -89,7 +89,7 @@ export interface Config {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** The repository root (server/src/config.ts -> ../..). */
+/** The repository root (server/src/config.ts, or the built server/dist/main.mjs -> ../..). */
 export const repoRoot = path.resolve(here, '..', '..');
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

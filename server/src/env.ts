@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 
+// server/src/env.ts, or the built server/dist/main.mjs: the repository root is two levels up from either.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const base = process.env.INIT_CWD || process.cwd();
 const candidates = [...new Set([path.join(base, '.env'), path.join(repoRoot, '.env')])];

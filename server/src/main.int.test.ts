@@ -1,12 +1,16 @@
-// The real `npm start` entry as a process: embedded database, dev secrets, readiness, graceful SIGTERM, production checks.
-import { type ChildProcess, spawn } from 'node:child_process';
+// The real `npm start` entry as a process, built as `npm start` builds it (dist/main.mjs): embedded database, dev
+// secrets, readiness, graceful SIGTERM, production checks.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: serverDir, stdio: 'inherit' });
+}, 60_000);
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -25,7 +29,7 @@ function startMain(env: Record<string, string>): Started {
     if (v !== undefined && ['PATH', 'HOME', 'XDG_CACHE_HOME', 'FERRETDB_BIN', 'EMBEDDED_DB'].includes(k))
       base[k] = v;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.mjs'], {
     cwd: serverDir,
     env: { ...base, INIT_CWD: serverDir, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +71,7 @@ const tempDir = () => {
   return dir;
 };
 
-describe('npm start (server/src/main.ts)', () => {
+describe('npm start (server/dist/main.mjs, built from server/src/main.ts)', () => {
   it('refuses to start in production without secrets, with a clear message and no stack', async () => {
     const dir = tempDir();
     const s = startMain({ NODE_ENV: 'production', DATA_DIR: dir, PORT: '0' });

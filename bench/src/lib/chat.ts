@@ -1,15 +1,26 @@
-// Our chat server as a measured process (`node --import tsx server/src/main.ts`, so its pid is the server
-// itself and SIGKILL really kills it), and the accounts a run needs: agents made with the admin command line,
-// customers registered over HTTP or, by the thousand, fabricated with the server's testkit.
+// Our chat server as a measured process, started as `npm start` starts it (`node server/dist/main.mjs`, built
+// once per run; its pid is the server itself and SIGKILL really kills it), and the accounts a run needs: agents
+// made with the admin command line, customers registered over HTTP or, by the thousand, fabricated with the
+// server's testkit.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { seedCustomers } from '@support-chat/server/testkit';
 import { MongoClient } from 'mongodb';
 import type { Participant } from '../loadgen';
-import { forkTs, freePort, probeImport, repoRoot, safeKill, stopChild, waitForHttp } from './procs';
+import {
+  builtProbeImport,
+  forkNode,
+  forkTs,
+  freePort,
+  probeImport,
+  repoRoot,
+  safeKill,
+  stopChild,
+  waitForHttp,
+} from './procs';
 
 export interface ChatSecrets {
   SECRET_KEY: string;
@@ -84,14 +95,19 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   };
+  // BENCH_SERVER_DIR: measure another copy of the server (A/B runs of an optimisation before it lands).
+  const serverDir = process.env.BENCH_SERVER_DIR ?? path.join(repoRoot, 'server');
+  const bundle = builtServer(serverDir);
   const launch = async () => {
-    // BENCH_SERVER_DIR: measure another copy of the server (A/B runs of an optimisation before it lands).
-    const serverDir = process.env.BENCH_SERVER_DIR ?? path.join(repoRoot, 'server');
-    const child = forkTs(path.join(serverDir, 'src', 'main.ts'), {
-      env,
-      logFile: path.join(opts.runDir, `server-${opts.name}.log`),
-      execArgv: ['--expose-gc', '--import', probeImport, ...(opts.nodeFlags ?? [])],
-    });
+    const logFile = path.join(opts.runDir, `server-${opts.name}.log`);
+    const flags = ['--expose-gc', ...(opts.nodeFlags ?? [])];
+    const child = bundle
+      ? forkNode(bundle, { env, logFile, execArgv: [...flags, '--import', builtProbeImport()] })
+      : forkTs(path.join(serverDir, 'src', 'main.ts'), {
+          env,
+          logFile,
+          execArgv: [...flags, '--import', probeImport],
+        });
     await waitForHttp(`http://127.0.0.1:${port}/api/health`, opts.startTimeoutMs ?? 60_000, child);
     return child;
   };
@@ -116,6 +132,21 @@ export async function startChatServer(opts: ChatServerOptions): Promise<ChatProc
     },
   };
   return proc;
+}
+
+const built = new Map<string, string>();
+
+/** Builds the server as `npm start` does (once per run); null for an older copy that ran from its sources. */
+function builtServer(serverDir: string): string | null {
+  const script = path.join(serverDir, 'scripts', 'build.mjs');
+  if (!existsSync(script)) return null;
+  let bundle = built.get(serverDir);
+  if (!bundle) {
+    execFileSync(process.execPath, [script], { stdio: 'inherit' });
+    bundle = path.join(serverDir, 'dist', 'main.mjs');
+    built.set(serverDir, bundle);
+  }
+  return bundle;
 }
 
 /** A chat server named `name` on a fresh database `bench_<name>_<tag>`, with new secrets. */

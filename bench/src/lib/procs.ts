@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const benchRoot = path.resolve(here, '..', '..');
@@ -69,9 +70,14 @@ export interface NodeProcOptions {
 
 /** Runs a TypeScript file in its own Node process (tsx loader) with an IPC channel; output goes to a log file. */
 export function forkTs(file: string, opts: NodeProcOptions = {}): ChildProcess {
+  return forkNode(file, { ...opts, execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])] });
+}
+
+/** Runs a JavaScript file in its own Node process with an IPC channel; output goes to a log file. */
+export function forkNode(file: string, opts: NodeProcOptions = {}): ChildProcess {
   const fd = opts.logFile ? openSync(opts.logFile, 'a') : 'inherit';
   const child = fork(file, opts.args ?? [], {
-    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
+    execArgv: opts.execArgv ?? [],
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', fd, fd, 'ipc'],
     cwd: repoRoot,
@@ -80,8 +86,27 @@ export function forkTs(file: string, opts: NodeProcOptions = {}): ChildProcess {
   return track(child);
 }
 
-/** The probe module that the server process preloads (memory after GC, CPU profile of a window). */
+/** The probe module that a process run through tsx preloads (memory after GC, CPU profile of a window). */
 export const probeImport = pathToFileURL(path.join(benchRoot, 'src', 'probe.ts')).href;
+
+/**
+ * The probe as plain JavaScript, for a process that runs without tsx (the built server: loading tsx would add
+ * more than half a second to every start the storm measures).
+ */
+let builtProbe: string | undefined;
+export const builtProbeImport = (): string => {
+  if (builtProbe) return builtProbe;
+  const out = path.join(benchRoot, 'out', 'probe.mjs');
+  buildSync({
+    entryPoints: [path.join(benchRoot, 'src', 'probe.ts')],
+    outfile: out,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+  builtProbe = pathToFileURL(out).href;
+  return builtProbe;
+};
 
 /** Waits for a message of the given `probe` kind that the process sends by itself. */
 export function waitForMessage<T>(child: ChildProcess, probe: string, timeoutMs = 60_000) {

@@ -16,8 +16,7 @@ import {
   type Result,
   THUMBNAIL_MAX_PX,
 } from '@support-chat/protocol';
-import { fileTypeFromBuffer } from 'file-type';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import type { Config } from '../config';
 import { createLogger } from '../log';
 import { errorsTotal } from '../metrics';
@@ -36,8 +35,22 @@ import type { RateLimiter } from './ratelimit';
 
 const log = createLogger('attachments');
 
-// libvips' operation cache would keep decoded images around after their upload ended.
-sharp.cache(false);
+// The file-type and image libraries are loaded with the first upload: a fifth of a second of every server start
+// (a restart's downtime) that most starts never use.
+let fileTypeLib: Promise<typeof import('file-type')> | undefined;
+const loadFileType = () => {
+  fileTypeLib ??= import('file-type');
+  return fileTypeLib;
+};
+let sharpLib: Promise<typeof import('sharp')> | undefined;
+const loadSharp = () => {
+  sharpLib ??= import('sharp').then((lib) => {
+    // libvips' operation cache would keep decoded images around after their upload ended.
+    lib.default.cache(false);
+    return lib;
+  });
+  return sharpLib;
+};
 
 /** Stored chunk size (GridFS's default). */
 export const CHUNK_BYTES = 255 * 1024;
@@ -308,7 +321,7 @@ export class AttachmentService {
     text: TextCheck,
     whole: boolean,
   ): Promise<string> {
-    const detected = await fileTypeFromBuffer(head);
+    const detected = await (await loadFileType()).fileTypeFromBuffer(head);
     let kind: string | null = detected ? kindOfMime(detected.mime) : null;
     if (!detected && text.feed(head, whole)) kind = 'text';
     const allowed = this.config.attachmentTypes;
@@ -606,6 +619,7 @@ interface Encoded {
 /** Decodes (refusing bombs from the header), re-encodes in the same format without metadata, and thumbnails. */
 async function reencode(input: Buffer, kind: string): Promise<{ out: Encoded; thumb: Encoded }> {
   const animated = kind === 'gif' || kind === 'webp';
+  const { default: sharp } = await loadSharp();
   try {
     const image = sharp(input, { limitInputPixels: MAX_IMAGE_PIXELS, animated, failOn: 'error' });
     const meta = await image.metadata();
