@@ -74,12 +74,16 @@ const summaryOp = (id: string, max: Record<string, unknown>): SummaryUpdate => (
 /** The summary write in flight, awaited before the database is dropped at the end. */
 let summaryWrite: Promise<void> = Promise.resolve();
 
+/** Summary updates per bulkWrite: FerretDB never answers an update command of ~16 KiB or more (the server chunks too). */
+const SUMMARY_CHUNK = 32;
+
 function writeSummaries(ops: SummaryUpdate[]): Promise<void> {
   if (ops.length === 0) return Promise.resolve();
-  summaryWrite = conversationsColl.bulkWrite(ops, { ordered: false }).then(
-    () => {},
-    (err: Error) => console.error(`summary write failed: ${err.message}`),
-  );
+  summaryWrite = (async () => {
+    for (let i = 0; i < ops.length; i += SUMMARY_CHUNK) {
+      await conversationsColl.bulkWrite(ops.slice(i, i + SUMMARY_CHUNK), { ordered: false });
+    }
+  })().catch((err: Error) => console.error(`summary write failed: ${err.message}`));
   return summaryWrite;
 }
 

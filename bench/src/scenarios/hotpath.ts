@@ -6,7 +6,15 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createAgents, fabricateCustomers, startFreshChatServer } from '../lib/chat';
-import { closedLoop, type LoadResult, setupAll, startGenerators } from '../lib/generators';
+import {
+  closedLoop,
+  type Generators,
+  type LoadResult,
+  openLoop,
+  partition,
+  setupAll,
+  startGenerators,
+} from '../lib/generators';
 import {
   ask,
   benchRoot,
@@ -36,10 +44,56 @@ export interface HotpathTarget {
   meanBatch?: number;
 }
 
+/** The issue's open-loop targets: a fixed offered rate from `customers` conversations, relay and server alike. */
+export interface OpenLoopRun {
+  label: string;
+  customers: number;
+  rate: number;
+  result: LoadResult;
+  cpu: CpuReport;
+}
+
 export interface HotpathRun {
   insertOne: DbLevel;
   group: DbLevel;
   targets: HotpathTarget[];
+  open: OpenLoopRun[];
+}
+
+/** What one setup measures: the closed loop (or not), then open loops at these rates. */
+interface Loads {
+  closed: boolean;
+  openRates: number[];
+}
+
+interface Measured {
+  closed: HotpathTarget | null;
+  open: OpenLoopRun[];
+}
+
+async function measure(
+  opts: HotpathOptions,
+  label: string,
+  gens: Generators,
+  pids: Record<string, number | undefined>,
+  customers: Participant[],
+  agents: Participant[],
+  loads: Loads,
+): Promise<{ closed: { result: LoadResult; cpu: CpuReport } | null; open: OpenLoopRun[] }> {
+  let closed: { result: LoadResult; cpu: CpuReport } | null = null;
+  if (loads.closed) {
+    const w = new CpuWindow({ ...pids, ...gens.pids });
+    const result = await closedLoop(gens, opts.window, opts.warmupMs, opts.durationMs);
+    closed = { result, cpu: w.stop() };
+  }
+  const shares = partition(opts.generators, customers, agents).map((p) => p.customers.length);
+  const open: OpenLoopRun[] = [];
+  for (const rate of loads.openRates) {
+    const w = new CpuWindow({ ...pids, ...gens.pids });
+    const result = await openLoop(gens, rate, shares, opts.warmupMs, opts.durationMs);
+    open.push({ label, customers: customers.length, rate, result, cpu: w.stop() });
+  }
+  return { closed, open };
 }
 
 interface HotpathOptions extends LoadOptions {
@@ -49,6 +103,8 @@ interface HotpathOptions extends LoadOptions {
   env?: Record<string, string>;
   /** Also run the server from this folder (the code before a change) in the same run. */
   beforeServerDir?: string;
+  /** Also the issue's second open-loop target: 1,000 conversations at 2 messages per second each. */
+  manyConversations?: boolean;
 }
 
 function target(label: string, result: LoadResult, cpu: CpuReport, meanBatch?: number): HotpathTarget {
@@ -91,7 +147,11 @@ const RELAY_LABELS = {
 } as const;
 
 /** The bare relay (no storage: the transport's own limit) or the design-limit relay, under the same workload. */
-async function relayRun(opts: HotpathOptions, kind: keyof typeof RELAY_LABELS): Promise<HotpathTarget> {
+async function relayRun(
+  opts: HotpathOptions,
+  kind: keyof typeof RELAY_LABELS,
+  loads: Loads = { closed: true, openRates: [] },
+): Promise<Measured> {
   const relay = kind === 'bare' ? await startRelay(opts.logDir) : await startLimitRelay(opts, kind);
   const gens = startGenerators(opts.generators, opts.logDir);
   try {
@@ -103,17 +163,14 @@ async function relayRun(opts: HotpathOptions, kind: keyof typeof RELAY_LABELS): 
       department: HOTPATH_DEPARTMENT,
     }));
     await setupAll(gens, relay.url, customers, agents, opts.textChars);
-    const w = new CpuWindow({ server: relay.child.pid, ferretdb: opts.dbPid, ...gens.pids });
-    const result = await closedLoop(gens, opts.window, opts.warmupMs, opts.durationMs);
-    const cpu = w.stop();
-    if (kind === 'bare') return target(RELAY_LABELS[kind], result, cpu);
+    const pids = { server: relay.child.pid, ferretdb: opts.dbPid };
+    const m = await measure(opts, RELAY_LABELS[kind], gens, pids, customers, agents, loads);
+    if (!m.closed) return { closed: null, open: m.open };
+    if (kind === 'bare')
+      return { closed: target(RELAY_LABELS[kind], m.closed.result, m.closed.cpu), open: m.open };
     const b = await ask<{ batches: number; items: number }>(relay.child, { probe: 'batches' });
-    return target(
-      RELAY_LABELS[kind],
-      result,
-      cpu,
-      b.batches ? Math.round((b.items / b.batches) * 10) / 10 : 0,
-    );
+    const meanBatch = b.batches ? Math.round((b.items / b.batches) * 10) / 10 : 0;
+    return { closed: target(RELAY_LABELS[kind], m.closed.result, m.closed.cpu, meanBatch), open: m.open };
   } finally {
     await gens.stop();
     await stopChild(relay.child, 10_000);
@@ -134,7 +191,12 @@ async function serverBatches(url: string): Promise<{ batches: number; items: num
 const METRICS_TOKEN = 'bench-metrics';
 
 /** Our server; `serverDir` runs another copy of it (the code before a change, in the same run). */
-async function chatRun(opts: HotpathOptions, label: string, serverDir?: string): Promise<HotpathTarget> {
+async function chatRun(
+  opts: HotpathOptions,
+  label: string,
+  serverDir?: string,
+  loads: Loads = { closed: true, openRates: [] },
+): Promise<Measured> {
   const previous = process.env.BENCH_SERVER_DIR;
   if (serverDir) process.env.BENCH_SERVER_DIR = serverDir;
   const started = startFreshChatServer('hotpath', { ...opts, env: { ...opts.env, METRICS_TOKEN } });
@@ -153,16 +215,20 @@ async function chatRun(opts: HotpathOptions, label: string, serverDir?: string):
       (token) => ({ token, department: HOTPATH_DEPARTMENT }),
     );
     await setupAll(gens, server.url, customers, agents, opts.textChars);
-    const w = new CpuWindow({ server: server.pid, ferretdb: opts.dbPid, ...gens.pids });
-    const result = await closedLoop(gens, opts.window, opts.warmupMs, opts.durationMs);
-    const cpu = w.stop();
+    const pids = { server: server.pid, ferretdb: opts.dbPid };
+    const m = await measure(opts, label, gens, pids, customers, agents, loads);
+    if (!m.closed) return { closed: null, open: m.open };
     const b = await serverBatches(server.url);
-    return target(label, result, cpu, b?.batches ? Math.round((b.items / b.batches) * 10) / 10 : undefined);
+    const meanBatch = b?.batches ? Math.round((b.items / b.batches) * 10) / 10 : undefined;
+    return { closed: target(label, m.closed.result, m.closed.cpu, meanBatch), open: m.open };
   } finally {
     await gens.stop();
     await server.stop();
   }
 }
+
+/** Conversations of the issue's second open-loop target, each sending 2 messages per second. */
+const MANY_CONVERSATIONS = 1000;
 
 export async function hotpathRun(opts: HotpathOptions): Promise<HotpathRun> {
   const db = (mode: 'insertOne' | 'group') =>
@@ -178,10 +244,26 @@ export async function hotpathRun(opts: HotpathOptions): Promise<HotpathRun> {
   const insertOne = await db('insertOne');
   const group = await db('group');
   const targets: HotpathTarget[] = [];
-  targets.push(await relayRun(opts, 'bare'));
-  targets.push(await relayRun(opts, 'batch'));
-  targets.push(await relayRun(opts, 'coalesced'));
-  if (opts.beforeServerDir) targets.push(await chatRun(opts, 'our chat server before', opts.beforeServerDir));
-  targets.push(await chatRun(opts, 'our chat server'));
-  return { insertOne, group, targets };
+  const open: OpenLoopRun[] = [];
+  const keep = (m: Measured) => {
+    if (m.closed) targets.push(m.closed);
+    open.push(...m.open);
+  };
+  keep(await relayRun(opts, 'bare'));
+  keep(await relayRun(opts, 'batch'));
+  // The open loop runs at half of what the design-limit relay reaches closed-loop: a rate that does not depend on
+  // our server, offered to the relay and to our server alike.
+  const limit = await relayRun(opts, 'coalesced');
+  keep(limit);
+  const half = Math.round((limit.closed?.result.throughput ?? 0) / 2);
+  keep(await relayRun(opts, 'coalesced', { closed: false, openRates: [half] }));
+  if (opts.beforeServerDir) keep(await chatRun(opts, 'our chat server before', opts.beforeServerDir));
+  keep(await chatRun(opts, 'our chat server', undefined, { closed: true, openRates: [half] }));
+  if (opts.manyConversations) {
+    const many = { ...opts, customers: MANY_CONVERSATIONS };
+    const rates = { closed: false, openRates: [2 * MANY_CONVERSATIONS] };
+    keep(await relayRun(many, 'coalesced', rates));
+    keep(await chatRun(many, 'our chat server', undefined, rates));
+  }
+  return { insertOne, group, targets, open };
 }
