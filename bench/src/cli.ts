@@ -14,6 +14,7 @@ import { chatThroughput } from './scenarios/chat';
 import { hotpathRun } from './scenarios/hotpath';
 import { inboxMarkdown, inboxRun } from './scenarios/inbox';
 import { type MemoryRun, memoryRun } from './scenarios/memory';
+import { pointReadsMarkdown, pointReadsRun } from './scenarios/point-reads';
 import { reportsMarkdown, reportsRun } from './scenarios/reports';
 import { stormRun } from './scenarios/storm';
 import { uploadsRun } from './scenarios/uploads';
@@ -29,6 +30,7 @@ const SCENARIOS = [
   'reports',
   'uploads',
   'inbox',
+  'point-reads',
   'all',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -224,6 +226,15 @@ async function main() {
         ),
         '',
       );
+    });
+  }
+
+  if (scenario === 'point-reads') {
+    // Issue 9: what the reconnect storm's handshake reads cost the embedded database (not part of `all`).
+    await withDb(async (uri, pid) => {
+      const run = await pointReadsRun({ mongoUri: uri, dbPid: pid });
+      numbers.pointReads = run;
+      parts.push(pointReadsMarkdown(run), '');
     });
   }
 
