@@ -1,7 +1,8 @@
 // LiveConversations against a real database: a reload of a conversation (another node's invalidation) that read the
-// database before a state write of this process landed must not bring the older state back.
+// database before a state write of this process landed must not bring the older state back; a sync that folds a
+// message into the copy before its sender does must not cost the episode the message started.
 import { randomBytes } from 'node:crypto';
-import { type Db, MongoClient } from 'mongodb';
+import { Binary, type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type ConversationDoc,
@@ -9,7 +10,9 @@ import {
   newConversationDoc,
 } from '../store/conversations';
 import { openStore, type Store } from '../store/db';
+import { type MessageDoc, messageKey } from '../store/messages';
 import { LiveConversations } from './live-conversations';
+import { ReportFacts } from './report-facts';
 
 const dbName = `live_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 let client: MongoClient;
@@ -94,5 +97,48 @@ describe('a reload racing a state write of this process', () => {
     release();
     expect((await loading)?.department).toBe('sales');
     expect((await live.findById(doc._id))?.department).toBe('sales');
+  });
+});
+
+describe('a sync racing the sender of a message', () => {
+  it("starts the message's episode and counts it, also when the sync folded the message into the copy first", async () => {
+    const facts = new ReportFacts(store, 'UTC');
+    const live = new LiveConversations(store, { facts });
+    const customerId = randomBytes(12).toString('hex');
+    const conv = newConversationDoc({ id: customerId, username: 'c' }, 'billing', new Date());
+    await live.insert(conv);
+    const message: MessageDoc = {
+      _id: messageKey(conv._id, 1),
+      id: randomBytes(12).toString('hex'),
+      conversationId: conv._id,
+      seq: 1,
+      clientMsgId: crypto.randomUUID(),
+      senderId: customerId,
+      senderUsername: 'c',
+      senderRole: 'customer',
+      ciphertext: new Binary(Buffer.alloc(16)),
+      nonce: new Binary(Buffer.alloc(12)),
+      keyId: 'k1',
+      counts: { customer: 1, agents: 0 },
+      createdAt: new Date(),
+    };
+    // The sender's insert landed; before the sender folds it in, a sync looks past the summary and finds it.
+    expect(await store.messages.insert(message)).toBe('inserted');
+    expect((await live.findWithTail(conv._id))?.lastSeq).toBe(1);
+    // Then the sender.
+    const after = live.messageStored(message, 'help', true);
+    expect(after?.episode).toMatchObject({ startSeq: 1, endedAt: null });
+    // Resolved, the episode ends (what lets the customer rate it), and the reports count the message and the episode.
+    const resolved = await live.resolve(conv._id, new Date());
+    expect(resolved?.status).toBe('resolved');
+    expect(resolved?.episode?.endedAt).toBeInstanceOf(Date);
+    await live.flush();
+    const [day] = await store.reports.find([`billing|${facts.days.dayOf(message.createdAt)}`]);
+    expect(day).toMatchObject({ started: 1, resolved: 1, messages: { customer: 1, agents: 0 } });
+    // A retry of the same message (answered from the stored one) counts nothing more.
+    live.messageStored(message, 'help', false);
+    await live.flush();
+    const [again] = await store.reports.find([`billing|${facts.days.dayOf(message.createdAt)}`]);
+    expect(again).toMatchObject({ started: 1, messages: { customer: 1, agents: 0 } });
   });
 });

@@ -392,14 +392,19 @@ export class LiveConversations {
     this.marked.set(id, { token, lastMessageAt: Date.now() });
   }
 
-  /** A message is stored: the copy moves on now, the summary at the next flush. `text` when this process has it. */
-  messageStored(doc: MessageDoc, text?: string): ConversationDoc | null {
-    // Report facts: in memory now, written with this summary (counted once: only while the copy has not applied it).
+  /**
+   * A message is stored: the copy moves on now, the summary at the next flush. `text` when this process has it;
+   * `inserted` when this call follows this process's own insert (not a retry answered from the stored message).
+   */
+  messageStored(doc: MessageDoc, text: string | undefined, inserted: boolean): ConversationDoc | null {
+    // Report facts: in memory now, written with this summary, counted once: by the process that inserted the
+    // message. Not "while the copy has not applied it": a sync's look past the summary (repair) may fold the message
+    // into the copy between the insert and this call, which lost the episode the message started (the customer could
+    // not rate the conversation once it was resolved). The copy's episode and status are still those from before the
+    // message: only this call moves them.
     const before = this.docs.get(doc.conversationId);
     const episode =
-      before && before.lastSeq < doc.seq && doc.kind !== 'system'
-        ? this.facts?.messageStored(before, doc)
-        : undefined;
+      before && inserted && doc.kind !== 'system' ? this.facts?.messageStored(before, doc) : undefined;
     const last = foldOf(doc);
     const p = this.pendingOf(doc.conversationId);
     if (!p.fold.last || p.fold.last.seq < doc.seq) {

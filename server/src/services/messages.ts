@@ -189,7 +189,7 @@ export class MessageService {
       // A retry goes the same way as a first attempt, which may have died (its node killed) before announcing the
       // message or writing its summary: announced again (clients de-duplicate by seq), and the summary folded in
       // again (a `$max`: nothing moves back; this process may know the message only from the database).
-      let after = this.live.messageStored(doc, messagePreview(message)) ?? conv;
+      let after = this.live.messageStored(doc, messagePreview(message), created) ?? conv;
       this.notifier.messageCreated(after, message, connection);
       if (created) {
         messagesTotal.inc({ role: actor.role });
@@ -223,7 +223,7 @@ export class MessageService {
     );
     if (!stored.ok) return stored;
     const message = toMessage(stored.data.doc, text);
-    const after = this.live.messageStored(stored.data.doc, text) ?? conv;
+    const after = this.live.messageStored(stored.data.doc, text, stored.data.created) ?? conv;
     this.notifier.messageCreated(after, message);
     return ok({ message, conversation: after });
   }

@@ -11,9 +11,9 @@
 //
 // Idempotence: a flush adds each (department, day) delta by compare-and-set (store/reports.ts); adding is not
 // idempotent, and the facts are not keyed per event (that would be a document per message). So: each message is
-// counted once, by the process that stored it and applied it first (a retry answered from the stored message is not
-// counted again); a write whose outcome is unknown (the connection lost mid-write) is retried and may count twice; a
-// crash loses what was not flushed yet (at most SUMMARY_FLUSH_MS of facts and the write in flight). Summaries are
+// counted once, by the process that inserted it (a retry answered from the stored message is not counted again); a
+// write whose outcome is unknown (the connection lost mid-write) is retried and may count twice; a crash loses what
+// was not flushed yet (at most SUMMARY_FLUSH_MS of facts and the write in flight). Summaries are
 // repaired after a crash; report facts are not (that would need a scan of messages, which SPEC §13 rules out).
 import { createLogger } from '../log';
 import type { ConversationDoc, EpisodeDoc } from '../store/conversations';
