@@ -44,10 +44,12 @@ export interface RelayProc {
   stop(): Promise<void>;
 }
 
-export async function startRelay(logDir: string): Promise<RelayProc> {
+/** The bare relay in its own process, on `fixedPort` (a free one by default). */
+export async function startRelay(logDir: string, fixedPort?: number): Promise<RelayProc> {
   const child = forkTs(path.join(benchRoot, 'src', 'relay.ts'), {
     logFile: path.join(logDir, 'relay.log'),
     execArgv: ['--expose-gc', '--import', probeImport],
+    ...(fixedPort ? { env: { PORT: String(fixedPort) } } : {}),
   });
   const { port } = await waitForMessage<{ port: number }>(child, 'listening', 30_000);
   return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child, 5000) };

@@ -7,29 +7,21 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { storedMessages } from '@support-chat/server/testkit';
-import {
-  createAgents,
-  customersOf,
-  DEPARTMENTS,
-  fabricateCustomers,
-  startFreshChatServer,
-} from '../lib/chat';
+import { createAgents, customersOf, fabricateCustomers, startFreshChatServer } from '../lib/chat';
 import { partition, request, startGenerators } from '../lib/generators';
 import {
   ask,
   benchRoot,
   type CpuReport,
   CpuWindow,
-  forkTs,
+  exited,
   freePort,
   listenOverflows,
-  probeImport,
   safeKill,
-  stopChild,
-  waitForMessage,
 } from '../lib/procs';
 import { type ProfileSummary, summarizeProfile } from '../lib/profile';
 import type { Participant } from '../loadgen';
+import { relayParticipants, startRelay } from './baselines';
 
 export type StormTargetKind = 'chat' | 'relay';
 
@@ -256,37 +248,24 @@ async function chatTarget(opts: Parameters<typeof stormRun>[0]): Promise<StormTa
 /** The bare relay on a fixed port, with the same number of agents, writers and idle customers. */
 async function relayTarget(opts: Parameters<typeof stormRun>[0]): Promise<StormTarget> {
   const port = await freePort();
-  const start = async () => {
-    const child = forkTs(path.join(benchRoot, 'src', 'relay.ts'), {
-      env: { PORT: String(port) },
-      logFile: path.join(opts.logDir, 'relay-storm.log'),
-      execArgv: ['--import', probeImport],
-    });
-    await waitForMessage(child, 'listening', 60_000);
-    return child;
-  };
-  let child = await start();
-  const agents = DEPARTMENTS.map((d, i) => ({ token: `relay:agent:agent${i}:${d}`, department: d }));
-  const writers = Array.from({ length: opts.writers }, (_, i) => ({
-    token: `relay:customer:w${i}:`,
-    department: DEPARTMENTS[i % DEPARTMENTS.length] as string,
-  }));
+  let relay = await startRelay(opts.logDir, port);
+  const { agents, customers: writers } = relayParticipants(opts.writers);
   const idleCount = opts.clients - agents.length - writers.length;
   return {
-    url: `http://127.0.0.1:${port}`,
-    child: () => child,
+    url: relay.url,
+    child: () => relay.child,
     agents,
     writers,
-    idle: Array.from({ length: idleCount }, (_, i) => `relay:customer:i${i}:`),
+    idle: Array.from({ length: idleCount }, (_, i) => `relay:customer:idle${i}:`),
     async kill() {
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      safeKill(child.pid ?? -1, 'SIGKILL');
+      const gone = exited(relay.child);
+      safeKill(relay.child.pid ?? -1, 'SIGKILL');
       await gone;
     },
     async restart() {
-      child = await start();
+      relay = await startRelay(opts.logDir, port);
     },
-    stop: () => stopChild(child, 5000),
+    stop: () => relay.stop(),
     check: null,
   };
 }

@@ -35,22 +35,24 @@ import type { RateLimiter } from './ratelimit';
 
 const log = createLogger('attachments');
 
+/** `load` once, when first asked for. */
+const onFirstUse = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load();
+    return loaded;
+  };
+};
+
 // The file-type and image libraries are loaded with the first upload: a fifth of a second of every server start
 // (a restart's downtime) that most starts never use.
-let fileTypeLib: Promise<typeof import('file-type')> | undefined;
-const loadFileType = () => {
-  fileTypeLib ??= import('file-type');
-  return fileTypeLib;
-};
-let sharpLib: Promise<typeof import('sharp')> | undefined;
-const loadSharp = () => {
-  sharpLib ??= import('sharp').then((lib) => {
-    // libvips' operation cache would keep decoded images around after their upload ended.
-    lib.default.cache(false);
-    return lib;
-  });
-  return sharpLib;
-};
+const loadFileType = onFirstUse(() => import('file-type'));
+const loadSharp = onFirstUse(async () => {
+  const lib = await import('sharp');
+  // libvips' operation cache would keep decoded images around after their upload ended.
+  lib.default.cache(false);
+  return lib;
+});
 
 /** Stored chunk size (GridFS's default). */
 export const CHUNK_BYTES = 255 * 1024;

@@ -13,8 +13,8 @@
 // idempotent, and the facts are not keyed per event (that would be a document per message). So: each message is
 // counted once, by the process that inserted it (a retry answered from the stored message is not counted again); a
 // write whose outcome is unknown (the connection lost mid-write) is retried and may count twice; a crash loses what
-// was not flushed yet (at most SUMMARY_FLUSH_MS of facts and the write in flight). Summaries are
-// repaired after a crash; report facts are not (that would need a scan of messages, which SPEC §13 rules out).
+// was not flushed yet (at most SUMMARY_FLUSH_MS of facts and the write in flight). Summaries are repaired after a
+// crash; report facts are not (that would need a scan of messages, which SPEC §13 rules out).
 import { createLogger } from '../log';
 import type { ConversationDoc, EpisodeDoc } from '../store/conversations';
 import type { Store } from '../store/db';
